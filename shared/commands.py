@@ -1,0 +1,62 @@
+"""The base of every command: who acts, for which unit, and when the act happened."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from shared.actors import Actor
+from shared.contracts import Actor as ActorModel
+from shared.errors import InvalidCommandError
+
+
+class Command(BaseModel):
+    """Every command names its actor and may state the business time of the act."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    actor: ActorModel
+    occurred_at: AwareDatetime | None = None
+
+    @property
+    def acting(self) -> Actor:
+        return Actor(person_id=self.actor.person_id, unit_id=self.actor.unit_id)
+
+
+C = TypeVar("C", bound=BaseModel)
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per broken rule, naming the field: ``year: Input should be ...``."""
+    parts = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(p) for p in item["loc"]) or "command"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def parse_command(model: type[C], payload: Any) -> C:
+    if not isinstance(payload, dict):
+        msg = f"command: expected an object with the fields of {model.__name__}"
+        raise InvalidCommandError(msg)
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        raise InvalidCommandError(
+            f"{model.__name__} refused: {describe_validation_error(error)}"
+        ) from None
+
+
+class EventsAfter(BaseModel):
+    """The catch-up query every service answers: its events after a position, paged."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    after: Annotated[int, Field(ge=0)] = 0
+    limit: Annotated[int, Field(ge=1, le=500)] = 500
+
+
+class CheckDeadlines(BaseModel):
+    """The clock's command: record every warning and overdue event due by ``as_of``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    as_of: AwareDatetime

@@ -1,0 +1,98 @@
+"""The base of every public event's pydantic contract and the registry that maps stored
+domain events to public CloudEvent types (DESIGN §2)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+Classification = Literal["public", "internal", "confidential"]
+
+
+class Actor(BaseModel):
+    """Who issued the command that produced the event (traceable management)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    person_id: UUID
+    unit_id: UUID
+
+
+class EventData(BaseModel):
+    """Base of every public event's ``data``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class ContractInfo:
+    service: str
+    name: str  # snake_case event name
+    version: int
+    domain_event: str  # qualified name of the domain event class, e.g. "Letter.Signed"
+    subject_field: str  # the data field that carries the aggregate id
+    classification: Classification
+    model: type[EventData]
+
+    @property
+    def type(self) -> str:
+        return f"dutytrail.{self.service}.{self.name}.v{self.version}"
+
+
+_BY_TYPE: dict[str, ContractInfo] = {}
+_BY_DOMAIN_EVENT: dict[tuple[str, str], ContractInfo] = {}
+
+M = TypeVar("M", bound=type[EventData])
+
+
+def contract(
+    *,
+    service: str,
+    name: str,
+    domain_event: str,
+    subject_field: str,
+    classification: Classification = "public",
+    version: int = 1,
+) -> Callable[[M], M]:
+    """Register a pydantic model as the public contract of one stored domain event."""
+
+    def register(model: M) -> M:
+        info = ContractInfo(
+            service, name, version, domain_event, subject_field, classification, model
+        )
+        if info.type in _BY_TYPE:
+            msg = f"contract {info.type} registered twice"
+            raise ValueError(msg)
+        _BY_TYPE[info.type] = info
+        _BY_DOMAIN_EVENT[(service, domain_event)] = info
+        return model
+
+    return register
+
+
+class UnknownEventError(LookupError):
+    pass
+
+
+def contract_for_domain_event(service: str, qualname: str) -> ContractInfo:
+    try:
+        return _BY_DOMAIN_EVENT[(service, qualname)]
+    except KeyError:
+        msg = f"no public contract for {service} domain event {qualname}"
+        raise UnknownEventError(msg) from None
+
+
+def contract_for_type(event_type: str) -> ContractInfo:
+    try:
+        return _BY_TYPE[event_type]
+    except KeyError:
+        msg = f"unknown event type {event_type}"
+        raise UnknownEventError(msg) from None
+
+
+def all_contracts() -> list[ContractInfo]:
+    return sorted(_BY_TYPE.values(), key=lambda info: info.type)

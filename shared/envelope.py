@@ -1,0 +1,131 @@
+"""The CloudEvents 1.0 structured-mode envelope every stored event is published in (DESIGN §2).
+
+The envelope is built from the stored record alone (topic, state, position), so the relay and
+the catch-up reader need no service code: the public contract registered for the stored
+event's class name validates and shapes ``data``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import kombu.serialization
+from eventsourcing.persistence import ApplicationRecorder, JSONTranscoder, Notification
+
+from shared.contracts import contract_for_domain_event
+from shared.persistence import build_transcoder
+from shared.settings import schema_base_url
+
+CONTENT_TYPE = "application/cloudevents+json"
+CONTENT_ENCODING = "utf-8"
+SERIALIZER_NAME = "cloudevents"
+SPEC_VERSION = "1.0"
+_STATE_METADATA = ("timestamp", "occurred_at", "originator_topic", "class_version")
+
+
+def encode(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def decode(payload: str | bytes) -> Any:
+    return json.loads(payload)
+
+
+def register_content_type() -> None:
+    """Let kombu (and so nameko) encode and accept ``application/cloudevents+json``."""
+    kombu.serialization.register(
+        SERIALIZER_NAME,
+        encoder=encode,
+        decoder=decode,
+        content_type=CONTENT_TYPE,
+        content_encoding=CONTENT_ENCODING,
+    )
+
+
+def format_position(position: int | None) -> str:
+    return "" if not position else f"{position:020d}"
+
+
+def parse_position(value: str | None) -> int:
+    return int(value) if value else 0
+
+
+def dataschema_for(event_type: str) -> str:
+    base = schema_base_url()
+    return f"{base}/{event_type}.json" if base else f"urn:dutytrail:schema:{event_type}"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+class EnvelopeBuilder:
+    """Turns one stored notification of ``service`` into a CloudEvent dict."""
+
+    def __init__(self, service: str, transcoder: JSONTranscoder | None = None) -> None:
+        self.service = service
+        self.transcoder = transcoder or build_transcoder()
+
+    def build(self, notification: Notification, previous: int | None) -> dict[str, Any]:
+        qualname = notification.topic.rpartition(":")[2]
+        info = contract_for_domain_event(self.service, qualname)
+        state: dict[str, Any] = self.transcoder.decode(notification.state)
+        recorded_at: datetime = state["timestamp"]
+        occurred_at: datetime = state.get("occurred_at") or recorded_at
+        attributes = {k: v for k, v in state.items() if k not in _STATE_METADATA}
+        data = info.model.model_validate(
+            {info.subject_field: notification.originator_id, **attributes}
+        )
+        return {
+            "specversion": SPEC_VERSION,
+            "id": f"{notification.originator_id}:{notification.originator_version}",
+            "source": f"/dutytrail/{self.service}",
+            "type": info.type,
+            "time": _iso(occurred_at),
+            "recordedtime": _iso(recorded_at),
+            "subject": str(notification.originator_id),
+            "sequence": format_position(notification.id),
+            "prevsequence": format_position(previous),
+            "datacontenttype": "application/json",
+            "dataschema": dataschema_for(info.type),
+            "dataclassification": info.classification,
+            "data": data.model_dump(mode="json"),
+        }
+
+
+def _previous_position(recorder: ApplicationRecorder, before: int) -> int | None:
+    """The position just before ``before`` (positions have holes, so look back)."""
+    window = 1000
+    low = before - 1
+    while low >= 1:
+        start = max(1, low - window + 1)
+        found = recorder.select_notifications(start=start, limit=window, stop=low)
+        if found:
+            return found[-1].id
+        low = start - 1
+    return None
+
+
+def read_page(
+    recorder: ApplicationRecorder, builder: EnvelopeBuilder, after: int, limit: int
+) -> list[dict[str, Any]]:
+    """Events after position ``after`` (exclusive), at most ``limit``, as CloudEvents.
+
+    ``prevsequence`` of each event is the real previous position in the log, so a consumer
+    can tell whether a page continues exactly where it stopped.
+    """
+    notifications: Sequence[Notification] = recorder.select_notifications(
+        start=after, limit=limit, inclusive_of_start=False
+    )
+    if not notifications:
+        return []
+    first = notifications[0].id
+    previous = _previous_position(recorder, first) if after > 0 else None
+    page = []
+    for notification in notifications:
+        page.append(builder.build(notification, previous))
+        previous = notification.id
+    return page

@@ -1,0 +1,130 @@
+"""Exactly-once, in-order application of one upstream service's events (DESIGN §3).
+
+A consumer records the upstream position with its own new events in one transaction
+(eventsourcing tracking, one row per upstream). A delivered event is applied at once only if
+its ``prevsequence`` is exactly the recorded position; anything else is a wake-up to pull the
+upstream's catch-up pages, which are authoritative. Duplicates are no-ops.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from eventsourcing.application import ProcessingEvent
+from eventsourcing.persistence import IntegrityError, RecordConflictError, Tracking
+
+from shared.envelope import parse_position
+from shared.errors import PoisonMessageError
+from shared.persistence import ServiceApplication
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 500
+
+# Given one upstream CloudEvent, a policy returns the aggregates it changed (maybe none).
+Policy = Callable[[dict[str, Any]], Sequence[Any]]
+Pull = Callable[[int, int], list[dict[str, Any]]]
+
+_REQUIRED = ("specversion", "id", "source", "type", "sequence", "prevsequence", "data")
+
+
+def check_envelope(event: Any, upstream: str) -> dict[str, Any]:
+    """Refuse, as poison, anything that is not a CloudEvent from ``upstream``."""
+    if not isinstance(event, dict):
+        raise PoisonMessageError(f"not a CloudEvent object: {type(event).__name__}")
+    missing = [key for key in _REQUIRED if key not in event]
+    if missing:
+        raise PoisonMessageError(f"CloudEvent lacks {', '.join(missing)}")
+    if event["source"] != f"/dutytrail/{upstream}":
+        raise PoisonMessageError(f"event from {event['source']!r}, expected {upstream}")
+    try:
+        if parse_position(event["sequence"]) <= 0:
+            raise ValueError(event["sequence"])
+        parse_position(event["prevsequence"])
+    except (TypeError, ValueError):
+        raise PoisonMessageError("sequence/prevsequence are not positions") from None
+    return event
+
+
+class UpstreamFeed:
+    """Feeds one upstream's events into a consuming application, once each, in order."""
+
+    def __init__(
+        self,
+        app: ServiceApplication,
+        upstream: str,
+        policy: Policy,
+        page_size: int = PAGE_SIZE,
+        on_applied: Callable[[int], None] | None = None,
+    ) -> None:
+        self.app = app
+        self.upstream = upstream
+        self.policy = policy
+        self.page_size = page_size
+        self.on_applied = on_applied
+        self.behind = False
+        self._lock = threading.Lock()
+
+    def position(self) -> int:
+        return self.app.process_recorder.max_tracking_id(self.upstream) or 0
+
+    def deliver(self, event: Any, pull: Pull) -> str:
+        """Handle one live message. Returns what happened: applied, duplicate or pulled."""
+        event = check_envelope(event, self.upstream)
+        with self._lock:
+            position = self.position()
+            sequence = parse_position(event["sequence"])
+            if sequence <= position:
+                return "duplicate"
+            if parse_position(event["prevsequence"]) == position:
+                self._apply(event)
+                return "applied"
+        try:
+            self.pull(pull)
+        except Exception:
+            log.warning("pull from %s failed; will retry", self.upstream, exc_info=True)
+            self.behind = True
+        return "pulled"
+
+    def pull(self, pull: Pull) -> int:
+        """Apply every upstream event after our position, page by page. Returns the count."""
+        applied = 0
+        with self._lock:
+            while True:
+                position = self.position()
+                page = pull(position, self.page_size)
+                for event in page:
+                    check_envelope(event, self.upstream)
+                    if parse_position(event["sequence"]) > position:
+                        self._apply(event)
+                        position = parse_position(event["sequence"])
+                        applied += 1
+                if len(page) < self.page_size:
+                    break
+            self.behind = False
+        return applied
+
+    def _apply(self, event: dict[str, Any], attempts: int = 3) -> None:
+        sequence = parse_position(event["sequence"])
+        for attempt in range(attempts):
+            processing: ProcessingEvent[Any] = ProcessingEvent(
+                tracking=Tracking(application_name=self.upstream, notification_id=sequence)
+            )
+            processing.collect_events(*self.policy(event))
+            try:
+                self.app.record_processed(processing)
+                break
+            except (IntegrityError, RecordConflictError):
+                # Either tracking refused a position at or below the recorded one (another
+                # process applied it first: nothing to do), or a command changed the same
+                # aggregate at the same moment (run the policy again on fresh state).
+                if self.position() >= sequence:
+                    log.info("%s position %s already applied", self.upstream, sequence)
+                    return
+                if attempt == attempts - 1:
+                    raise
+        if self.on_applied is not None:
+            self.on_applied(sequence)

@@ -1,0 +1,171 @@
+"""Each service's eventsourcing environment, built explicitly in one place (DESIGN §4).
+
+The library's own default is an in-memory store keyed by the upper-cased application class
+name; a relay or CLI with another class name would silently read another store. Here the
+environment is derived from the *service name* only, so a service, its relay and the CLI
+always open the same store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any, ClassVar
+
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    InfrastructureFactory,
+    JSONTranscoder,
+    ProcessRecorder,
+    Recording,
+    Transcoder,
+    Transcoding,
+    UUIDAsHex,
+)
+from eventsourcing.utils import Environment, EnvType
+
+from shared.settings import StoreSettings
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+def build_transcoder() -> JSONTranscoder:
+    """The transcoder every application and every store reader uses."""
+    transcoder = JSONTranscoder()
+    register_transcodings(transcoder)
+    return transcoder
+
+
+def register_transcodings(transcoder: JSONTranscoder) -> None:
+    transcoder.register(UUIDAsHex())
+    transcoder.register(DecimalAsStr())
+    transcoder.register(DatetimeAsISO())
+    transcoder.register(DateAsISO())
+
+
+def schema_name(service: str, settings: StoreSettings) -> str:
+    return f"{settings.pg_schema_prefix}{service}"
+
+
+def store_environment(
+    service: str, settings: StoreSettings | None = None, purpose: str = ""
+) -> Environment:
+    """The environment for one service's store.
+
+    ``purpose`` separates the tables of a helper (the relay's tracking) from the service's
+    own on PostgreSQL, where eventsourcing prefixes table names with the environment name.
+    """
+    settings = settings or StoreSettings.from_environ()
+    name = service if not purpose else f"{service}_{purpose}"
+    values: dict[str, str] = {"CREATE_TABLE": "y"}
+    if settings.backend == "sqlite":
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        values.update(
+            PERSISTENCE_MODULE="eventsourcing.sqlite",
+            SQLITE_DBNAME=str(settings.var_dir / f"{service}.sqlite"),
+            SQLITE_LOCK_TIMEOUT="30",
+        )
+    else:
+        ensure_postgres_schema(schema_name(service, settings), settings)
+        values.update(
+            PERSISTENCE_MODULE="eventsourcing.postgres",
+            POSTGRES_DBNAME=settings.pg_dbname,
+            POSTGRES_HOST=settings.pg_host,
+            POSTGRES_PORT=settings.pg_port,
+            POSTGRES_USER=settings.pg_user,
+            POSTGRES_PASSWORD=settings.pg_password,
+            POSTGRES_SCHEMA=schema_name(service, settings),
+            POSTGRES_CONNECT_TIMEOUT="5",
+            POSTGRES_POOL_SIZE="4",
+            POSTGRES_MAX_OVERFLOW="4",
+        )
+    return Environment(name, values)
+
+
+_schemas_made: set[tuple[str, str, str]] = set()
+
+
+def ensure_postgres_schema(schema: str, settings: StoreSettings) -> None:
+    """eventsourcing creates tables but not the schema they live in."""
+    key = (settings.pg_host, settings.pg_dbname, schema)
+    if key in _schemas_made:
+        return
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(
+        host=settings.pg_host,
+        port=settings.pg_port,
+        user=settings.pg_user,
+        password=settings.pg_password or None,
+        dbname=settings.pg_dbname,
+        connect_timeout=5,
+        autocommit=True,
+    ) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    _schemas_made.add(key)
+
+
+def open_factory(env: Environment) -> InfrastructureFactory[Any]:
+    return InfrastructureFactory.construct(env)
+
+
+RecordedListener = Callable[[list[str]], None]
+
+
+class ServiceApplication(Application[Any]):
+    """Base of every service's eventsourcing Application.
+
+    It ignores ``os.environ`` (the environment comes only from :func:`store_environment`), and
+    always uses a process recorder so that any service can record upstream positions in the
+    same transaction as its own new events.
+    """
+
+    service_name: ClassVar[str] = ""
+
+    def __init__(self, env: EnvType | None = None) -> None:
+        self._recorded_listeners: list[RecordedListener] = []
+        super().__init__(env if env is not None else store_environment(self.service_name))
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        values = dict(env or {})
+        return Environment(getattr(env, "name", "") or self.service_name, values)
+
+    def construct_transcoder(self) -> Transcoder:
+        return build_transcoder()
+
+    def construct_recorder(self) -> ProcessRecorder:
+        return self.factory.process_recorder()
+
+    @property
+    def process_recorder(self) -> ProcessRecorder:
+        recorder = self.recorder
+        assert isinstance(recorder, ProcessRecorder)
+        return recorder
+
+    def record_processed(self, processing: ProcessingEvent[Any]) -> None:
+        """Store new events and an upstream position in one transaction."""
+        recordings = self._record(processing)
+        self._notify(recordings)
+
+    def add_recorded_listener(self, listener: RecordedListener) -> None:
+        """Called with the qualified class names of newly stored events (for metrics)."""
+        self._recorded_listeners.append(listener)
+
+    def _notify(self, recordings: list[Recording[Any]]) -> None:
+        super()._notify(recordings)
+        names = [type(r.domain_event).__qualname__ for r in recordings]
+        for listener in self._recorded_listeners:
+            listener(names)
+

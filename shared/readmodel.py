@@ -1,0 +1,42 @@
+"""In-process read models that follow a service's own notification log.
+
+Queries read a projection that catches up with the store before answering, so every process
+(service, CLI, auditor) sees the same answer from the same stored events, and a projection
+never needs its own persistence: it is rebuilt from the log when a process starts.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from eventsourcing.application import Application
+
+
+class Projection:
+    """Applies each stored domain event once, in log order; subclasses add ``on_<Qualname>``."""
+
+    page_size = 1000
+
+    def __init__(self) -> None:
+        self.position = 0
+        self._lock = threading.Lock()
+
+    def catch_up(self, app: Application[Any]) -> None:
+        with self._lock:
+            while True:
+                notifications = app.recorder.select_notifications(
+                    start=self.position, limit=self.page_size, inclusive_of_start=False
+                )
+                for notification in notifications:
+                    domain_event = app.mapper.to_domain_event(notification)
+                    self.apply(domain_event)
+                    self.position = notification.id
+                if len(notifications) < self.page_size:
+                    return
+
+    def apply(self, domain_event: Any) -> None:
+        handler_name = "on_" + type(domain_event).__qualname__.replace(".", "_")
+        handler = getattr(self, handler_name, None)
+        if handler is not None:
+            handler(domain_event)

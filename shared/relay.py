@@ -1,0 +1,221 @@
+"""The outbox relay: follows one service's notification log and publishes every stored event
+as a CloudEvent on ``<service>.events`` (DESIGN §3).
+
+A plain process (no eventlet). It publishes a batch with publisher confirms pipelined on the
+channel, waits until the broker confirmed the whole batch, and only then records the batch's
+last position with eventsourcing tracking. A crash anywhere re-publishes at most one batch;
+it never skips an event. No ``mandatory`` flag: an event nobody subscribes to yet is normal.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import amqp
+from eventsourcing.persistence import ApplicationRecorder, Notification, Tracking
+
+from shared import metrics
+from shared.envelope import CONTENT_ENCODING, CONTENT_TYPE, EnvelopeBuilder, encode
+from shared.persistence import open_factory, store_environment
+from shared.settings import StoreSettings, amqp_uri
+
+log = logging.getLogger(__name__)
+
+
+class PublishNotConfirmedError(ConnectionError):
+    """The broker refused (nacked) or did not confirm a published event in time."""
+
+
+@dataclass(frozen=True)
+class AmqpTarget:
+    host: str
+    userid: str
+    password: str
+    virtual_host: str
+
+    @classmethod
+    def from_uri(cls, uri: str) -> AmqpTarget:
+        parts = urlparse(uri)
+        vhost = unquote(parts.path[1:]) if parts.path not in ("", "/") else "/"
+        return cls(
+            host=f"{parts.hostname or '127.0.0.1'}:{parts.port or 5672}",
+            userid=unquote(parts.username or "guest"),
+            password=unquote(parts.password or "guest"),
+            virtual_host=vhost,
+        )
+
+
+def event_exchange_name(service: str) -> str:
+    return f"{service}.events"
+
+
+class ConfirmingPublisher:
+    """Publishes on one channel with confirms, many in flight, then waits for all of them."""
+
+    def __init__(self, target: AmqpTarget, exchange: str, confirm_timeout: float = 30.0) -> None:
+        self.exchange = exchange
+        self.confirm_timeout = confirm_timeout
+        self.connection = amqp.Connection(
+            host=target.host, userid=target.userid, password=target.password,
+            virtual_host=target.virtual_host, connect_timeout=5, heartbeat=0,
+        )
+        self.connection.connect()
+        self.channel = self.connection.channel()
+        # The same attributes nameko's event handlers declare the exchange with.
+        self.channel.exchange_declare(exchange, "topic", durable=True, auto_delete=False)
+        self.channel.confirm_select()
+        self.channel.events["basic_ack"].add(self._on_ack)
+        self.channel.events["basic_nack"].add(self._on_nack)
+        self._next_tag = 0
+        self._unconfirmed: set[int] = set()
+        self._nacked = False
+
+    def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
+        if multiple:
+            self._unconfirmed = {t for t in self._unconfirmed if t > delivery_tag}
+        else:
+            self._unconfirmed.discard(delivery_tag)
+
+    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
+        self._nacked = True
+        self._on_ack(delivery_tag, multiple)
+
+    def publish(self, event: dict[str, Any]) -> None:
+        message = amqp.Message(
+            body=encode(event).encode(CONTENT_ENCODING),
+            content_type=CONTENT_TYPE,
+            content_encoding=CONTENT_ENCODING,
+            delivery_mode=2,
+            message_id=event["id"],
+            type=event["type"],
+        )
+        self.channel.basic_publish(message, exchange=self.exchange, routing_key=event["type"])
+        self._next_tag += 1
+        self._unconfirmed.add(self._next_tag)
+
+    def wait_for_confirms(self) -> None:
+        deadline = time.monotonic() + self.confirm_timeout
+        while self._unconfirmed:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                msg = f"{len(self._unconfirmed)} events not confirmed in time"
+                raise PublishNotConfirmedError(msg)
+            try:
+                self.connection.drain_events(timeout=min(remaining, 1.0))
+            except TimeoutError:
+                continue
+        if self._nacked:
+            self._nacked = False
+            raise PublishNotConfirmedError("the broker refused (nacked) a published event")
+
+    def close(self) -> None:
+        try:
+            self.connection.close()
+        except Exception:
+            log.debug("closing AMQP connection failed", exc_info=True)
+
+
+class Relay:
+    """Publishes one service's stored events, in log order, at least once each."""
+
+    def __init__(
+        self,
+        service: str,
+        settings: StoreSettings | None = None,
+        uri: str | None = None,
+        batch_size: int = 500,
+        poll_interval: float = 0.05,
+    ) -> None:
+        self.service = service
+        self.tracking_name = f"{service}.relay"
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.target = AmqpTarget.from_uri(uri or amqp_uri())
+        settings = settings or StoreSettings.from_environ()
+        factory = open_factory(store_environment(service, settings))
+        recorder = factory.application_recorder()
+        self.recorder: ApplicationRecorder = recorder
+        self.tracking = open_factory(
+            store_environment(service, settings, purpose="relay")
+        ).tracking_recorder()
+        self.builder = EnvelopeBuilder(service)
+        self.stopping = threading.Event()
+        self._publisher: ConfirmingPublisher | None = None
+
+    def position(self) -> int:
+        return self.tracking.max_tracking_id(self.tracking_name) or 0
+
+    def publish_batch(self) -> int:
+        """Publish the next batch after the recorded position; return how many."""
+        position = self.position()
+        notifications: Sequence[Notification] = self.recorder.select_notifications(
+            start=position, limit=self.batch_size, inclusive_of_start=False
+        )
+        self._update_lag(position)
+        if not notifications:
+            return 0
+        publisher = self._connected()
+        previous: int | None = position or None
+        for notification in notifications:
+            publisher.publish(self.builder.build(notification, previous))
+            previous = notification.id
+        publisher.wait_for_confirms()
+        last = notifications[-1].id
+        self.tracking.insert_tracking(Tracking(self.tracking_name, last))
+        metrics.EVENTS_PUBLISHED.labels(self.service).inc(len(notifications))
+        self._update_lag(last)
+        return len(notifications)
+
+    def _update_lag(self, position: int) -> None:
+        stored = self.recorder.max_notification_id() or 0
+        metrics.RELAY_POSITION.labels(self.service).set(position)
+        metrics.RELAY_LAG.labels(self.service).set(max(0, stored - position))
+
+    def _connected(self) -> ConfirmingPublisher:
+        if self._publisher is None:
+            self._publisher = ConfirmingPublisher(
+                self.target, event_exchange_name(self.service)
+            )
+        return self._publisher
+
+    def _disconnect(self) -> None:
+        if self._publisher is not None:
+            self._publisher.close()
+            self._publisher = None
+
+    def drain(self) -> int:
+        """Publish until the log is exhausted (used by tests and the CLI's one-shot mode)."""
+        total = 0
+        while True:
+            published = self.publish_batch()
+            total += published
+            if published == 0:
+                return total
+
+    def run(self) -> None:
+        """Follow the log until stopped, reconnecting with back-off after any failure."""
+        backoff = 0.5
+        log.info("relay for %s starts at position %s", self.service, self.position())
+        while not self.stopping.is_set():
+            try:
+                if self.publish_batch() == 0:
+                    self.stopping.wait(self.poll_interval)
+                backoff = 0.5
+            except Exception:
+                log.warning(
+                    "relay for %s failed; retrying in %.1fs", self.service, backoff,
+                    exc_info=True,
+                )
+                self._disconnect()
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+        self._disconnect()
+
+    def stop(self) -> None:
+        self.stopping.set()

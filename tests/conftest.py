@@ -1,0 +1,110 @@
+"""Test-wide set-up. nameko 2.13+ no longer monkey-patches, and container tests hang without
+it (DESIGN §7), so this must run before anything imports socket or threading."""
+
+import os
+
+os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()
+
+import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import psycopg  # noqa: E402
+import pytest  # noqa: E402
+
+from shared.envelope import register_content_type  # noqa: E402
+from shared.settings import StoreSettings  # noqa: E402
+
+register_content_type()
+
+AMQP_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def sqlite_settings(var_dir: Path) -> StoreSettings:
+    return StoreSettings(
+        backend="sqlite", var_dir=var_dir, pg_host="", pg_port="", pg_user="",
+        pg_password="", pg_dbname="", pg_schema_prefix="",
+    )
+
+
+def postgres_settings(prefix: str) -> StoreSettings:
+    return StoreSettings(
+        backend="postgres", var_dir=Path("/nonexistent"),
+        pg_host=os.environ.get("POSTGRES_HOST", "127.0.0.1"),
+        pg_port=os.environ.get("POSTGRES_PORT", "5432"),
+        pg_user=os.environ.get("POSTGRES_USER", "postgres"),
+        pg_password=os.environ.get("POSTGRES_PASSWORD", ""),
+        pg_dbname=os.environ.get("POSTGRES_DBNAME", "test"),
+        pg_schema_prefix=prefix,
+    )
+
+
+def drop_postgres_schemas(settings: StoreSettings) -> None:
+    with psycopg.connect(
+        host=settings.pg_host, port=settings.pg_port, user=settings.pg_user,
+        dbname=settings.pg_dbname, autocommit=True,
+    ) as conn:
+        rows = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s",
+            (settings.pg_schema_prefix + "%",),
+        ).fetchall()
+        for (name,) in rows:
+            conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> StoreSettings:
+    return sqlite_settings(tmp_path / "var")
+
+
+@pytest.fixture
+def postgres_store() -> Iterator[StoreSettings]:
+    settings = postgres_settings(f"t{uuid.uuid4().hex[:10]}_")
+    yield settings
+    drop_postgres_schemas(settings)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreSettings]:
+    """Runs a test once per backend (DESIGN §4)."""
+    if request.param == "sqlite":
+        yield sqlite_settings(tmp_path / "var")
+    else:
+        settings = postgres_settings(f"t{uuid.uuid4().hex[:10]}_")
+        yield settings
+        drop_postgres_schemas(settings)
+
+
+@pytest.fixture
+def amqp_uri() -> str:
+    return AMQP_URI
+
+
+def environ_for(settings: StoreSettings) -> dict[str, str]:
+    """The environment variables that make a process open the stores ``settings`` describe."""
+    if settings.backend == "sqlite":
+        return {"DUTYTRAIL_STORE": "sqlite", "DUTYTRAIL_VAR_DIR": str(settings.var_dir)}
+    return {
+        "DUTYTRAIL_STORE": "postgres",
+        "DUTYTRAIL_SCHEMA_PREFIX": settings.pg_schema_prefix,
+        "POSTGRES_HOST": settings.pg_host,
+        "POSTGRES_PORT": settings.pg_port,
+        "POSTGRES_USER": settings.pg_user,
+        "POSTGRES_DBNAME": settings.pg_dbname,
+    }
+
+
+@pytest.fixture
+def use_store(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Point this process's default store configuration at the given settings."""
+
+    def apply(settings: StoreSettings) -> StoreSettings:
+        for key, value in environ_for(settings).items():
+            monkeypatch.setenv(key, value)
+        return settings
+
+    return apply
