@@ -5,7 +5,7 @@ import os
 
 os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 
-import eventlet  # noqa: E402
+import eventlet
 
 eventlet.monkey_patch()
 

@@ -1,0 +1,98 @@
+"""The responsibility service over real RabbitMQ RPC: malformed input is refused with an error
+naming the field and the rule, domain refusals reach the caller, and the service keeps going."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from nameko.containers import ServiceContainer
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.responsibility.service import ResponsibilityService
+from shared import metrics
+from shared.nameko_adapters import service_config
+
+ACTOR = {"person_id": str(uuid.uuid4()), "unit_id": str(uuid.uuid4())}
+SOME_ID = str(uuid.uuid4())
+
+
+@pytest.fixture
+def rpc(sqlite_store, use_store, amqp_uri):
+    use_store(sqlite_store)
+    config = service_config(AMQP_URI=amqp_uri, METRICS_PORT=0)
+    container = ServiceContainer(ResponsibilityService, config)
+    container.start()
+    try:
+        with ClusterRpcProxy(config, timeout=20) as proxy:
+            yield proxy.responsibility
+    finally:
+        container.stop()
+
+
+MALFORMED = [
+    ("register_unit", {"code": "bad code!", "name": "n", "kind": "town", "actor": ACTOR},
+     "code: String should match pattern"),
+    ("register_unit", {"code": "D1", "name": "n", "kind": "town"}, "actor: Field required"),
+    ("register_cadre", {"person_id": "x", "name": "n", "unit_id": SOME_ID, "post_title": "p",
+                        "line_of_work": "l", "actor": ACTOR}, "person_id: Input should be a valid UUID"),
+    ("draft_letter", {"letter": {"year": 2026, "issuer_unit_id": SOME_ID,
+                                 "signatory_unit_id": SOME_ID, "common_clauses": []},
+                      "actor": ACTOR}, "letter.common_clauses: List should have at least 1 item"),
+    ("add_individual_clause", {"letter_id": SOME_ID, "text": "", "risk_point": "r",
+                               "actor": ACTOR}, "text: String should have at least 1 character"),
+    ("set_top_leader_duties", {"letter_id": SOME_ID, "duties": [], "actor": ACTOR},
+     "duties: List should have at least 1 item"),
+    ("sign_letter", {"letter_id": SOME_ID, "issuer_person_id": SOME_ID, "actor": ACTOR},
+     "signatory_person_id: Field required"),
+    ("supersede_letter", {"letter_id": SOME_ID, "letter": {"year": "next"}, "actor": ACTOR},
+     "letter.year: Input should be a valid integer"),
+    ("check_deadlines", {"as_of": "2026-03-01"}, "as_of: Input should have timezone info"),
+    ("list_letters", {"year": 1900}, "year: Input should be greater than or equal to 2000"),
+    ("list_cadres", {"unit_id": 7}, "unit_id: UUID input should be a string"),
+    ("get_letter", {}, "letter_id: Field required"),
+    ("events_after", {"after": -1}, "after: Input should be greater than or equal to 0"),
+    ("events_after", {"after": 0, "limit": 501}, "limit: Input should be less than or equal to 500"),
+]
+
+
+def test_every_rpc_method_refuses_malformed_input_naming_field_and_rule(rpc):
+    for method, payload, expected in MALFORMED:
+        with pytest.raises(RemoteError) as refused:
+            getattr(rpc, method)(payload)
+        assert refused.value.exc_type == "InvalidCommandError", (method, refused.value)
+        assert expected in refused.value.value, (method, refused.value.value)
+    # Not an object at all.
+    with pytest.raises(RemoteError, match="expected an object"):
+        rpc.register_unit("D01")
+    # Every command method is covered by the list above.
+    covered = {m for m, _, _ in MALFORMED}
+    entrypoints = {
+        name for name, value in vars(ResponsibilityService).items()
+        if callable(value) and not name.startswith("_")
+    } - {"ping", "list_units", "check_deadlines_now"}
+    assert entrypoints <= covered, entrypoints - covered
+
+
+def test_domain_refusals_reach_the_caller_and_the_service_keeps_serving(rpc):
+    before = metrics.COMMANDS.labels("responsibility", "sign_letter", "refused")._value.get()
+    pc = rpc.register_unit({"code": "PC", "name": "**区委", "kind": "party_committee",
+                            "actor": ACTOR})
+    clerk = {"person_id": str(uuid.uuid4()), "unit_id": pc}
+    letter = rpc.draft_letter({"letter": {"year": 2026, "issuer_unit_id": pc,
+                                          "signatory_unit_id": pc, "common_clauses": ["c"]},
+                               "actor": clerk})
+    with pytest.raises(RemoteError) as refused:
+        rpc.sign_letter({"letter_id": letter, "issuer_person_id": clerk["person_id"],
+                         "signatory_person_id": str(uuid.uuid4()), "actor": clerk})
+    assert refused.value.exc_type == "LetterNotSignableError"
+    assert "no individual clause" in refused.value.value
+    with pytest.raises(RemoteError) as duplicate:
+        rpc.register_unit({"code": "PC", "name": "again", "kind": "party_committee",
+                           "actor": ACTOR})
+    assert duplicate.value.exc_type == "UnitAlreadyRegisteredError"
+    # Still serving, and the refusal was counted as such.
+    assert [u["code"] for u in rpc.list_units()] == ["PC"]
+    after = metrics.COMMANDS.labels("responsibility", "sign_letter", "refused")._value.get()
+    assert after == before + 1
