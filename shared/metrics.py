@@ -41,6 +41,15 @@ UPSTREAM_POSITION = Gauge(
     ["service", "upstream"],
 )
 
+TASKS_OVERDUE = Gauge(
+    "dutytrail_tasks_overdue", "Tasks past their deadline and not completed, at the last check",
+    ["service"],
+)
+LETTERS_FLAGGED = Counter(
+    "dutytrail_letters_flagged_total",
+    "Letters flagged as boilerplate copies of another post's letter", ["service"],
+)
+
 _started: set[int] = set()
 _lock = threading.Lock()
 

@@ -3,7 +3,8 @@ responsibility): registering the organisation, drafting, signing and superseding
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
@@ -15,112 +16,34 @@ from services.responsibility.domain import (
     Cadre,
     CadreAlreadyRegisteredError,
     CadreNotFoundError,
+    EducationActivity,
     Letter,
     LetterNotFoundError,
+    Task,
+    TaskNotFoundError,
     Unit,
     UnitAlreadyRegisteredError,
     UnitNotFoundError,
     WrongSignatoryError,
 )
+from services.responsibility.similarity import DEFAULT_THRESHOLD, shingles, similarity
+from services.responsibility.views import (
+    CadreView,
+    Coverage,
+    District,
+    EducationTotals,
+    LetterView,
+    TaskNode,
+    TaskView,
+    UnitView,
+)
 from shared.actors import SYSTEM_ACTOR, Actor
 from shared.catchup import CatchUpMixin
-from shared.clock import as_aware
+from shared.clock import as_aware, end_of_day
 from shared.errors import ConflictError, NotPermittedError
 from shared.persistence import ServiceApplication
-from shared.readmodel import Projection
 
 SERVICE = "responsibility"
-
-
-@dataclass
-class UnitView:
-    unit_id: UUID
-    code: str
-    name: str
-    kind: str
-    parent_unit_id: UUID | None
-
-
-@dataclass
-class CadreView:
-    cadre_id: UUID
-    person_id: UUID
-    name: str
-    unit_id: UUID
-    post_title: str
-    line_of_work: str
-    leadership_member: bool
-    top_leader: bool
-
-
-@dataclass
-class LetterView:
-    letter_id: UUID
-    year: int
-    issuer_unit_id: UUID
-    signatory_unit_id: UUID
-    signatory_cadre_id: UUID | None
-    status: str  # draft | signed | superseded
-    common_clauses: list[str]
-    individual_clauses: list[dict[str, str]]
-    top_leader_duties: list[str]
-    sign_by: date | None
-    supersedes: UUID | None
-    superseded_by: UUID | None = None
-    signed_at: datetime | None = None
-    signatures: list[dict[str, Any]] = field(default_factory=list)
-    signing_overdue: bool = False
-
-
-class Organisation(Projection):
-    """Units, cadres and letters as the store says now."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.units: dict[UUID, UnitView] = {}
-        self.cadres: dict[UUID, CadreView] = {}
-        self.letters: dict[UUID, LetterView] = {}
-
-    def on_Unit_Registered(self, e: Any) -> None:  # noqa: N802 - named after the event class
-        self.units[e.originator_id] = UnitView(
-            e.originator_id, e.code, e.name, e.kind, e.parent_unit_id
-        )
-
-    def on_Cadre_Registered(self, e: Any) -> None:  # noqa: N802
-        self.cadres[e.originator_id] = CadreView(
-            e.originator_id, e.person_id, e.name, e.unit_id, e.post_title,
-            e.line_of_work, e.leadership_member, e.top_leader,
-        )
-
-    def on_Letter_Drafted(self, e: Any) -> None:  # noqa: N802
-        self.letters[e.originator_id] = LetterView(
-            e.originator_id, e.year, e.issuer_unit_id, e.signatory_unit_id,
-            e.signatory_cadre_id, "draft", list(e.common_clauses),
-            [dict(c) for c in e.individual_clauses], list(e.top_leader_duties),
-            e.sign_by, e.supersedes,
-        )
-
-    def on_Letter_IndividualClauseAdded(self, e: Any) -> None:  # noqa: N802
-        self.letters[e.originator_id].individual_clauses.append(
-            {"text": e.text, "risk_point": e.risk_point}
-        )
-
-    def on_Letter_TopLeaderDutiesSet(self, e: Any) -> None:  # noqa: N802
-        self.letters[e.originator_id].top_leader_duties = list(e.duties)
-
-    def on_Letter_Signed(self, e: Any) -> None:  # noqa: N802
-        letter = self.letters[e.originator_id]
-        letter.status = "signed"
-        letter.signed_at = e.occurred_at
-        letter.signatures = [e.issuer_signature, e.signatory_signature]
-
-    def on_Letter_Superseded(self, e: Any) -> None:  # noqa: N802
-        letter = self.letters[e.originator_id]
-        letter.status = "superseded"
-        letter.superseded_by = e.superseded_by
-
-    def on_Letter_SigningOverdue(self, e: Any) -> None:  # noqa: N802
-        self.letters[e.originator_id].signing_overdue = True
 
 
 @dataclass(frozen=True)
@@ -143,9 +66,20 @@ class Responsibilities(CatchUpMixin, ServiceApplication):
     name = SERVICE
     service_name: ClassVar[str] = SERVICE
 
-    def __init__(self, env: Any = None) -> None:
+    def __init__(
+        self,
+        env: Any = None,
+        task_warning_days: tuple[int, ...] | None = None,
+        boilerplate_threshold: float | None = None,
+    ) -> None:
         super().__init__(env)
-        self.organisation = Organisation()
+        self.district = District()
+        self.task_warning_days = task_warning_days or tuple(
+            int(d) for d in os.environ.get("DUTYTRAIL_TASK_WARNING_DAYS", "7,3").split(",")
+        )
+        self.boilerplate_threshold = boilerplate_threshold or float(
+            os.environ.get("DUTYTRAIL_BOILERPLATE_THRESHOLD", str(DEFAULT_THRESHOLD))
+        )
 
     # Organisation.
 
@@ -256,6 +190,7 @@ class Responsibilities(CatchUpMixin, ServiceApplication):
             actor=actor.as_dict(),
             occurred_at=when,
         )
+        self._flag_if_boilerplate(letter, when)
         self._save(letter)
 
     def supersede_letter(
@@ -277,57 +212,203 @@ class Responsibilities(CatchUpMixin, ServiceApplication):
         return new.id
 
     def check_deadlines(self, as_of: datetime) -> list[UUID]:
-        """Record every letter not signed by its deadline, each exactly once."""
+        """Record every warning and overdue mark due by ``as_of``, each exactly once: letters
+        not signed by their deadline, tasks nearing or past theirs. Returns the ids of the
+        letters and tasks that got a new event."""
         as_of = as_aware(as_of)
-        self.organisation.catch_up(self)
-        due = [
-            v.letter_id for v in self.organisation.letters.values()
+        self.district.catch_up(self)
+        actor = SYSTEM_ACTOR.as_dict()
+        letters = [
+            v.letter_id for v in self.district.letters.values()
             if v.status == "draft" and not v.signing_overdue
             and v.sign_by is not None and as_of.date() > v.sign_by
         ]
+        horizon = max(self.task_warning_days, default=0)
+        tasks = [
+            t.task_id for t in self.district.tasks.values()
+            if t.completed_at is None and not t.overdue
+            and (t.deadline - as_of.date()).days <= horizon
+        ]
         recorded = []
-        for letter_id in due:
-            letter = self._get_letter(letter_id)
-            if letter.record_signing_overdue_if_due(as_of, SYSTEM_ACTOR.as_dict()):
-                try:
-                    self.save(letter)
-                except RecordConflictError:
-                    continue  # another caller recorded it (or changed the letter) first
-                recorded.append(letter_id)
+        for aggregate_id, load in [(i, self._get_letter) for i in letters] + [
+            (i, self._get_task) for i in tasks
+        ]:
+            aggregate: Any = load(aggregate_id)
+            if isinstance(aggregate, Letter):
+                due = aggregate.record_signing_overdue_if_due(as_of, actor)
+            else:
+                due = aggregate.record_deadline_events_due(as_of, self.task_warning_days, actor)
+            if not due:
+                continue
+            try:
+                self.save(aggregate)
+            except RecordConflictError:
+                continue  # another caller recorded it (or changed the record) first
+            recorded.append(aggregate_id)
         return recorded
 
-    # Queries.
+    # Tasks.
 
-    def list_units(self) -> list[UnitView]:
-        self.organisation.catch_up(self)
-        return sorted(self.organisation.units.values(), key=lambda u: u.code)
+    def create_task(
+        self,
+        year: int,
+        title: str,
+        requirement: str,
+        lead_unit_id: UUID,
+        co_unit_ids: list[UUID],
+        responsible_cadre_id: UUID,
+        deadline: date,
+        actor: Actor,
+        occurred_at: datetime | None = None,
+        task_id: UUID | None = None,
+    ) -> UUID:
+        """A task broken down to a lead unit and a responsible person (the party committee's
+        or a unit's own)."""
+        self._check_task_people(lead_unit_id, co_unit_ids, responsible_cadre_id)
+        task = Task(
+            id=task_id or uuid4(), year=year, title=title, requirement=requirement,
+            lead_unit_id=lead_unit_id, co_unit_ids=list(co_unit_ids),
+            responsible_cadre_id=responsible_cadre_id, deadline=deadline, parent_task_id=None,
+            actor=actor.as_dict(), occurred_at=as_aware(occurred_at),
+        )
+        self._save_new(task, ConflictError(f"Task {task.id} already exists."))
+        return task.id
 
-    def list_cadres(self, unit_id: UUID | None = None) -> list[CadreView]:
-        self.organisation.catch_up(self)
+    def break_down_task(
+        self,
+        parent_task_id: UUID,
+        title: str,
+        requirement: str,
+        lead_unit_id: UUID,
+        responsible_cadre_id: UUID,
+        deadline: date,
+        actor: Actor,
+        occurred_at: datetime | None = None,
+        task_id: UUID | None = None,
+    ) -> UUID:
+        """The lead unit of a task breaks it down again, to an office or a person."""
+        parent = self._get_task(parent_task_id)
+        self._check_acts_for(actor, parent.lead_unit_id)
+        parent.check_open()
+        parent.check_subtask_deadline(deadline)
+        self._check_task_people(lead_unit_id, [], responsible_cadre_id)
+        when = as_aware(occurred_at)
+        child = Task(
+            id=task_id or uuid4(), year=parent.year, title=title, requirement=requirement,
+            lead_unit_id=lead_unit_id, co_unit_ids=[], responsible_cadre_id=responsible_cadre_id,
+            deadline=deadline, parent_task_id=parent.id, actor=actor.as_dict(),
+            occurred_at=when,
+        )
+        parent.add_subtask(child.id, actor.as_dict(), when)
+        self._save(child, parent)
+        return child.id
+
+    def report_progress(
+        self, task_id: UUID, percent: int, note: str, actor: Actor,
+        occurred_at: datetime | None = None,
+    ) -> None:
+        task = self._get_task(task_id)
+        self._check_acts_for_one_of(actor, [task.lead_unit_id, *task.co_unit_ids])
+        task.report_progress(percent, note, actor.as_dict(), as_aware(occurred_at))
+        self._save(task)
+
+    def complete_task(
+        self, task_id: UUID, note: str, actor: Actor, occurred_at: datetime | None = None
+    ) -> None:
+        task = self._get_task(task_id)
+        self._check_acts_for(actor, task.lead_unit_id)
+        open_subtasks = [
+            child.title for child in (self._get_task(i) for i in task.subtask_ids)
+            if not child.is_completed
+        ]
+        task.complete(open_subtasks, note, actor.as_dict(), as_aware(occurred_at))
+        self._save(task)
+
+    # Integrity education.
+
+    def record_education_activity(
+        self,
+        kind: str,
+        title: str,
+        held_on: date,
+        organiser_unit_id: UUID,
+        participant_count: int,
+        actor: Actor,
+        occurred_at: datetime | None = None,
+    ) -> UUID:
+        self._get_unit(organiser_unit_id)
+        self._check_acts_for(actor, organiser_unit_id)
+        activity = EducationActivity(
+            kind=kind, title=title, held_on=held_on, organiser_unit_id=organiser_unit_id,
+            participant_count=participant_count, actor=actor.as_dict(),
+            occurred_at=as_aware(occurred_at),
+        )
+        self._save(activity)
+        return activity.id
+
+    # Queries. Each answers as the store says now, or as of a date (business time).
+
+    def as_of(self, day: date | None = None) -> District:
+        if day is None:
+            self.district.catch_up(self)
+            return self.district
+        district = District(until=end_of_day(day))
+        district.catch_up(self)
+        return district
+
+    def list_units(self, as_of: date | None = None) -> list[UnitView]:
+        return sorted(self.as_of(as_of).units.values(), key=lambda u: u.code)
+
+    def list_cadres(
+        self, unit_id: UUID | None = None, as_of: date | None = None
+    ) -> list[CadreView]:
         return sorted(
-            (c for c in self.organisation.cadres.values() if unit_id in (None, c.unit_id)),
+            (c for c in self.as_of(as_of).cadres.values() if unit_id in (None, c.unit_id)),
             key=lambda c: (str(c.unit_id), c.name),
         )
 
-    def get_letter(self, letter_id: UUID) -> LetterView:
-        self.organisation.catch_up(self)
+    def get_letter(self, letter_id: UUID, as_of: date | None = None) -> LetterView:
         try:
-            return self.organisation.letters[letter_id]
+            return self.as_of(as_of).letters[letter_id]
         except KeyError:
             raise LetterNotFoundError(f"No letter {letter_id}.") from None
 
     def list_letters(
-        self, year: int | None = None, unit_id: UUID | None = None
+        self, year: int | None = None, unit_id: UUID | None = None, as_of: date | None = None
     ) -> list[LetterView]:
-        self.organisation.catch_up(self)
         return sorted(
             (
-                v for v in self.organisation.letters.values()
+                v for v in self.as_of(as_of).letters.values()
                 if year in (None, v.year)
                 and unit_id in (None, v.signatory_unit_id, v.issuer_unit_id)
             ),
             key=lambda v: (v.year, str(v.signatory_unit_id), str(v.letter_id)),
         )
+
+    def flagged_letters(self, year: int, as_of: date | None = None) -> list[LetterView]:
+        return [v for v in self.list_letters(year, as_of=as_of) if v.flagged_like is not None]
+
+    def task_tree(self, unit_id: UUID, as_of: date) -> list[TaskNode]:
+        return self.as_of(as_of).task_tree(unit_id, as_of, max(self.task_warning_days))
+
+    def overdue_tasks(self, as_of: date) -> list[TaskView]:
+        """Tasks past their deadline and not completed on that day."""
+        district = self.as_of(as_of)
+        return sorted(
+            (
+                t for t in district.tasks.values()
+                if district.task_colour(t, as_of, max(self.task_warning_days)) == "red"
+            ),
+            key=lambda t: (t.deadline, t.title),
+        )
+
+    def coverage(self, year: int, as_of: date) -> Coverage:
+        return self.as_of(as_of).coverage(year, as_of)
+
+    def education_totals(
+        self, start: date, end: date, as_of: date | None = None
+    ) -> EducationTotals:
+        return self.as_of(as_of).education_totals(start, end)
 
     # Helpers.
 
@@ -361,6 +442,43 @@ class Responsibilities(CatchUpMixin, ServiceApplication):
             top_leader_duties=list(draft.top_leader_duties), sign_by=draft.sign_by,
             supersedes=supersedes, actor=actor.as_dict(), occurred_at=when,
         )
+
+    def _flag_if_boilerplate(self, letter: Letter, when: datetime) -> None:
+        """Flag a letter whose individual clauses copy another post's letter of the year."""
+        self.district.catch_up(self)
+        mine = shingles(c["text"] for c in letter.individual_clauses)
+        best: tuple[float, UUID] | None = None
+        for other in self.district.letters.values():
+            if (
+                other.letter_id == letter.id or other.year != letter.year
+                or other.status == "draft" or other.letter_id == letter.supersedes
+                or (other.signatory_cadre_id, other.signatory_unit_id)
+                == (letter.signatory_cadre_id, letter.signatory_unit_id)
+            ):
+                continue
+            score = similarity(mine, shingles(c["text"] for c in other.individual_clauses))
+            if score >= self.boilerplate_threshold and (best is None or score > best[0]):
+                best = (score, other.letter_id)
+        if best is not None:
+            letter.flag_as_boilerplate(best[1], best[0], SYSTEM_ACTOR.as_dict(), when)
+
+    def _check_task_people(
+        self, lead_unit_id: UUID, co_unit_ids: list[UUID], responsible_cadre_id: UUID
+    ) -> None:
+        for unit_id in (lead_unit_id, *co_unit_ids):
+            self._get_unit(unit_id)
+        cadre = self._get_cadre(responsible_cadre_id)
+        if cadre.unit_id != lead_unit_id:
+            msg = (
+                f"The responsible person {cadre.name} belongs to another unit than the task's "
+                "lead unit."
+            )
+            raise WrongSignatoryError(msg)
+
+    def _check_acts_for_one_of(self, actor: Actor, unit_ids: list[UUID]) -> None:
+        if actor.unit_id not in unit_ids:
+            msg = "Only a clerk of the task's lead unit or a co-unit may report its progress."
+            raise NotPermittedError(msg)
 
     def _check_acts_for(self, actor: Actor, unit_id: UUID) -> None:
         if actor.unit_id != unit_id:
@@ -396,6 +514,13 @@ class Responsibilities(CatchUpMixin, ServiceApplication):
         except AggregateNotFoundError:
             raise CadreNotFoundError(f"No cadre {cadre_id} is registered.") from None
         return cadre
+
+    def _get_task(self, task_id: UUID) -> Task:
+        try:
+            task: Task = self.repository.get(task_id)
+        except AggregateNotFoundError:
+            raise TaskNotFoundError(f"No task {task_id}.") from None
+        return task
 
     def _get_letter(self, letter_id: UUID) -> Letter:
         try:

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.commands import Command
-from shared.contracts.responsibility import IndividualClause, UnitKind
+from shared.contracts.responsibility import EducationKind, IndividualClause, UnitKind
 
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 Year = Annotated[int, Field(ge=2000, le=2100)]
@@ -76,13 +76,91 @@ class LetterQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     year: Year | None = None
     unit_id: UUID | None = None
+    as_of: date | None = None
 
 
 class CadreQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     unit_id: UUID | None = None
+    as_of: date | None = None
 
 
 class LetterId(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     letter_id: UUID
+    as_of: date | None = None
+
+
+class CreateTask(Command):
+    year: Year
+    title: Annotated[str, Field(min_length=1, max_length=300)]
+    requirement: Text
+    lead_unit_id: UUID
+    co_unit_ids: list[UUID] = Field(default_factory=list)
+    responsible_cadre_id: UUID
+    deadline: date
+    task_id: UUID | None = None
+
+
+class BreakDownTask(Command):
+    parent_task_id: UUID
+    title: Annotated[str, Field(min_length=1, max_length=300)]
+    requirement: Text
+    lead_unit_id: UUID
+    responsible_cadre_id: UUID
+    deadline: date
+    task_id: UUID | None = None
+
+
+class ReportProgress(Command):
+    task_id: UUID
+    percent: Annotated[int, Field(ge=0, le=100)]
+    note: Annotated[str, Field(max_length=4000)] = ""
+
+
+class CompleteTask(Command):
+    task_id: UUID
+    note: Annotated[str, Field(max_length=4000)] = ""
+
+
+class RecordEducationActivity(Command):
+    kind: EducationKind
+    title: Annotated[str, Field(min_length=1, max_length=300)]
+    held_on: date
+    organiser_unit_id: UUID
+    participant_count: Annotated[int, Field(ge=0, le=1_000_000)]
+
+
+class AsOf(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    as_of: date | None = None
+
+
+class TaskTreeQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    unit_id: UUID
+    as_of: date
+
+
+class OverdueQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    as_of: date
+
+
+class YearQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    year: Year
+    as_of: date
+
+
+class FlaggedQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    year: Year
+    as_of: date | None = None
+
+
+class PeriodQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    start: date
+    end: date
+    as_of: date | None = None

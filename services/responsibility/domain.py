@@ -16,6 +16,9 @@ from shared.errors import ConflictError, DomainError, NotFoundError, NotPermitte
 
 ID_NAMESPACE = uuid5(NAMESPACE_URL, "urn:dutytrail:responsibility")
 
+TASK_COLOURS = ("green", "blue", "yellow", "red")
+EDUCATION_KINDS = ("study_session", "phone_class", "party_lecture", "warning_education_visit")
+
 UNIT_KINDS = (
     "party_committee",
     "district_department",
@@ -62,6 +65,22 @@ class LetterAlreadySupersededError(DomainError):
 
 
 class WrongSignatoryError(NotPermittedError):
+    pass
+
+
+class TaskNotFoundError(NotFoundError):
+    pass
+
+
+class TaskDeadlineAfterParentError(DomainError):
+    pass
+
+
+class TaskAlreadyCompletedError(DomainError):
+    pass
+
+
+class TaskHasOpenSubtasksError(DomainError):
     pass
 
 
@@ -152,6 +171,7 @@ class Letter(Aggregate):
         self.signed_at: datetime | None = None
         self.signatures: list[dict[str, Any]] = []
         self.signing_overdue_recorded = False
+        self.flagged_like: UUID | None = None
         self.drafted_at = occurred_at
 
     @property
@@ -268,3 +288,181 @@ class Letter(Aggregate):
         self, sign_by: date, actor: dict[str, Any], occurred_at: datetime
     ) -> None:
         self.signing_overdue_recorded = True
+
+    def flag_as_boilerplate(
+        self,
+        similar_letter_id: UUID,
+        similarity: float,
+        actor: dict[str, Any],
+        occurred_at: datetime,
+    ) -> None:
+        """Record that this letter's individual clauses copy another post's letter."""
+        if self.flagged_like is not None:
+            return
+        self._flagged_as_boilerplate(
+            similar_letter_id=similar_letter_id, similarity=round(similarity, 4),
+            actor=actor, occurred_at=occurred_at,
+        )
+
+    @event("FlaggedAsBoilerplate")
+    def _flagged_as_boilerplate(
+        self,
+        similar_letter_id: UUID,
+        similarity: float,
+        actor: dict[str, Any],
+        occurred_at: datetime,
+    ) -> None:
+        self.flagged_like = similar_letter_id
+
+
+class Task(Aggregate):
+    """A task broken down to a lead unit and a responsible person, with a deadline.
+
+    Tasks form a tree: a unit breaks its task down again to offices and people. A parent
+    completes only when all its subtasks have.
+    """
+
+    @event("Created")
+    def __init__(
+        self,
+        id: UUID,
+        year: int,
+        title: str,
+        requirement: str,
+        lead_unit_id: UUID,
+        co_unit_ids: list[UUID],
+        responsible_cadre_id: UUID,
+        deadline: date,
+        parent_task_id: UUID | None,
+        actor: dict[str, Any],
+        occurred_at: datetime,
+    ) -> None:
+        self.year = year
+        self.title = title
+        self.requirement = requirement
+        self.lead_unit_id = lead_unit_id
+        self.co_unit_ids = list(co_unit_ids)
+        self.responsible_cadre_id = responsible_cadre_id
+        self.deadline = deadline
+        self.parent_task_id = parent_task_id
+        self.subtask_ids: list[UUID] = []
+        self.progress = 0
+        self.completed_at: datetime | None = None
+        self.warned_thresholds: set[int] = set()
+        self.overdue_recorded = False
+
+    @property
+    def is_completed(self) -> bool:
+        return self.completed_at is not None
+
+    def check_open(self) -> None:
+        if self.is_completed:
+            msg = f"Task {self.title!r} was completed on {self.completed_at:%Y-%m-%d}."
+            raise TaskAlreadyCompletedError(msg)
+
+    def check_subtask_deadline(self, deadline: date) -> None:
+        if deadline > self.deadline:
+            msg = (
+                f"A subtask cannot be due on {deadline:%Y-%m-%d}, after its parent task "
+                f"{self.title!r} is due ({self.deadline:%Y-%m-%d})."
+            )
+            raise TaskDeadlineAfterParentError(msg)
+
+    def add_subtask(self, subtask_id: UUID, actor: dict[str, Any], occurred_at: datetime) -> None:
+        self.check_open()
+        self._subtask_added(subtask_id=subtask_id, actor=actor, occurred_at=occurred_at)
+
+    @event("SubtaskAdded")
+    def _subtask_added(
+        self, subtask_id: UUID, actor: dict[str, Any], occurred_at: datetime
+    ) -> None:
+        self.subtask_ids.append(subtask_id)
+
+    def report_progress(
+        self, percent: int, note: str, actor: dict[str, Any], occurred_at: datetime
+    ) -> None:
+        self.check_open()
+        self._progress_reported(percent=percent, note=note, actor=actor, occurred_at=occurred_at)
+
+    @event("ProgressReported")
+    def _progress_reported(
+        self, percent: int, note: str, actor: dict[str, Any], occurred_at: datetime
+    ) -> None:
+        self.progress = percent
+
+    def complete(
+        self, open_subtasks: list[str], note: str, actor: dict[str, Any], occurred_at: datetime
+    ) -> None:
+        self.check_open()
+        if open_subtasks:
+            msg = (
+                f"Task {self.title!r} cannot be completed while its subtasks are open: "
+                + ", ".join(open_subtasks)
+            )
+            raise TaskHasOpenSubtasksError(msg)
+        self._completed(note=note, actor=actor, occurred_at=occurred_at)
+
+    @event("Completed")
+    def _completed(self, note: str, actor: dict[str, Any], occurred_at: datetime) -> None:
+        self.completed_at = occurred_at
+        self.progress = 100
+
+    def record_deadline_events_due(
+        self, as_of: datetime, thresholds: tuple[int, ...], actor: dict[str, Any]
+    ) -> bool:
+        """Record, each exactly once, the warnings and the overdue mark due by ``as_of``.
+
+        Only the most urgent threshold reached is recorded: a clock that first looks with 2
+        days left records the 3-day warning, not a stale 7-day one as well.
+        """
+        if self.is_completed or self.overdue_recorded:
+            return False
+        days_left = (self.deadline - as_of.date()).days
+        if days_left < 0:
+            self._overdue(deadline=self.deadline, actor=actor, occurred_at=as_of)
+            return True
+        reached = [t for t in thresholds if days_left <= t]
+        if not reached or min(reached) in self.warned_thresholds:
+            return False
+        self._deadline_warning(
+            deadline=self.deadline, days_left=days_left, threshold=min(reached),
+            reached=sorted(reached), actor=actor, occurred_at=as_of,
+        )
+        return True
+
+    @event("DeadlineWarning")
+    def _deadline_warning(
+        self,
+        deadline: date,
+        days_left: int,
+        threshold: int,
+        reached: list[int],
+        actor: dict[str, Any],
+        occurred_at: datetime,
+    ) -> None:
+        self.warned_thresholds.update(reached)
+
+    @event("Overdue")
+    def _overdue(self, deadline: date, actor: dict[str, Any], occurred_at: datetime) -> None:
+        self.overdue_recorded = True
+
+
+class EducationActivity(Aggregate):
+    """An integrity-education activity: study session, phone class, lecture or a visit."""
+
+    @event("Recorded")
+    def __init__(
+        self,
+        kind: str,
+        title: str,
+        held_on: date,
+        organiser_unit_id: UUID,
+        participant_count: int,
+        actor: dict[str, Any],
+        occurred_at: datetime,
+    ) -> None:
+        self.kind = kind
+        self.title = title
+        self.held_on = held_on
+        self.organiser_unit_id = organiser_unit_id
+        self.participant_count = participant_count

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from nameko.rpc import rpc
@@ -11,17 +11,29 @@ from nameko.timer import timer
 from services.responsibility.application import LetterDraft, Responsibilities
 from services.responsibility.commands import (
     AddIndividualClause,
+    AsOf,
+    BreakDownTask,
     CadreQuery,
+    CompleteTask,
+    CreateTask,
     DraftLetter,
+    FlaggedQuery,
     LetterContent,
     LetterId,
     LetterQuery,
+    OverdueQuery,
+    PeriodQuery,
+    RecordEducationActivity,
     RegisterCadre,
     RegisterUnit,
+    ReportProgress,
     SetTopLeaderDuties,
     SignLetter,
     SupersedeLetter,
+    TaskTreeQuery,
+    YearQuery,
 )
+from shared import metrics
 from shared.clock import utcnow
 from shared.commands import CheckDeadlines, EventsAfter, parse_command
 from shared.errors import DomainError
@@ -84,6 +96,8 @@ class ResponsibilityService:
         self.app.sign_letter(
             c.letter_id, c.issuer_person_id, c.signatory_person_id, c.acting, c.occurred_at
         )
+        if self.app.get_letter(c.letter_id).flagged_like is not None:
+            metrics.LETTERS_FLAGGED.labels(self.name).inc()
 
     @rpc(expected_exceptions=EXPECTED)
     def supersede_letter(self, command: Any) -> str:
@@ -95,30 +109,98 @@ class ResponsibilityService:
     @rpc(expected_exceptions=EXPECTED)
     def check_deadlines(self, command: Any) -> list[str]:
         c = parse_command(CheckDeadlines, command)
-        return [str(i) for i in self.app.check_deadlines(c.as_of)]
+        recorded = self.app.check_deadlines(c.as_of)
+        self._gauge_overdue(c.as_of.date())
+        return [str(i) for i in recorded]
 
     @timer(interval=3600)
     def check_deadlines_now(self) -> None:
-        self.app.check_deadlines(utcnow())
+        now = utcnow()
+        self.app.check_deadlines(now)
+        self._gauge_overdue(now.date())
+
+    def _gauge_overdue(self, as_of: date) -> None:
+        metrics.TASKS_OVERDUE.labels(self.name).set(len(self.app.overdue_tasks(as_of)))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_task(self, command: Any) -> str:
+        c = parse_command(CreateTask, command)
+        return str(self.app.create_task(
+            c.year, c.title, c.requirement, c.lead_unit_id, list(c.co_unit_ids),
+            c.responsible_cadre_id, c.deadline, c.acting, c.occurred_at, c.task_id,
+        ))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def break_down_task(self, command: Any) -> str:
+        c = parse_command(BreakDownTask, command)
+        return str(self.app.break_down_task(
+            c.parent_task_id, c.title, c.requirement, c.lead_unit_id, c.responsible_cadre_id,
+            c.deadline, c.acting, c.occurred_at, c.task_id,
+        ))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def report_progress(self, command: Any) -> None:
+        c = parse_command(ReportProgress, command)
+        self.app.report_progress(c.task_id, c.percent, c.note, c.acting, c.occurred_at)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def complete_task(self, command: Any) -> None:
+        c = parse_command(CompleteTask, command)
+        self.app.complete_task(c.task_id, c.note, c.acting, c.occurred_at)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def record_education_activity(self, command: Any) -> str:
+        c = parse_command(RecordEducationActivity, command)
+        return str(self.app.record_education_activity(
+            c.kind, c.title, c.held_on, c.organiser_unit_id, c.participant_count, c.acting,
+            c.occurred_at,
+        ))
 
     @rpc(expected_exceptions=EXPECTED)
     def list_units(self, query: Any = None) -> Any:
-        return to_json(self.app.list_units())
+        q = parse_command(AsOf, query or {})
+        return to_json(self.app.list_units(q.as_of))
 
     @rpc(expected_exceptions=EXPECTED)
     def list_cadres(self, query: Any = None) -> Any:
         q = parse_command(CadreQuery, query or {})
-        return to_json(self.app.list_cadres(q.unit_id))
+        return to_json(self.app.list_cadres(q.unit_id, q.as_of))
 
     @rpc(expected_exceptions=EXPECTED)
     def list_letters(self, query: Any = None) -> Any:
         q = parse_command(LetterQuery, query or {})
-        return to_json(self.app.list_letters(q.year, q.unit_id))
+        return to_json(self.app.list_letters(q.year, q.unit_id, q.as_of))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_letter(self, query: Any) -> Any:
         q = parse_command(LetterId, query)
-        return to_json(self.app.get_letter(q.letter_id))
+        return to_json(self.app.get_letter(q.letter_id, q.as_of))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def flagged_letters(self, query: Any) -> Any:
+        q = parse_command(FlaggedQuery, query)
+        return to_json(self.app.flagged_letters(q.year, q.as_of))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def task_tree(self, query: Any) -> Any:
+        q = parse_command(TaskTreeQuery, query)
+        return to_json(self.app.task_tree(q.unit_id, q.as_of))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def overdue_tasks(self, query: Any) -> Any:
+        q = parse_command(OverdueQuery, query)
+        return to_json(self.app.overdue_tasks(q.as_of))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def coverage(self, query: Any) -> Any:
+        q = parse_command(YearQuery, query)
+        coverage = self.app.coverage(q.year, q.as_of)
+        return {**to_json(coverage), "complete": coverage.complete}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def education_totals(self, query: Any) -> Any:
+        q = parse_command(PeriodQuery, query)
+        return to_json(self.app.education_totals(q.start, q.end, q.as_of))
 
     @rpc(expected_exceptions=EXPECTED)
     def events_after(self, query: Any = None) -> list[dict[str, Any]]:

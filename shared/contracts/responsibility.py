@@ -118,3 +118,91 @@ class LetterSuperseded(EventData):
 class LetterSigningOverdue(EventData):
     letter_id: UUID
     sign_by: date
+
+
+@contract(
+    service=SERVICE, name="letter_flagged_as_boilerplate",
+    domain_event="Letter.FlaggedAsBoilerplate", subject_field="letter_id",
+)
+class LetterFlaggedAsBoilerplate(EventData):
+    letter_id: UUID
+    similar_letter_id: UUID
+    similarity: float = Field(ge=0, le=1, description="Sørensen–Dice similarity of clause bigrams")
+
+
+@contract(
+    service=SERVICE, name="task_created", domain_event="Task.Created", subject_field="task_id",
+)
+class TaskCreated(EventData):
+    task_id: UUID
+    year: int
+    title: str
+    requirement: str
+    lead_unit_id: UUID
+    co_unit_ids: list[UUID]
+    responsible_cadre_id: UUID
+    deadline: date
+    parent_task_id: UUID | None
+
+
+@contract(
+    service=SERVICE, name="task_subtask_added", domain_event="Task.SubtaskAdded",
+    subject_field="task_id",
+)
+class TaskSubtaskAdded(EventData):
+    task_id: UUID
+    subtask_id: UUID
+
+
+@contract(
+    service=SERVICE, name="task_progress_reported", domain_event="Task.ProgressReported",
+    subject_field="task_id",
+)
+class TaskProgressReported(EventData):
+    task_id: UUID
+    percent: int = Field(ge=0, le=100)
+    note: str
+
+
+@contract(
+    service=SERVICE, name="task_completed", domain_event="Task.Completed", subject_field="task_id",
+)
+class TaskCompleted(EventData):
+    task_id: UUID
+    note: str
+
+
+@contract(
+    service=SERVICE, name="task_deadline_warning", domain_event="Task.DeadlineWarning",
+    subject_field="task_id",
+)
+class TaskDeadlineWarning(EventData):
+    task_id: UUID
+    deadline: date
+    days_left: int
+    threshold: int
+    reached: list[int]
+
+
+@contract(
+    service=SERVICE, name="task_overdue", domain_event="Task.Overdue", subject_field="task_id",
+)
+class TaskOverdue(EventData):
+    task_id: UUID
+    deadline: date
+
+
+EducationKind = Literal["study_session", "phone_class", "party_lecture", "warning_education_visit"]
+
+
+@contract(
+    service=SERVICE, name="education_activity_recorded",
+    domain_event="EducationActivity.Recorded", subject_field="activity_id",
+)
+class EducationActivityRecorded(EventData):
+    activity_id: UUID
+    kind: EducationKind
+    title: str
+    held_on: date
+    organiser_unit_id: UUID
+    participant_count: int = Field(ge=0)

@@ -1,0 +1,316 @@
+"""The read side of the responsibility service: what the stored events say, now or as of a date.
+
+``District`` is a projection of every responsibility event. The live one follows the log; an
+"as of" query replays the log into a fresh one, keeping only acts whose business time is on or
+before the date asked, so any figure can be rebuilt for any day.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from shared.readmodel import Projection
+
+COVERED_UNIT_KINDS = ("district_department", "town", "subdistrict")
+
+
+@dataclass
+class UnitView:
+    unit_id: UUID
+    code: str
+    name: str
+    kind: str
+    parent_unit_id: UUID | None
+
+
+@dataclass
+class CadreView:
+    cadre_id: UUID
+    person_id: UUID
+    name: str
+    unit_id: UUID
+    post_title: str
+    line_of_work: str
+    leadership_member: bool
+    top_leader: bool
+
+
+@dataclass
+class LetterView:
+    letter_id: UUID
+    year: int
+    issuer_unit_id: UUID
+    signatory_unit_id: UUID
+    signatory_cadre_id: UUID | None
+    signatory_is_top_leader: bool
+    status: str  # draft | signed | superseded
+    common_clauses: list[str]
+    individual_clauses: list[dict[str, str]]
+    top_leader_duties: list[str]
+    sign_by: date | None
+    supersedes: UUID | None
+    superseded_by: UUID | None = None
+    signed_at: datetime | None = None
+    signatures: list[dict[str, Any]] = field(default_factory=list)
+    signing_overdue: bool = False
+    flagged_like: UUID | None = None
+    similarity: float | None = None
+
+
+@dataclass
+class TaskView:
+    task_id: UUID
+    year: int
+    title: str
+    requirement: str
+    lead_unit_id: UUID
+    co_unit_ids: list[UUID]
+    responsible_cadre_id: UUID
+    deadline: date
+    parent_task_id: UUID | None
+    subtask_ids: list[UUID] = field(default_factory=list)
+    progress: int = 0
+    completed_at: datetime | None = None
+    overdue: bool = False
+    warned_days_left: int | None = None
+
+
+@dataclass
+class TaskNode:
+    """A task with its status colour and its subtasks, for a unit's task tree."""
+
+    task_id: UUID
+    title: str
+    lead_unit_id: UUID
+    responsible_cadre_id: UUID
+    deadline: date
+    progress: int
+    colour: str  # green done, blue on track, yellow due soon, red overdue
+    subtasks: list[TaskNode]
+
+
+@dataclass
+class EducationView:
+    activity_id: UUID
+    kind: str
+    title: str
+    held_on: date
+    organiser_unit_id: UUID
+    participant_count: int
+
+
+@dataclass
+class Coverage:
+    """Who and what is not yet covered for a year ("horizontal to every edge, vertical to
+    every level")."""
+
+    year: int
+    as_of: date
+    units_without_signed_letter: list[UUID]
+    units_without_task: list[UUID]
+    leaders_without_signed_letter: list[UUID]
+    leaders_without_task: list[UUID]
+    units_whose_top_leader_lacks_duties_letter: list[UUID]
+    units_without_top_leader: list[UUID]
+
+    @property
+    def complete(self) -> bool:
+        return not any((
+            self.units_without_signed_letter, self.units_without_task,
+            self.leaders_without_signed_letter, self.leaders_without_task,
+            self.units_whose_top_leader_lacks_duties_letter, self.units_without_top_leader,
+        ))
+
+
+@dataclass
+class EducationTotals:
+    start: date
+    end: date
+    activities: dict[str, int]
+    participants: dict[str, int]
+    total_activities: int
+    total_participants: int
+
+
+class District(Projection):
+    """Units, cadres, letters, tasks and education activities."""
+
+    def __init__(self, until: datetime | None = None) -> None:
+        super().__init__()
+        self.until = until
+        self.units: dict[UUID, UnitView] = {}
+        self.cadres: dict[UUID, CadreView] = {}
+        self.letters: dict[UUID, LetterView] = {}
+        self.tasks: dict[UUID, TaskView] = {}
+        self.education: dict[UUID, EducationView] = {}
+
+    def apply(self, domain_event: Any) -> None:
+        occurred_at = getattr(domain_event, "occurred_at", None)
+        if self.until is not None and occurred_at is not None and occurred_at > self.until:
+            return
+        super().apply(domain_event)
+
+    # Organisation.
+
+    def on_Unit_Registered(self, e: Any) -> None:  # noqa: N802 - named after the event class
+        self.units[e.originator_id] = UnitView(
+            e.originator_id, e.code, e.name, e.kind, e.parent_unit_id
+        )
+
+    def on_Cadre_Registered(self, e: Any) -> None:  # noqa: N802
+        self.cadres[e.originator_id] = CadreView(
+            e.originator_id, e.person_id, e.name, e.unit_id, e.post_title,
+            e.line_of_work, e.leadership_member, e.top_leader,
+        )
+
+    # Letters.
+
+    def on_Letter_Drafted(self, e: Any) -> None:  # noqa: N802
+        self.letters[e.originator_id] = LetterView(
+            e.originator_id, e.year, e.issuer_unit_id, e.signatory_unit_id,
+            e.signatory_cadre_id, e.signatory_is_top_leader, "draft", list(e.common_clauses),
+            [dict(c) for c in e.individual_clauses], list(e.top_leader_duties),
+            e.sign_by, e.supersedes,
+        )
+
+    def on_Letter_IndividualClauseAdded(self, e: Any) -> None:  # noqa: N802
+        self.letters[e.originator_id].individual_clauses.append(
+            {"text": e.text, "risk_point": e.risk_point}
+        )
+
+    def on_Letter_TopLeaderDutiesSet(self, e: Any) -> None:  # noqa: N802
+        self.letters[e.originator_id].top_leader_duties = list(e.duties)
+
+    def on_Letter_Signed(self, e: Any) -> None:  # noqa: N802
+        letter = self.letters[e.originator_id]
+        letter.status = "signed"
+        letter.signed_at = e.occurred_at
+        letter.signatures = [e.issuer_signature, e.signatory_signature]
+
+    def on_Letter_Superseded(self, e: Any) -> None:  # noqa: N802
+        letter = self.letters[e.originator_id]
+        letter.status = "superseded"
+        letter.superseded_by = e.superseded_by
+
+    def on_Letter_SigningOverdue(self, e: Any) -> None:  # noqa: N802
+        self.letters[e.originator_id].signing_overdue = True
+
+    def on_Letter_FlaggedAsBoilerplate(self, e: Any) -> None:  # noqa: N802
+        letter = self.letters[e.originator_id]
+        letter.flagged_like = e.similar_letter_id
+        letter.similarity = e.similarity
+
+    # Tasks.
+
+    def on_Task_Created(self, e: Any) -> None:  # noqa: N802
+        self.tasks[e.originator_id] = TaskView(
+            e.originator_id, e.year, e.title, e.requirement, e.lead_unit_id,
+            list(e.co_unit_ids), e.responsible_cadre_id, e.deadline, e.parent_task_id,
+        )
+
+    def on_Task_SubtaskAdded(self, e: Any) -> None:  # noqa: N802
+        self.tasks[e.originator_id].subtask_ids.append(e.subtask_id)
+
+    def on_Task_ProgressReported(self, e: Any) -> None:  # noqa: N802
+        self.tasks[e.originator_id].progress = e.percent
+
+    def on_Task_Completed(self, e: Any) -> None:  # noqa: N802
+        task = self.tasks[e.originator_id]
+        task.completed_at = e.occurred_at
+        task.progress = 100
+
+    def on_Task_DeadlineWarning(self, e: Any) -> None:  # noqa: N802
+        self.tasks[e.originator_id].warned_days_left = e.days_left
+
+    def on_Task_Overdue(self, e: Any) -> None:  # noqa: N802
+        self.tasks[e.originator_id].overdue = True
+
+    # Education.
+
+    def on_EducationActivity_Recorded(self, e: Any) -> None:  # noqa: N802
+        self.education[e.originator_id] = EducationView(
+            e.originator_id, e.kind, e.title, e.held_on, e.organiser_unit_id,
+            e.participant_count,
+        )
+
+    # Questions.
+
+    def task_colour(self, task: TaskView, as_of: date, warning_days: int) -> str:
+        if task.completed_at is not None and task.completed_at.date() <= as_of:
+            return "green"
+        days_left = (task.deadline - as_of).days
+        if days_left < 0:
+            return "red"
+        if days_left <= warning_days:
+            return "yellow"
+        return "blue"
+
+    def task_tree(self, unit_id: UUID, as_of: date, warning_days: int) -> list[TaskNode]:
+        def node(task: TaskView) -> TaskNode:
+            return TaskNode(
+                task.task_id, task.title, task.lead_unit_id, task.responsible_cadre_id,
+                task.deadline, task.progress, self.task_colour(task, as_of, warning_days),
+                [node(self.tasks[s]) for s in task.subtask_ids if s in self.tasks],
+            )
+
+        # The roots of a unit's tree: its tasks whose parent is not also its own.
+        own = [t for t in self.tasks.values() if unit_id == t.lead_unit_id]
+        own_ids = {t.task_id for t in own}
+        roots = [t for t in own if t.parent_task_id not in own_ids]
+        return [node(t) for t in sorted(roots, key=lambda t: (t.deadline, t.title))]
+
+    def coverage(self, year: int, as_of: date) -> Coverage:
+        units = [u for u in self.units.values() if u.kind in COVERED_UNIT_KINDS]
+        letters = [
+            v for v in self.letters.values()
+            if v.year == year and v.status in ("signed", "superseded")
+        ]
+        # A superseded letter was replaced by a newer one, which is what counts now.
+        current = [v for v in letters if v.status == "signed"]
+        tasks = [t for t in self.tasks.values() if t.year == year]
+        units_lettered = {v.signatory_unit_id for v in current}
+        units_tasked = {t.lead_unit_id for t in tasks} | {u for t in tasks for u in t.co_unit_ids}
+        people_lettered = {v.signatory_cadre_id for v in current}
+        people_tasked = {t.responsible_cadre_id for t in tasks}
+        leaders = [c for c in self.cadres.values() if c.leadership_member]
+        top_leaders = {c.unit_id: c for c in self.cadres.values() if c.top_leader}
+        duties_letter_units = {
+            v.signatory_unit_id for v in current
+            if v.signatory_is_top_leader and v.top_leader_duties
+        }
+
+        def ids(items: list[Any], attr: str) -> list[UUID]:
+            return sorted((getattr(i, attr) for i in items), key=str)
+
+        return Coverage(
+            year=year,
+            as_of=as_of,
+            units_without_signed_letter=ids(
+                [u for u in units if u.unit_id not in units_lettered], "unit_id"),
+            units_without_task=ids([u for u in units if u.unit_id not in units_tasked], "unit_id"),
+            leaders_without_signed_letter=ids(
+                [c for c in leaders if c.cadre_id not in people_lettered], "cadre_id"),
+            leaders_without_task=ids(
+                [c for c in leaders if c.cadre_id not in people_tasked], "cadre_id"),
+            units_whose_top_leader_lacks_duties_letter=ids(
+                [u for u in units
+                 if u.unit_id in top_leaders and u.unit_id not in duties_letter_units],
+                "unit_id"),
+            units_without_top_leader=ids(
+                [u for u in units if u.unit_id not in top_leaders], "unit_id"),
+        )
+
+    def education_totals(self, start: date, end: date) -> EducationTotals:
+        held = [a for a in self.education.values() if start <= a.held_on <= end]
+        activities = Counter(a.kind for a in held)
+        participants: Counter[str] = Counter()
+        for a in held:
+            participants[a.kind] += a.participant_count
+        return EducationTotals(
+            start, end, dict(activities), dict(participants), len(held),
+            sum(a.participant_count for a in held),
+        )

@@ -1,0 +1,192 @@
+"""Tasks to people, coverage, boilerplate detection and integrity education, on both stores."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from services.responsibility.application import LetterDraft
+from services.responsibility.domain import (
+    TaskDeadlineAfterParentError,
+    TaskHasOpenSubtasksError,
+)
+from shared.actors import Actor
+from shared.errors import NotPermittedError
+from shared.settings import StoreSettings
+from tests.conftest import drop_postgres_schemas, postgres_settings, sqlite_settings
+from tests.integration.test_responsibility_application import ResponsibilityScenario, at
+
+CLAUSES = [
+    {"text": "严格执行项目审批程序，杜绝“打招呼”“批条子”，审批结果一律在政务公开栏公示。", "risk_point": "项目审批"},
+    {"text": "民生资金拨付全程留痕，按月公开发放台账，接受群众监督和审计检查。", "risk_point": "资金拨付"},
+]
+OTHER_CLAUSES = [
+    {"text": "坚持集体研究决定干部任免，严防带病提拔，任前征求纪检监察机关意见。", "risk_point": "人事任免"},
+]
+
+
+class TaskScenarios(ResponsibilityScenario):
+    def organisation(self):
+        pc, clerk, dept = self.district()
+        top_person, member_person = uuid.uuid4(), uuid.uuid4()
+        top = self.app.register_cadre(top_person, "王伟", dept, "局长", "财政", True, True, clerk, at(1, 3))
+        member = self.app.register_cadre(member_person, "李娜", dept, "副局长", "预算", True, False, clerk, at(1, 3))
+        dept_clerk = Actor(uuid.uuid4(), dept)
+        return pc, clerk, dept, dept_clerk, (top, top_person), (member, member_person)
+
+    def test_tasks_break_down_to_people_and_colour_as_of_any_day(self):
+        pc, clerk, dept, dept_clerk, (top, _), (member, _) = self.organisation()
+        # Step. The party committee gives the department a task; the department breaks it down.
+        task = self.app.create_task(2026, "廉政风险点排查", "每个岗位列出风险点", dept, [], top,
+                                    date(2026, 6, 30), clerk, at(1, 10))
+        with pytest.raises(TaskDeadlineAfterParentError):
+            self.app.break_down_task(task, "预算科排查", "列出预算风险点", dept, member,
+                                     date(2026, 7, 15), dept_clerk, at(1, 12))
+        with pytest.raises(NotPermittedError):
+            self.app.break_down_task(task, "预算科排查", "x", dept, member,
+                                     date(2026, 6, 15), Actor(uuid.uuid4(), pc), at(1, 12))
+        child = self.app.break_down_task(task, "预算科排查", "列出预算风险点", dept, member,
+                                         date(2026, 6, 15), dept_clerk, at(1, 12))
+        grandchild = self.app.break_down_task(child, "预算岗自查", "岗位自查", dept, member,
+                                              date(2026, 6, 1), dept_clerk, at(1, 13))
+        # Step. A parent cannot complete before its subtasks.
+        with pytest.raises(TaskHasOpenSubtasksError, match="预算科排查"):
+            self.app.complete_task(task, "", dept_clerk, at(5, 1))
+        self.app.report_progress(grandchild, 60, "过半", dept_clerk, at(5, 20))
+        self.app.complete_task(grandchild, "", dept_clerk, at(5, 30))
+        # Step. The tree, as of different days.
+        [root] = self.app.task_tree(dept, as_of=date(2026, 5, 31))
+        assert root.task_id == task
+        assert [n.task_id for n in root.subtasks] == [child]
+        assert [n.task_id for n in root.subtasks[0].subtasks] == [grandchild]
+        assert root.colour == "blue"
+        assert root.subtasks[0].colour == "blue"
+        assert root.subtasks[0].subtasks[0].colour == "green"
+        [on_may_25] = self.app.task_tree(dept, as_of=date(2026, 5, 25))
+        assert on_may_25.subtasks[0].subtasks[0].colour == "yellow"  # due 1 June, 7 days left
+        assert on_may_25.subtasks[0].subtasks[0].progress == 60
+        [late] = self.app.task_tree(dept, as_of=date(2026, 6, 24))
+        assert late.subtasks[0].colour == "red"
+        assert late.colour == "yellow"  # 6 days left
+        assert [t.task_id for t in self.app.overdue_tasks(date(2026, 6, 20))] == [child]
+        assert self.app.overdue_tasks(date(2026, 6, 10)) == []
+
+    def test_check_deadlines_warns_and_marks_tasks_overdue_exactly_once(self):
+        _pc, clerk, dept, dept_clerk, (top, _), _ = self.organisation()
+        task = self.app.create_task(2026, "述责述廉", "年中述职", dept, [], top,
+                                    date(2026, 6, 30), clerk, at(1, 10))
+        done = self.app.create_task(2026, "签订责任书", "全部签订", dept, [], top,
+                                    date(2026, 6, 30), clerk, at(1, 10))
+        self.app.complete_task(done, "", dept_clerk, at(6, 1))
+        recorded = []
+        for month, d in [(6, 22), (6, 23), (6, 24), (6, 27), (6, 28), (7, 1), (7, 1), (7, 8)]:
+            recorded.append(self.app.check_deadlines(at(month, d)))
+        assert recorded == [[], [task], [], [task], [], [task], [], []]
+        kinds = [e["type"].split(".")[2] for e in self.app.events_after(0) if e["subject"] == str(task)]
+        assert kinds == ["task_created", "task_deadline_warning", "task_deadline_warning", "task_overdue"]
+
+    def test_coverage_names_everyone_and_every_unit_not_yet_covered(self):
+        pc, clerk, dept, _dept_clerk, (top, top_person), (member, member_person) = self.organisation()
+        town = self.app.register_unit("T01", "**镇", "town", pc, clerk, at(1, 2))
+        self.app.register_unit("C01", "**社区", "community", town, clerk, at(1, 2))
+        gap = self.app.coverage(2026, date(2026, 1, 31))
+        assert set(gap.units_without_signed_letter) == {dept, town}
+        assert set(gap.units_without_task) == {dept, town}
+        assert set(gap.leaders_without_signed_letter) == {top, member}
+        assert gap.units_without_top_leader == [town]
+        # Step. Letters and tasks for the department's two leaders.
+        top_letter = self.app.draft_letter(
+            LetterDraft(2026, pc, dept, top, ["共性"], CLAUSES, []), clerk, at(1, 10))
+        self.app.set_top_leader_duties(top_letter, ["负总责"], clerk, at(1, 11))
+        self.app.sign_letter(top_letter, clerk.person_id, top_person, clerk, at(1, 20))
+        member_letter = self.app.draft_letter(
+            LetterDraft(2026, pc, dept, member, ["共性"], OTHER_CLAUSES, []), clerk, at(1, 10))
+        self.app.sign_letter(member_letter, clerk.person_id, member_person, clerk, at(2, 3))
+        self.app.create_task(2026, "t", "r", dept, [town], top, date(2026, 6, 30), clerk, at(2, 5))
+        on_feb_1 = self.app.coverage(2026, date(2026, 2, 1))
+        assert on_feb_1.leaders_without_signed_letter == [member]
+        assert on_feb_1.units_whose_top_leader_lacks_duties_letter == []
+        now = self.app.coverage(2026, date(2026, 3, 1))
+        assert now.units_without_signed_letter == [town]
+        assert now.units_without_task == []  # the town is a co-unit
+        assert now.leaders_without_task == [member]
+        assert now.leaders_without_signed_letter == []
+        assert not now.complete
+        # A top leader whose letter lacks the top leader's duties is named.
+        town_top_person = uuid.uuid4()
+        town_top = self.app.register_cadre(town_top_person, "赵强", town, "镇党委书记", "全面", True, True, clerk)
+        assert self.app.coverage(2026, date(2026, 12, 31)).units_whose_top_leader_lacks_duties_letter == [town]
+        assert town_top in self.app.coverage(2026, date(2026, 12, 31)).leaders_without_signed_letter
+
+    @pytest.mark.parametrize("variant", ["exact", "few_characters", "reordered", "different"])
+    def test_boilerplate_letters_are_flagged_naming_the_other_letter(self, variant):
+        pc, clerk, dept, _dept_clerk, (top, top_person), (member, member_person) = self.organisation()
+        first = self.app.draft_letter(
+            LetterDraft(2026, pc, dept, top, ["共性"], CLAUSES, ["负总责"]), clerk, at(1, 10))
+        self.app.sign_letter(first, clerk.person_id, top_person, clerk, at(1, 20))
+        copy = {
+            "exact": [dict(c) for c in CLAUSES],
+            "few_characters": [
+                {"text": CLAUSES[0]["text"].replace("项目", "工程"), "risk_point": "项目审批"},
+                {"text": CLAUSES[1]["text"].replace("按月", "每月"), "risk_point": "资金拨付"},
+            ],
+            "reordered": [CLAUSES[1], CLAUSES[0]],
+            "different": OTHER_CLAUSES,
+        }[variant]
+        second = self.app.draft_letter(
+            LetterDraft(2026, pc, dept, member, ["共性"], copy, []), clerk, at(1, 10))
+        self.app.sign_letter(second, clerk.person_id, member_person, clerk, at(1, 21))
+        flagged = self.app.flagged_letters(2026)
+        flags = [e for e in self.app.events_after(0) if e["type"].endswith("letter_flagged_as_boilerplate.v1")]
+        if variant == "different":
+            assert flagged == [] and flags == []
+            return
+        assert [v.letter_id for v in flagged] == [second]
+        assert flagged[0].flagged_like == first
+        assert len(flags) == 1
+        assert flags[0]["data"]["similar_letter_id"] == str(first)
+        assert flags[0]["data"]["similarity"] >= 0.85
+        # The flag is part of the signing: it is stored right after the signature.
+        signed = [e for e in self.app.events_after(0) if e["subject"] == str(second)]
+        assert [e["type"].split(".")[2] for e in signed][-2:] == ["letter_signed", "letter_flagged_as_boilerplate"]
+        # As of before the second signing, nothing was flagged.
+        assert self.app.flagged_letters(2026, as_of=date(2026, 1, 20)) == []
+
+    def test_education_totals_by_period_and_as_of(self):
+        pc, _clerk, dept, dept_clerk, _, _ = self.organisation()
+        for kind, held, count, recorded in [
+            ("study_session", date(2026, 1, 15), 40, at(1, 16)),
+            ("phone_class", date(2026, 2, 3), 120, at(2, 4)),
+            ("warning_education_visit", date(2026, 4, 8), 86, at(4, 9)),
+            ("study_session", date(2026, 4, 20), 35, at(4, 21)),
+        ]:
+            self.app.record_education_activity(kind, "活动", held, dept, count, dept_clerk, recorded)
+        q1 = self.app.education_totals(date(2026, 1, 1), date(2026, 3, 31))
+        assert q1.activities == {"study_session": 1, "phone_class": 1}
+        assert q1.total_participants == 160
+        year = self.app.education_totals(date(2026, 1, 1), date(2026, 12, 31))
+        assert year.activities["study_session"] == 2
+        assert year.participants["study_session"] == 75
+        assert year.total_activities == 4 and year.total_participants == 281
+        as_of_april = self.app.education_totals(date(2026, 1, 1), date(2026, 12, 31), as_of=date(2026, 4, 10))
+        assert as_of_april.total_activities == 3
+        with pytest.raises(NotPermittedError):
+            self.app.record_education_activity("party_lecture", "党课", date(2026, 5, 1), dept,
+                                               10, Actor(uuid.uuid4(), pc))
+
+
+class TestTasksOnSQLite(TaskScenarios):
+    def make_settings(self, tmp_path: Path) -> StoreSettings:
+        return sqlite_settings(tmp_path / "var")
+
+
+@pytest.mark.postgres
+class TestTasksOnPostgres(TaskScenarios):
+    def make_settings(self, tmp_path: Path) -> StoreSettings:
+        return postgres_settings(f"t{uuid.uuid4().hex[:10]}_")
+
+    def drop_store(self) -> None:
+        drop_postgres_schemas(self.settings)
