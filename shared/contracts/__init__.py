@@ -1,6 +1,6 @@
 """Pydantic contracts of every public event; importing this package registers them all."""
 
-from shared.contracts import responsibility
+from shared.contracts import responsibility, supervision
 from shared.contracts.base import (
     Actor,
     ContractInfo,
@@ -20,4 +20,5 @@ __all__ = [
     "contract_for_domain_event",
     "contract_for_type",
     "responsibility",
+    "supervision",
 ]

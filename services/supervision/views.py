@@ -1,0 +1,529 @@
+"""The read side of the supervision service: what the stored events say, now or as of a date.
+
+``Overview`` is a projection of every supervision event. The live one follows the log; an
+"as of" query replays the log into a fresh one, keeping only acts whose business time is on or
+before the date asked. Units and tasks learned from the responsibility service carry that
+service's business time, so "registered before the quarter ended" is answered the same way.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from services.supervision.domain import (
+    AWAITING_RECTIFICATION,
+    BULLETIN_KINDS,
+    DISCLOSURE_STEPS,
+    RECIPIENT_KINDS,
+    UNANNOUNCED_VISIT,
+    URGENCY_COLOURS,
+    quarter_end,
+    urgency_colour,
+)
+from shared.readmodel import Projection
+
+
+@dataclass
+class UnitView:
+    unit_id: UUID
+    code: str
+    name: str
+    kind: str
+    parent_unit_id: UUID | None
+    registered_at: datetime
+
+
+@dataclass
+class InspectionView:
+    inspection_id: UUID
+    kind: str
+    project: dict[str, Any] | None
+    leader_person_id: UUID
+    leader_name: str
+    location: str
+    held_on: date
+    unit_ids: list[UUID]
+    problems: list[dict[str, Any]]
+    summary: str
+    recorded_at: datetime
+    recorded_by: dict[str, Any]
+
+
+@dataclass
+class VisitView:
+    visit_id: UUID
+    status: str  # scheduled | conducted | cancelled
+    scheduled_at: datetime
+    scheduled_by: dict[str, Any]
+
+
+@dataclass
+class ProjectListView:
+    project_list_id: UUID
+    year: int
+    name: str
+    projects: dict[str, dict[str, Any]]
+
+
+@dataclass
+class StepView:
+    """One step of a trail: what happened, who did it, when."""
+
+    step: str
+    actor: dict[str, Any]
+    at: datetime
+    details: dict[str, Any]
+
+
+@dataclass
+class NoticeView:
+    notice_id: UUID
+    recipient_kind: str
+    recipient_unit_id: UUID
+    recipient_cadre_id: UUID | None
+    problems: list[dict[str, Any]]
+    deadline: date
+    self_examination_required: bool
+    issuer_unit_id: UUID
+    issued_at: datetime
+    status: str = "issued"
+    colour_recorded: str = "green"  # the urgency last recorded by check_deadlines
+    overdue_recorded: bool = False
+    reported_at: datetime | None = None
+    reported_on_time: bool | None = None
+    self_examination: str | None = None
+    sent_back: int = 0
+    escalated_at: datetime | None = None
+    escalation_reason: str | None = None
+    history: list[StepView] = field(default_factory=list)
+
+
+@dataclass
+class OpenNotice:
+    """An open notice and its urgency on the day asked."""
+
+    notice: NoticeView
+    colour: str  # green | blue | yellow | red
+    days_left: int
+
+
+@dataclass
+class UnitNotices:
+    unit_id: UUID
+    unit_name: str
+    by_colour: dict[str, int]
+
+
+@dataclass
+class BulletinView:
+    bulletin_id: UUID
+    request_id: str
+    kind: str
+    year: int
+    number: int
+    title: str
+    summary: str
+    meeting: str | None
+    problems: list[dict[str, Any]]
+    notice_ids: list[UUID]
+    issued_at: datetime
+    issued_by: dict[str, Any]
+
+
+@dataclass
+class ReportView:
+    unit_id: UUID
+    year: int
+    quarter: int
+    submitted_at: datetime | None = None
+    on_time: bool | None = None
+    days_late: int = 0
+    summary: str = ""
+    missing_flagged_at: datetime | None = None
+
+
+@dataclass
+class ReportCompliance:
+    unit_id: UUID
+    unit_name: str
+    year: int
+    quarter: int
+    deadline: date
+    status: str  # on_time | late | missing | pending (not yet due)
+    submitted_at: datetime | None
+    days_late: int
+    missing_flagged: bool
+
+
+@dataclass
+class FollowUpView:
+    follow_up_id: UUID
+    unit_id: UUID
+    task_id: UUID
+    task_title: str
+    task_deadline: date
+    opened_at: datetime
+    addressed_by: UUID | None = None
+    addressed_at: datetime | None = None
+
+
+@dataclass
+class DecisionView:
+    decision_id: UUID
+    unit_id: UUID
+    topic: str
+    step: str
+    steps: list[StepView]
+
+    @property
+    def complete(self) -> bool:
+        return self.step == DISCLOSURE_STEPS[-1]
+
+
+@dataclass
+class BoardView:
+    board_id: UUID
+    community_id: UUID
+    location: str
+    installed_at: datetime
+    postings: list[StepView] = field(default_factory=list)
+
+
+@dataclass
+class DisclosureCoverage:
+    as_of: date
+    communities: list[UUID]
+    with_board: list[UUID]
+    without_board: list[UUID]
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.communities) and not self.without_board
+
+
+@dataclass
+class PeriodCounts:
+    """The seed's figures for a period: bulletins by kind, rectification notices by kind of
+    recipient (notices and distinct recipients), inspections by kind and problems found."""
+
+    start: date
+    end: date
+    special_reports: int
+    circulars: int
+    meeting_circulars: int
+    notices: dict[str, int]
+    notice_recipients: dict[str, int]
+    inspections: dict[str, int]
+    problems_found: int
+
+
+class Overview(Projection):
+    """Units, inspections, notices, bulletins, quarterly reports, follow-ups and disclosure."""
+
+    def __init__(self, until: datetime | None = None) -> None:
+        super().__init__()
+        self.until = until
+        self.units: dict[UUID, UnitView] = {}
+        self.reports: dict[tuple[UUID, int, int], ReportView] = {}
+        self.follow_ups: dict[UUID, FollowUpView] = {}
+        self.project_lists: dict[UUID, ProjectListView] = {}
+        self.inspections: dict[UUID, InspectionView] = {}
+        self.visits: dict[UUID, VisitView] = {}
+        self.problems: dict[UUID, dict[str, Any]] = {}
+        self.notices: dict[UUID, NoticeView] = {}
+        self.bulletins: dict[UUID, BulletinView] = {}
+        self.decisions: dict[UUID, DecisionView] = {}
+        self.boards: dict[UUID, BoardView] = {}
+
+    def apply(self, domain_event: Any) -> None:
+        occurred_at = getattr(domain_event, "occurred_at", None)
+        if self.until is not None and occurred_at is not None and occurred_at > self.until:
+            return
+        super().apply(domain_event)
+
+    # What the responsibility service told us.
+
+    def on_UnitFile_Learned(self, e: Any) -> None:  # noqa: N802 - named after the event class
+        self.units[e.unit_id] = UnitView(
+            e.unit_id, e.code, e.name, e.kind, e.parent_unit_id, e.occurred_at
+        )
+
+    def _report(self, e: Any) -> ReportView:
+        key = (e.unit_id, e.year, e.quarter)
+        return self.reports.setdefault(key, ReportView(e.unit_id, e.year, e.quarter))
+
+    def on_UnitFile_QuarterlyReportSubmitted(self, e: Any) -> None:  # noqa: N802
+        report = self._report(e)
+        report.submitted_at = e.occurred_at
+        report.on_time = e.on_time
+        report.days_late = e.days_late
+        report.summary = e.summary
+
+    def on_UnitFile_QuarterlyReportMissing(self, e: Any) -> None:  # noqa: N802
+        self._report(e).missing_flagged_at = e.occurred_at
+
+    def on_UnitFile_FollowUpOpened(self, e: Any) -> None:  # noqa: N802
+        self.follow_ups[e.follow_up_id] = FollowUpView(
+            e.follow_up_id, e.unit_id, e.task_id, e.task_title, e.task_deadline, e.occurred_at
+        )
+
+    def on_UnitFile_FollowUpAddressed(self, e: Any) -> None:  # noqa: N802
+        follow_up = self.follow_ups.get(e.follow_up_id)
+        if follow_up is not None:
+            follow_up.addressed_by = e.inspection_id
+            follow_up.addressed_at = e.occurred_at
+
+    # Inspections.
+
+    def on_KeyProjectList_Published(self, e: Any) -> None:  # noqa: N802
+        self.project_lists[e.originator_id] = ProjectListView(
+            e.originator_id, e.year, e.name, {p["code"]: dict(p) for p in e.projects}
+        )
+
+    def on_KeyProjectList_ProjectAdded(self, e: Any) -> None:  # noqa: N802
+        project_list = self.project_lists.get(e.originator_id)
+        if project_list is not None:
+            project_list.projects[e.code] = {
+                "code": e.code, "name": e.name, "lead_unit_id": e.lead_unit_id,
+            }
+
+    def _add_inspection(self, e: Any, kind: str, project: dict[str, Any] | None) -> None:
+        self.inspections[e.originator_id] = InspectionView(
+            e.originator_id, kind, project, e.leader_person_id, e.leader_name, e.location,
+            e.held_on, list(e.unit_ids), [dict(p) for p in e.problems], e.summary,
+            e.occurred_at, dict(e.actor),
+        )
+        for problem in e.problems:
+            self.problems[problem["problem_id"]] = {**problem, "inspection_id": e.originator_id}
+
+    def on_Inspection_Recorded(self, e: Any) -> None:  # noqa: N802
+        self._add_inspection(e, e.kind, e.project)
+
+    def on_UnannouncedVisit_Scheduled(self, e: Any) -> None:  # noqa: N802
+        self.visits[e.originator_id] = VisitView(
+            e.originator_id, "scheduled", e.occurred_at, dict(e.actor)
+        )
+
+    def on_UnannouncedVisit_Conducted(self, e: Any) -> None:  # noqa: N802
+        if e.originator_id in self.visits:
+            self.visits[e.originator_id].status = "conducted"
+        self._add_inspection(e, UNANNOUNCED_VISIT, None)
+
+    def on_UnannouncedVisit_Cancelled(self, e: Any) -> None:  # noqa: N802
+        if e.originator_id in self.visits:
+            self.visits[e.originator_id].status = "cancelled"
+
+    # Rectification notices.
+
+    def on_RectificationNotice_Issued(self, e: Any) -> None:  # noqa: N802
+        self.notices[e.originator_id] = NoticeView(
+            e.originator_id, e.recipient_kind, e.recipient_unit_id, e.recipient_cadre_id,
+            [dict(p) for p in e.problems], e.deadline, e.self_examination_required,
+            e.actor["unit_id"], e.occurred_at,
+            history=[StepView("issued", dict(e.actor), e.occurred_at, {})],
+        )
+
+    def _step(self, e: Any, step: str, **details: Any) -> NoticeView | None:
+        notice = self.notices.get(e.originator_id)
+        if notice is not None:
+            notice.history.append(StepView(step, dict(e.actor), e.occurred_at, details))
+        return notice
+
+    def on_RectificationNotice_Acknowledged(self, e: Any) -> None:  # noqa: N802
+        if notice := self._step(e, "acknowledged"):
+            notice.status = "acknowledged"
+
+    def on_RectificationNotice_RectificationReported(self, e: Any) -> None:  # noqa: N802
+        if notice := self._step(e, "rectification_reported", report=e.report):
+            notice.status = "rectification_reported"
+            notice.reported_at = e.occurred_at
+            notice.reported_on_time = e.on_time
+            notice.self_examination = e.self_examination
+
+    def on_RectificationNotice_RectificationVerified(self, e: Any) -> None:  # noqa: N802
+        if notice := self._step(e, "verified", note=e.note):
+            notice.status = "verified"
+
+    def on_RectificationNotice_RectificationSentBack(self, e: Any) -> None:  # noqa: N802
+        if notice := self._step(e, "sent_back", reason=e.reason):
+            notice.status = "sent_back"
+            notice.sent_back += 1
+
+    def on_RectificationNotice_Closed(self, e: Any) -> None:  # noqa: N802
+        if notice := self._step(e, "closed"):
+            notice.status = "closed"
+
+    def on_RectificationNotice_UrgencyRaised(self, e: Any) -> None:  # noqa: N802
+        if notice := self._step(e, "urgency_raised", colour=e.colour, days_left=e.days_left):
+            notice.colour_recorded = e.colour
+
+    def on_RectificationNotice_Overdue(self, e: Any) -> None:  # noqa: N802
+        if notice := self._step(e, "overdue"):
+            notice.colour_recorded = "red"
+            notice.overdue_recorded = True
+
+    def on_RectificationNotice_EscalatedToCasework(self, e: Any) -> None:  # noqa: N802
+        if notice := self._step(e, "escalated", reason=e.reason):
+            notice.escalated_at = e.occurred_at
+            notice.escalation_reason = e.reason
+
+    # Bulletins.
+
+    def on_Bulletin_Issued(self, e: Any) -> None:  # noqa: N802
+        self.bulletins[e.originator_id] = BulletinView(
+            e.originator_id, e.request_id, e.kind, e.year, e.number, e.title, e.summary,
+            e.meeting, [dict(p) for p in e.problems], list(e.notice_ids), e.occurred_at,
+            dict(e.actor),
+        )
+
+    # Disclosure.
+
+    def on_MajorDecision_TopicCollected(self, e: Any) -> None:  # noqa: N802
+        self.decisions[e.originator_id] = DecisionView(
+            e.originator_id, e.unit_id, e.topic, "topic_collected",
+            [StepView("topic_collected", dict(e.actor), e.occurred_at,
+                      {"collected_from": e.collected_from})],
+        )
+
+    def _decision_step(self, e: Any, step: str, **details: Any) -> None:
+        decision = self.decisions.get(e.originator_id)
+        if decision is not None:
+            decision.step = step
+            decision.steps.append(StepView(step, dict(e.actor), e.occurred_at, details))
+
+    def on_MajorDecision_DecidedAtMeeting(self, e: Any) -> None:  # noqa: N802
+        self._decision_step(e, "decided", meeting=e.meeting, decision=e.decision)
+
+    def on_MajorDecision_ResultPublished(self, e: Any) -> None:  # noqa: N802
+        self._decision_step(e, "result_published", channel=e.channel, summary=e.summary)
+
+    def on_MajorDecision_ExecutionSupervised(self, e: Any) -> None:  # noqa: N802
+        self._decision_step(e, "execution_supervised", findings=e.findings)
+
+    def on_DisclosureBoard_Installed(self, e: Any) -> None:  # noqa: N802
+        self.boards[e.originator_id] = BoardView(
+            e.originator_id, e.community_id, e.location, e.occurred_at
+        )
+
+    def on_DisclosureBoard_ContentPosted(self, e: Any) -> None:  # noqa: N802
+        board = self.boards.get(e.originator_id)
+        if board is not None:
+            board.postings.append(
+                StepView("posted", dict(e.actor), e.occurred_at, {"content": e.content})
+            )
+
+    # Questions.
+
+    def unit_name(self, unit_id: UUID) -> str:
+        unit = self.units.get(unit_id)
+        return unit.name if unit is not None else str(unit_id)
+
+    def notice_urgency(
+        self, notice: NoticeView, day: date, blue_days: int, yellow_days: int
+    ) -> OpenNotice:
+        """Green while a rectification report awaits verification; otherwise by days left."""
+        days_left = (notice.deadline - day).days
+        colour = "green"
+        if notice.status in AWAITING_RECTIFICATION:
+            colour = urgency_colour(days_left, blue_days, yellow_days)
+        return OpenNotice(notice, colour, days_left)
+
+    def open_notices(self, day: date, blue_days: int, yellow_days: int) -> list[OpenNotice]:
+        urgent = [
+            self.notice_urgency(n, day, blue_days, yellow_days)
+            for n in self.notices.values() if n.status != "closed"
+        ]
+        return sorted(
+            urgent,
+            key=lambda o: (
+                self.unit_name(o.notice.recipient_unit_id), -URGENCY_COLOURS.index(o.colour),
+                o.notice.deadline, str(o.notice.notice_id),
+            ),
+        )
+
+    def notices_by_unit(self, day: date, blue_days: int, yellow_days: int) -> list[UnitNotices]:
+        counts: dict[UUID, Counter[str]] = {}
+        for item in self.open_notices(day, blue_days, yellow_days):
+            counts.setdefault(item.notice.recipient_unit_id, Counter())[item.colour] += 1
+        return sorted(
+            (
+                UnitNotices(unit_id, self.unit_name(unit_id),
+                            {c: counter.get(c, 0) for c in URGENCY_COLOURS})
+                for unit_id, counter in counts.items()
+            ),
+            key=lambda u: u.unit_name,
+        )
+
+    def bulletin_register(self, year: int, kind: str | None) -> list[BulletinView]:
+        return sorted(
+            (b for b in self.bulletins.values() if b.year == year and kind in (None, b.kind)),
+            key=lambda b: (BULLETIN_KINDS.index(b.kind), b.number),
+        )
+
+    def compliance(
+        self,
+        year: int,
+        quarter: int,
+        day: date,
+        deadline: date,
+        unit_kinds: tuple[str, ...],
+    ) -> list[ReportCompliance]:
+        """Every unit that owes a report for the quarter, and where its report stands."""
+        rows = []
+        for unit in self.units.values():
+            if unit.kind not in unit_kinds or unit.registered_at.date() > quarter_end(
+                year, quarter
+            ):
+                continue
+            report = self.reports.get((unit.unit_id, year, quarter))
+            if report is not None and report.submitted_at is not None:
+                status = "on_time" if report.on_time else "late"
+            else:
+                status = "missing" if day > deadline else "pending"
+            rows.append(ReportCompliance(
+                unit.unit_id, unit.name, year, quarter, deadline, status,
+                report.submitted_at if report else None, report.days_late if report else 0,
+                bool(report and report.missing_flagged_at),
+            ))
+        return sorted(rows, key=lambda r: r.unit_name)
+
+    def disclosure_coverage(self, day: date) -> DisclosureCoverage:
+        communities = sorted(
+            (u.unit_id for u in self.units.values() if u.kind == "community"), key=str
+        )
+        boarded = {b.community_id for b in self.boards.values()}
+        return DisclosureCoverage(
+            day, communities, [c for c in communities if c in boarded],
+            [c for c in communities if c not in boarded],
+        )
+
+    def period_counts(self, start: date, end: date) -> PeriodCounts:
+        def within(moment: datetime) -> bool:
+            return start <= moment.date() <= end
+
+        bulletins = Counter(b.kind for b in self.bulletins.values() if within(b.issued_at))
+        notices = [n for n in self.notices.values() if within(n.issued_at)]
+        recipients: dict[str, set[UUID]] = {k: set() for k in RECIPIENT_KINDS}
+        for n in notices:
+            recipients[n.recipient_kind].add(
+                n.recipient_cadre_id if n.recipient_kind == "cadre" and n.recipient_cadre_id
+                else n.recipient_unit_id
+            )
+        inspections = [i for i in self.inspections.values() if start <= i.held_on <= end]
+        notice_counts = Counter(n.recipient_kind for n in notices)
+        return PeriodCounts(
+            start=start,
+            end=end,
+            special_reports=bulletins.get("special_report", 0),
+            circulars=bulletins.get("circular", 0),
+            meeting_circulars=bulletins.get("meeting_circular", 0),
+            notices={k: notice_counts.get(k, 0) for k in RECIPIENT_KINDS},
+            notice_recipients={k: len(v) for k, v in recipients.items()},
+            inspections=dict(Counter(i.kind for i in inspections)),
+            problems_found=sum(len(i.problems) for i in inspections),
+        )
+

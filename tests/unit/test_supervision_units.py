@@ -1,0 +1,108 @@
+"""Domain rules of a unit's supervision file: quarterly reports and follow-up items."""
+
+from datetime import UTC, date, datetime
+from uuid import uuid4
+
+import pytest
+
+from services.supervision.domain import (
+    InvalidQuarterError,
+    QuarterlyReportAlreadySubmittedError,
+    QuarterNotStartedError,
+    UnitDoesNotReportError,
+    UnitFile,
+    quarter_end,
+    quarter_of,
+    report_deadline,
+)
+
+ACTOR = {"person_id": uuid4(), "unit_id": uuid4()}
+CLOCK = {"person_id": uuid4(), "unit_id": uuid4()}
+KINDS = ("district_department", "town", "subdistrict")
+
+
+def at(year: int, month: int, d: int) -> datetime:
+    return datetime(year, month, d, 9, 0, tzinfo=UTC)
+
+
+def make_file(kind: str = "district_department", registered: datetime | None = None) -> UnitFile:
+    return UnitFile(
+        unit_id=uuid4(), code="D01", name="区财政局", kind=kind, parent_unit_id=None,
+        upstream_event_id=f"{uuid4()}:1", actor=ACTOR, occurred_at=registered or at(2026, 1, 2),
+    )
+
+
+def test_quarters_and_report_deadlines():
+    assert quarter_of(date(2026, 3, 31)) == (2026, 1)
+    assert quarter_of(date(2026, 4, 1)) == (2026, 2)
+    assert quarter_end(2026, 2) == date(2026, 6, 30)
+    assert quarter_end(2026, 4) == date(2026, 12, 31)
+    assert report_deadline(2026, 1, 10) == date(2026, 4, 10)
+    assert report_deadline(2026, 4, 10) == date(2027, 1, 10)
+
+
+def test_the_unit_file_id_is_derived_from_but_never_equal_to_the_unit_id():
+    unit_id = uuid4()
+    assert UnitFile.create_id(unit_id) == UnitFile.create_id(unit_id) != unit_id
+
+
+def test_a_report_by_the_deadline_is_on_time_and_after_it_late():
+    unit = make_file()
+    unit.submit_quarterly_report(2026, 1, "一季度", date(2026, 4, 10), ACTOR, at(2026, 4, 10))
+    unit.submit_quarterly_report(2026, 2, "二季度", date(2026, 7, 10), ACTOR, at(2026, 7, 14))
+    q1, q2 = unit.pending_events[1:]
+    assert (q1.on_time, q1.days_late) == (True, 0)
+    assert (q2.on_time, q2.days_late) == (False, 4)
+    with pytest.raises(QuarterlyReportAlreadySubmittedError, match="2026Q1"):
+        unit.submit_quarterly_report(2026, 1, "again", date(2026, 4, 10), ACTOR, at(2026, 5, 1))
+
+
+def test_a_report_is_not_taken_before_its_quarter_begins_or_for_a_fifth_quarter():
+    unit = make_file()
+    with pytest.raises(QuarterNotStartedError):
+        unit.submit_quarterly_report(2026, 3, "x", date(2026, 10, 10), ACTOR, at(2026, 6, 30))
+    with pytest.raises(InvalidQuarterError):
+        unit.submit_quarterly_report(2026, 5, "x", date(2026, 10, 10), ACTOR, at(2026, 6, 30))
+
+
+def test_communities_do_not_report_quarterly_by_default():
+    make_file("town").check_reports(KINDS)
+    with pytest.raises(UnitDoesNotReportError, match="community"):
+        make_file("community").check_reports(KINDS)
+
+
+def test_a_missing_report_is_flagged_once_after_the_deadline():
+    unit = make_file()
+    deadline = date(2026, 4, 10)
+    assert not unit.flag_missing_report_if_due(2026, 1, deadline, at(2026, 4, 10), KINDS, CLOCK)
+    assert unit.flag_missing_report_if_due(2026, 1, deadline, at(2026, 4, 11), KINDS, CLOCK)
+    assert not unit.flag_missing_report_if_due(2026, 1, deadline, at(2026, 5, 1), KINDS, CLOCK)
+    # A late report still arrives, and nothing is flagged again.
+    unit.submit_quarterly_report(2026, 1, "补报", deadline, ACTOR, at(2026, 5, 2))
+    assert not unit.flag_missing_report_if_due(2026, 1, deadline, at(2026, 6, 1), KINDS, CLOCK)
+    assert [type(e).__name__ for e in unit.pending_events] == [
+        "Learned", "QuarterlyReportMissing", "QuarterlyReportSubmitted",
+    ]
+
+
+def test_a_unit_registered_after_the_quarter_ended_owes_nothing_for_it():
+    unit = make_file(registered=at(2026, 4, 1))
+    assert not unit.owes_report(2026, 1, KINDS)
+    assert unit.owes_report(2026, 2, KINDS)
+    assert not unit.flag_missing_report_if_due(2026, 1, date(2026, 4, 10), at(2026, 5, 1),
+                                               KINDS, CLOCK)
+    assert not make_file("community").owes_report(2026, 2, KINDS)
+
+
+def test_a_follow_up_opens_once_per_task_and_an_inspection_addresses_all_open_ones():
+    unit = make_file()
+    task_a, task_b = uuid4(), uuid4()
+    assert unit.open_follow_up(task_a, "述责述廉", date(2026, 6, 30), "e:1", CLOCK, at(2026, 7, 1))
+    assert not unit.open_follow_up(task_a, "述责述廉", date(2026, 6, 30), "e:1", CLOCK,
+                                   at(2026, 7, 1))
+    assert unit.open_follow_up(task_b, "风险排查", date(2026, 6, 30), "e:2", CLOCK, at(2026, 7, 1))
+    inspection = uuid4()
+    addressed = unit.address_follow_ups(inspection, ACTOR, at(2026, 7, 8))
+    assert set(addressed) == {UnitFile.follow_up_id_for(task_a), UnitFile.follow_up_id_for(task_b)}
+    assert unit.open_follow_up_ids == []
+    assert unit.address_follow_ups(uuid4(), ACTOR, at(2026, 7, 9)) == []
