@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import warnings
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any

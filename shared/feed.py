@@ -80,7 +80,13 @@ class UpstreamFeed:
             if sequence <= position:
                 return "duplicate"
             if parse_position(event["prevsequence"]) == position:
-                self._apply(event)
+                try:
+                    self._apply(event)
+                except Exception:
+                    # The broker redelivers this message a few times and then dead-letters
+                    # it; the timer's pull still applies the event even if none follows.
+                    self.behind = True
+                    raise
                 return "applied"
         try:
             self.pull(pull)

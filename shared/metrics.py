@@ -50,6 +50,19 @@ LETTERS_FLAGGED = Counter(
     "Letters flagged as boilerplate copies of another post's letter", ["service"],
 )
 
+NOTICES_OPEN = Gauge(
+    "dutytrail_notices_open", "Open rectification notices by urgency colour, at the last check",
+    ["service", "colour"],
+)
+NOTICES_OVERDUE = Gauge(
+    "dutytrail_notices_overdue", "Rectification notices past their deadline, at the last check",
+    ["service"],
+)
+REPORTS_MISSING = Gauge(
+    "dutytrail_quarterly_reports_missing",
+    "Units whose quarterly report is missing this quarter, at the last check", ["service"],
+)
+
 _started: set[int] = set()
 _lock = threading.Lock()
 

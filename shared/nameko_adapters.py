@@ -120,10 +120,16 @@ class ApplicationProvider(DependencyProvider):
 
 def rpc_pull(proxy: Any) -> Pull:
     """A pull function over an upstream's ``events_after`` RPC, bounded in time so that a
-    missing upstream never holds the feed's lock for ever (the timer retries)."""
+    missing upstream never holds the feed's lock for ever (the timer retries).
+
+    The timeout raises an ordinary ``TimeoutError``: ``eventlet.Timeout`` itself derives from
+    ``BaseException``, which neither the feed nor nameko's worker catches (the message would
+    stay unacknowledged, the feed would not know it is behind, and the container would log a
+    crashed thread)."""
 
     def pull(after: int, limit: int) -> list[dict[str, Any]]:
-        with eventlet.Timeout(PULL_TIMEOUT_SECONDS):
+        timed_out = TimeoutError(f"events_after did not answer within {PULL_TIMEOUT_SECONDS}s")
+        with eventlet.Timeout(PULL_TIMEOUT_SECONDS, timed_out):
             page: list[dict[str, Any]] = proxy.events_after({"after": after, "limit": limit})
             return page
 
@@ -131,7 +137,13 @@ def rpc_pull(proxy: Any) -> Pull:
 
 
 class UpstreamFeeds(DependencyProvider):
-    """One :class:`UpstreamFeed` per upstream, built on the service's application."""
+    """One :class:`UpstreamFeed` per upstream, built on the service's application.
+
+    ``app_provider`` is the service's own ``ApplicationProvider`` class attribute. nameko binds
+    a copy of every extension it finds on an extension's attributes (and cannot bind a
+    dependency provider that way), so the prototype is kept out of sight in a tuple, and the
+    copy bound to this container is looked up when the container starts.
+    """
 
     def __init__(
         self,
@@ -139,13 +151,23 @@ class UpstreamFeeds(DependencyProvider):
         policies: dict[str, Callable[[ServiceApplication], Any]],
         **kwargs: Any,
     ) -> None:
-        self.app_provider = app_provider
+        self._app_provider_prototype = (app_provider,)
         self.policies = policies
         self.feeds: dict[str, UpstreamFeed] = {}
         super().__init__(**kwargs)
 
+    def _bound_app_provider(self) -> ApplicationProvider:
+        prototype = self._app_provider_prototype[0]
+        service_cls = self.container.service_cls
+        for dependency in self.container.dependencies:
+            if getattr(service_cls, dependency.attr_name, None) is prototype:
+                assert isinstance(dependency, ApplicationProvider)
+                return dependency
+        msg = f"{service_cls.__name__} has no attribute holding the ApplicationProvider given"
+        raise RuntimeError(msg)
+
     def start(self) -> None:
-        app = self.app_provider.app
+        app = self._bound_app_provider().app
         assert app is not None
         service = self.container.service_name
         for upstream, policy_of in self.policies.items():

@@ -20,6 +20,7 @@ DEPLOY_DIR = PROJECT_ROOT / "deploy"
 
 SERVICE_CLASSES: dict[str, str] = {
     "responsibility": "services.responsibility.service:ResponsibilityService",
+    "supervision": "services.supervision.service:SupervisionService",
 }
 
 
@@ -59,8 +60,15 @@ def run_service(service: str) -> None:
     runner = ServiceRunner(config)
     runner.add_service(load_service_class(service))
 
+    stopping: list[int] = []
+
     def shutdown(signum: int, frame: Any) -> None:
-        eventlet.spawn_n(runner.stop)
+        # Ctrl-C under `dutytrail up` delivers SIGINT to the whole process group and the
+        # supervisor then sends SIGTERM: a second ``runner.stop`` fails inside nameko
+        # ("Trying to re-send() an already-triggered event") and the service never exits.
+        if not stopping:
+            stopping.append(signum)
+            eventlet.spawn_n(runner.stop)
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)

@@ -9,9 +9,11 @@ import eventlet
 
 eventlet.monkey_patch()
 
+import subprocess  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
+from urllib.parse import urlsplit  # noqa: E402
 
 import psycopg  # noqa: E402
 import pytest  # noqa: E402
@@ -21,7 +23,29 @@ from shared.settings import StoreSettings  # noqa: E402
 
 register_content_type()
 
-AMQP_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+_BROKER = urlsplit(os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
+# Every test session gets a RabbitMQ virtual host of its own, so a demo or another test run on
+# this machine (answering `rpc-responsibility` on "/") can never reply to these tests' calls.
+TEST_VHOST = f"dutytrail-test-{os.getpid()}"
+AMQP_URI = f"{_BROKER.scheme}://{_BROKER.netloc}/{TEST_VHOST}"
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_vhost() -> Iterator[str]:
+    _rabbitmqctl("add_vhost", TEST_VHOST)
+    _rabbitmqctl("set_permissions", "-p", TEST_VHOST, "guest", ".*", ".*", ".*")
+    previous = os.environ.get("AMQP_URI")
+    os.environ["AMQP_URI"] = AMQP_URI  # services, relays and subprocesses all follow it
+    yield AMQP_URI
+    if previous is None:
+        os.environ.pop("AMQP_URI", None)
+    else:
+        os.environ["AMQP_URI"] = previous
+    _rabbitmqctl("delete_vhost", TEST_VHOST)
 
 
 def sqlite_settings(var_dir: Path) -> StoreSettings:

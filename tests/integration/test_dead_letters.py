@@ -1,0 +1,264 @@
+"""Every consumer failure ends in the monitored dead-letter queue, and the consumer keeps
+serving (DESIGN §3, "Failures are visible").
+
+Each test runs a consumer of its own (unique service and upstream names, so its queue and
+exchange are its own) on the real broker, sends it one bad message, finds that message (by
+its unique message id) in ``dutytrail.dead-letters`` with the broker's ``x-death`` record,
+checks the ``dutytrail_dead_lettered_total`` counter, and then shows that an RPC and a good
+event are still handled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from kombu import Connection, Consumer, Exchange, Queue
+from kombu.message import Message
+from nameko.rpc import rpc
+from nameko.standalone.rpc import ClusterRpcProxy
+from prometheus_client import REGISTRY
+
+from shared.envelope import CONTENT_TYPE, encode, format_position
+from shared.feed import UpstreamFeed
+from shared.nameko_adapters import (
+    DEAD_LETTER_QUEUE,
+    ApplicationProvider,
+    UpstreamFeeds,
+    service_config,
+    upstream_handler,
+)
+from shared.persistence import ServiceApplication
+from shared.settings import StoreSettings
+from tests.integration.probe_consumer import (
+    LedgerProbe,
+    RawMessage,
+    delete_queues,
+    handler_queue_name,
+    publish_raw,
+    running,
+    wait_until,
+)
+
+DELIVERY_LIMIT = 2
+
+# How many times each message (by CloudEvent id) reached a handler, per service.
+ATTEMPTS: dict[str, Counter[str]] = {}
+
+
+def nothing_to_pull(after: int, limit: int) -> list[dict[str, Any]]:
+    return []
+
+
+def consumer_service(service_name: str, upstream: str) -> type[Any]:
+    """A consumer of ``upstream`` whose handler fails on every event marked ``explode``."""
+
+    def policy_of(app: ServiceApplication) -> Any:
+        assert isinstance(app, LedgerProbe)
+        return app.policy_for(upstream)
+
+    class DeadLetterProbe:
+        name = service_name
+        app: LedgerProbe = ApplicationProvider(LedgerProbe)
+        feeds: dict[str, UpstreamFeed] = UpstreamFeeds(app, {upstream: policy_of})
+
+        @upstream_handler(upstream)
+        def handle(self, cloud_event: Any) -> str:
+            if isinstance(cloud_event, dict):
+                ATTEMPTS.setdefault(service_name, Counter())[str(cloud_event.get("id"))] += 1
+                if (cloud_event.get("data") or {}).get("explode"):
+                    raise RuntimeError("this handler fails on every delivery")
+            return self.feeds[upstream].deliver(cloud_event, nothing_to_pull)
+
+        @rpc
+        def ping(self) -> str:
+            return "pong"
+
+        @rpc
+        def position(self) -> int:
+            return self.app.process_recorder.max_tracking_id(upstream) or 0
+
+    return DeadLetterProbe
+
+
+def cloud_event(upstream: str, sequence: int, previous: int, **data: Any) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": f"{uuid4()}:1",
+        "source": f"/dutytrail/{upstream}",
+        "type": f"dutytrail.{upstream}.thing_happened.v1",
+        "subject": str(uuid4()),
+        "sequence": format_position(sequence),
+        "prevsequence": format_position(previous),
+        "data": data,
+    }
+
+
+def as_message(event: dict[str, Any], content_type: str = CONTENT_TYPE) -> RawMessage:
+    return RawMessage(
+        routing_key=event["type"], body=encode(event).encode("utf-8"),
+        content_type=content_type, message_id=event["id"],
+    )
+
+
+@dataclass
+class RunningConsumer:
+    name: str
+    upstream: str
+    queue: str
+    uri: str
+    cluster: Any
+
+    @property
+    def exchange(self) -> str:
+        return f"{self.upstream}.events"
+
+    def send(self, *messages: RawMessage) -> None:
+        publish_raw(self.uri, self.exchange, messages)
+
+    def dead_lettered(self, reason: str) -> float:
+        value = REGISTRY.get_sample_value(
+            "dutytrail_dead_lettered_total", {"service": self.name, "reason": reason}
+        )
+        return value or 0.0
+
+    def attempts(self, event_id: str) -> int:
+        return ATTEMPTS.get(self.name, Counter())[event_id]
+
+    def assert_still_serving(self, next_sequence: int = 1) -> None:
+        """An RPC is answered, and the next good event is applied."""
+        assert getattr(self.cluster, self.name).ping() == "pong"
+        good = cloud_event(self.upstream, next_sequence, next_sequence - 1)
+        self.send(as_message(good))
+        wait_until(
+            lambda: getattr(self.cluster, self.name).position() == next_sequence,
+            timeout=10, message="the good event to be applied",
+        )
+        assert self.attempts(good["id"]) == 1
+
+
+@pytest.fixture
+def consumer(
+    sqlite_store: StoreSettings, use_store: Any, amqp_uri: str
+) -> Iterator[RunningConsumer]:
+    use_store(sqlite_store)
+    suffix = uuid4().hex[:10]
+    name, upstream = f"dl_probe_{suffix}", f"dl_source_{suffix}"
+    config = service_config(AMQP_URI=amqp_uri, METRICS_PORT=0, DELIVERY_LIMIT=DELIVERY_LIMIT)
+    queue = handler_queue_name(upstream, name, "handle")
+    try:
+        with running(consumer_service(name, upstream), config), \
+                ClusterRpcProxy(config) as cluster:
+            yield RunningConsumer(name, upstream, queue, amqp_uri, cluster)
+    finally:
+        delete_queues(amqp_uri, queue, f"rpc-{name}")
+        with Connection(amqp_uri) as conn:
+            conn.default_channel.exchange_delete(f"{upstream}.events")
+
+
+def take_dead_letters(uri: str, message_ids: set[str], timeout: float = 15.0) -> dict[str, Any]:
+    """Remove the messages with these ids from the shared dead-letter queue and return their
+    properties and headers. Other messages there are left alone (returned unacknowledged)."""
+    found: dict[str, Any] = {}
+
+    def on_message(message: Message) -> None:
+        message_id = message.properties.get("message_id")
+        if message_id in message_ids and message_id not in found:
+            body = message.body
+            found[message_id] = {
+                "body": body.encode("utf-8") if isinstance(body, str) else bytes(body),
+                "content_type": message.content_type,
+                "headers": dict(message.headers or {}),
+            }
+            message.ack()
+
+    with Connection(uri) as conn:
+        channel = conn.channel()
+        channel.basic_qos(prefetch_size=0, prefetch_count=1000, a_global=False)
+        queue = Queue(DEAD_LETTER_QUEUE, exchange=Exchange("dutytrail.dead-letter", "fanout"),
+                      no_declare=True)
+        with Consumer(channel, queues=[queue], on_message=on_message, no_ack=False):
+
+            def drain() -> bool:
+                with contextlib.suppress(TimeoutError):
+                    conn.drain_events(timeout=0.2)
+                return found.keys() >= message_ids
+
+            wait_until(drain, timeout=timeout, interval=0,
+                       message=lambda: f"dead letters {message_ids - found.keys()}")
+        channel.close()
+    return found
+
+
+def death(record: dict[str, Any]) -> dict[str, Any]:
+    deaths: list[dict[str, Any]] = record["headers"]["x-death"]
+    assert len(deaths) == 1
+    return deaths[0]
+
+
+def test_malformed_json_is_dead_lettered_and_the_consumer_keeps_serving(
+    consumer: RunningConsumer,
+) -> None:
+    marker = f"malformed-{uuid4()}"
+    body = b'{"specversion": "1.0", "id": "' + marker.encode() + b'", "data": {'
+    consumer.send(RawMessage("dutytrail.x.y.v1", body, CONTENT_TYPE, marker))
+
+    record = take_dead_letters(consumer.uri, {marker})[marker]
+    assert record["body"] == body
+    assert record["content_type"] == CONTENT_TYPE
+    assert death(record)["reason"] == "rejected"
+    assert death(record)["queue"] == consumer.queue
+    assert consumer.dead_lettered("undecodable") == 1
+    consumer.assert_still_serving()
+
+
+def test_a_content_type_nobody_accepts_is_dead_lettered(consumer: RunningConsumer) -> None:
+    event = cloud_event(consumer.upstream, 1, 0)
+    consumer.send(as_message(event, content_type="text/plain"))
+
+    record = take_dead_letters(consumer.uri, {event["id"]})[event["id"]]
+    assert record["content_type"] == "text/plain"
+    assert json.loads(record["body"]) == event
+    assert death(record)["reason"] == "rejected"
+    assert death(record)["queue"] == consumer.queue
+    assert consumer.dead_lettered("undecodable") == 1
+    # It never reached the handler; the same event, properly sent, is applied.
+    assert consumer.attempts(event["id"]) == 0
+    consumer.assert_still_serving()
+
+
+def test_a_message_that_is_not_a_cloudevent_of_the_upstream_is_dead_lettered_at_once(
+    consumer: RunningConsumer,
+) -> None:
+    event = cloud_event(consumer.upstream, 1, 0)
+    event["source"] = "/dutytrail/someone_else"
+    consumer.send(as_message(event))
+
+    record = take_dead_letters(consumer.uri, {event["id"]})[event["id"]]
+    assert death(record)["reason"] == "rejected"
+    assert consumer.attempts(event["id"]) == 1  # poison: never retried
+    assert consumer.dead_lettered("poison") == 1
+    consumer.assert_still_serving()
+
+
+def test_a_handler_that_always_raises_is_dead_lettered_after_the_delivery_limit(
+    consumer: RunningConsumer,
+) -> None:
+    event = cloud_event(consumer.upstream, 1, 0, explode=True)
+    consumer.send(as_message(event))
+
+    record = take_dead_letters(consumer.uri, {event["id"]})[event["id"]]
+    assert json.loads(record["body"]) == event
+    assert death(record)["reason"] == "delivery_limit"
+    assert death(record)["queue"] == consumer.queue
+    # The first delivery and DELIVERY_LIMIT redeliveries, then the broker gave up.
+    assert consumer.attempts(event["id"]) == DELIVERY_LIMIT + 1
+    assert consumer.dead_lettered("delivery_limit") == 1
+    assert consumer.dead_lettered("poison") == 0
+    consumer.assert_still_serving()
