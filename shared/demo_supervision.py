@@ -1,0 +1,296 @@
+"""The demo's year of continuous supervision (supervision service), played over RPC: weekly
+key-project inspections with a circular each week, unannounced visits at key dates,
+rectification notices through their lifecycle, monthly special reports, quarterly reports and
+the disclosure trail."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+CATEGORIES = [
+    "work_discipline", "eight_point_rules", "formalism_bureaucratism", "fund_management",
+    "project_management", "land_acquisition_demolition", "public_service_conduct",
+]
+FINDINGS = {
+    "work_discipline": "上班时间脱岗，考勤台账不全",
+    "eight_point_rules": "公务接待超标准，未按规定报备",
+    "formalism_bureaucratism": "重部署轻落实，只发文件不抓落实",
+    "fund_management": "民生资金发放台账不规范，公示不及时",
+    "project_management": "项目进度滞后，现场管理混乱",
+    "land_acquisition_demolition": "拆迁补偿标准未公开，群众反映强烈",
+    "public_service_conduct": "窗口服务态度生硬，办事推诿",
+}
+KEY_DATES = [(1, 28), (4, 30), (9, 30)]  # before Spring Festival, May Day, National Day
+INSPECTOR = str(uuid.uuid5(uuid.NAMESPACE_URL, "urn:dutytrail:demo:inspector"))
+
+
+def at(day: date, hour: int = 10) -> str:
+    return datetime(day.year, day.month, day.day, hour, 0, tzinfo=UTC).isoformat()
+
+
+@dataclass
+class SupervisionYear:
+    rpc: Any
+    rng: random.Random
+    year: int
+    commission: str  # the unit whose clerks act for the discipline commission
+    units: list[tuple[str, str]]  # (unit id, name): departments, towns, subdistricts
+    communities: list[str]
+    actor: Callable[[str], dict[str, str]]
+    cadres: dict[str, list[str]] = field(default_factory=dict)  # unit id -> cadre ids
+    project_list: str = ""
+    notices: list[tuple[str, str, date]] = field(default_factory=list)  # id, unit, deadline
+    problems_this_week: list[str] = field(default_factory=list)
+    counter: int = 0
+
+    @property
+    def s(self) -> Any:
+        return self.rpc.supervision
+
+    def start(self) -> None:
+        projects = [
+            {"code": f"P{i + 1:02d}", "name": f"重点项目{i + 1}", "lead_unit_id": unit}
+            for i, (unit, _) in enumerate(self.units[:12])
+        ]
+        self.project_list = self.s.publish_key_project_list({
+            "year": self.year, "name": "“项目建设攻坚年”重点项目", "projects": projects,
+            "actor": self.actor(self.commission), "occurred_at": at(date(self.year, 1, 6)),
+        })
+        for n, community in enumerate(self.communities):
+            if n % 5 == 4:
+                continue  # a few communities still have no disclosure board
+            self.s.install_disclosure_board({
+                "community_id": community, "location": "社区服务中心门口",
+                "actor": self.actor(self.commission),
+                "occurred_at": at(date(self.year, 2, 10 + n)),
+            })
+        for key_month, key_day in KEY_DATES:
+            self.s.schedule_unannounced_visit({
+                "actor": self.actor(self.commission),
+                "occurred_at": at(date(self.year, key_month, key_day) - timedelta(days=10)),
+            })
+
+    def inspect(self, day: date, kind: str, units: list[tuple[str, str]], visit: str = "") -> None:
+        problems = []
+        for unit, _ in units:
+            if self.rng.random() < 0.35:
+                category = self.rng.choice(CATEGORIES)
+                problem = {"category": category, "description": FINDINGS[category],
+                           "unit_id": unit}
+                if self.cadres.get(unit) and self.rng.random() < 0.3:
+                    problem["cadre_id"] = self.rng.choice(self.cadres[unit])  # a cadre's own
+                problems.append(problem)
+        report = {
+            "leader_person_id": INSPECTOR, "leader_name": "区纪委副书记",
+            "location": units[0][1], "held_on": day.isoformat(),
+            "unit_ids": [u for u, _ in units], "problems": problems,
+        }
+        if visit:
+            self.s.conduct_unannounced_visit({
+                "visit_id": visit, "report": report, "actor": self.actor(self.commission),
+                "occurred_at": at(day),
+            })
+            inspection = visit
+        else:
+            command: dict[str, Any] = {
+                "kind": kind, "report": report, "actor": self.actor(self.commission),
+                "occurred_at": at(day),
+            }
+            if kind == "key_project":
+                index = self.units.index(units[0]) % 12
+                command.update(project_list_id=self.project_list, project_code=f"P{index + 1:02d}")
+            inspection = self.s.record_inspection(command)
+        if not problems:
+            return
+        found = self.s.list_inspections({"start": day.isoformat(), "end": day.isoformat()})
+        ids = [
+            p["problem_id"] for i in found if i["inspection_id"] == inspection
+            for p in i["problems"]
+        ]
+        self.problems_this_week += ids
+        for problem, found_problem in zip(ids, problems, strict=True):
+            unit = found_problem["unit_id"]
+            deadline = day + timedelta(days=self.rng.choice([10, 15, 20]))
+            notice = self.s.issue_notice({
+                "recipient_unit_id": unit, "problem_ids": [problem],
+                "recipient_cadre_id": found_problem.get("cadre_id"),
+                "deadline": deadline.isoformat(), "self_examination_required": True,
+                "actor": self.actor(self.commission), "occurred_at": at(day, 15),
+            })
+            self.notices.append((notice, unit, deadline))
+
+    def play_week(self, monday: date) -> None:
+        # 每周一督查一通报: a key-project inspection each week, and a circular on it.
+        self.counter += 1
+        unit = self.units[self.counter % len(self.units)]
+        self.inspect(monday + timedelta(days=1), "key_project", [unit])
+        if self.counter % 4 == 0:
+            self.inspect(monday + timedelta(days=2), "land_acquisition_demolition",
+                         [self.units[(self.counter // 4) % len(self.units)]])
+        if self.counter % 3 == 0 and self.communities:
+            # Open visits to communities: 党务居务公开, livelihood funds on the ground.
+            community = self.communities[(self.counter // 3) % len(self.communities)]
+            self.inspect(monday + timedelta(days=3), "open_visit", [(community, "社区")])
+        for key_month, key_day in KEY_DATES:
+            key = date(self.year, key_month, key_day)
+            if monday <= key < monday + timedelta(days=7):
+                visits = [v for v in self._scheduled_visits()]
+                if visits:
+                    sample = self.rng.sample(self.units, 3)
+                    self.inspect(key, "unannounced_visit", sample, visit=visits[0])
+        self._notice_steps(monday)
+        if self.counter % 2 == 0 or self.problems_this_week:
+            self.s.issue_bulletin({
+                "kind": "circular", "request_id": f"circular-{self.year}-{self.counter}",
+                "title": f"第{self.counter}周督查情况通报", "problem_ids": self.problems_this_week,
+                "actor": self.actor(self.commission),
+                "occurred_at": at(monday + timedelta(days=4), 17),
+            })
+        self.problems_this_week = []
+        if monday.day <= 7:  # the first week of a month: the special report
+            self.s.issue_bulletin({
+                "kind": "special_report", "request_id": f"special-{self.year}-{monday.month}",
+                "title": f"{monday.month}月督查专报",
+                "notice_ids": [n for n, _, d in self.notices if d < monday][-5:],
+                "actor": self.actor(self.commission), "occurred_at": at(monday, 16),
+            })
+        if monday.month in (3, 6, 9) and (monday + timedelta(days=7)).month != monday.month:
+            self.s.issue_bulletin({
+                "kind": "meeting_circular", "request_id": f"meeting-{self.year}-{monday.month}",
+                "title": f"第{monday.month // 3}季度工作推进会通报",
+                "meeting": "全区党风廉政建设推进会",
+                "actor": self.actor(self.commission), "occurred_at": at(monday, 15),
+            })
+        self._quarterly_reports(monday)
+
+    def _scheduled_visits(self) -> list[str]:
+        events = self.s.events_after({"after": 0, "limit": 500})
+        scheduled = [e["subject"] for e in events if e["type"].endswith("visit_scheduled.v1")]
+        done = {e["subject"] for e in events if e["type"].endswith("visit_conducted.v1")}
+        return [v for v in scheduled if v not in done]
+
+    def _notice_steps(self, monday: date) -> None:
+        """Recipients acknowledge and report; most on time, some late, one escalated."""
+        for notice, unit, deadline in self.notices:
+            view = self.s.get_notice({"notice_id": notice})
+            status = view["status"]
+            issued = datetime.fromisoformat(view["issued_at"]).date()
+            if status == "issued" and monday >= issued:
+                self.s.acknowledge_notice({"notice_id": notice, "actor": self.actor(unit),
+                                           "occurred_at": at(max(monday, issued), 11)})
+            elif status in ("acknowledged", "sent_back"):
+                late = int(notice[-2:], 16) % 7 == 0
+                if late and monday <= deadline + timedelta(days=14):
+                    continue
+                if monday + timedelta(days=7) < deadline and not late:
+                    continue
+                self.s.report_rectification({
+                    "notice_id": notice, "report": "已按要求完成整改并建立长效机制",
+                    "self_examination": "本单位对照问题深刻检查，主要负责人作书面检查",
+                    "actor": self.actor(unit), "occurred_at": at(monday + timedelta(days=1)),
+                })
+            elif status == "rectification_reported":
+                if int(notice[-2:], 16) % 11 == 0 and not view["sent_back"]:
+                    self.s.send_back_rectification({
+                        "notice_id": notice, "reason": "整改不到位，书面检查流于形式",
+                        "actor": self.actor(self.commission),
+                        "occurred_at": at(monday + timedelta(days=2)),
+                    })
+                    continue
+                self.s.verify_rectification({
+                    "notice_id": notice, "note": "经核查整改到位",
+                    "actor": self.actor(self.commission),
+                    "occurred_at": at(monday + timedelta(days=2)),
+                })
+            elif status == "verified":
+                self.s.close_notice({"notice_id": notice, "actor": self.actor(self.commission),
+                                     "occurred_at": at(monday + timedelta(days=3))})
+        overdue = [
+            o for o in self.s.overdue_notices({"as_of": monday.isoformat()})
+            if (monday - date.fromisoformat(o["notice"]["deadline"])).days > 20
+            and not o["notice"]["escalated_at"]
+        ]
+        if overdue:
+            self.s.escalate_notice({
+                "notice_id": overdue[0]["notice"]["notice_id"],
+                "reason": "逾期二十日未整改，移送问题线索",
+                "actor": self.actor(self.commission), "occurred_at": at(monday, 16),
+            })
+
+    def _quarterly_reports(self, monday: date) -> None:
+        """定期汇报制: units report in the first ten days after each quarter."""
+        if monday.month not in (1, 4, 7, 10) or monday.day > 7 or monday == date(self.year, 1, 5):
+            return
+        quarter = (monday.month - 1) // 3 or 4
+        year = self.year if monday.month != 1 else self.year - 1
+        for n, (unit, _) in enumerate(self.units):
+            if n % 9 == 8:
+                continue  # missing
+            delay = 12 if n % 7 == 6 else self.rng.randint(0, 6)  # late, or on time
+            self.s.submit_quarterly_report({
+                "unit_id": unit, "year": year, "quarter": quarter,
+                "summary": f"第{quarter}季度纪检监察工作汇报", "actor": self.actor(unit),
+                "occurred_at": at(monday + timedelta(days=delay)),
+            })
+
+    def disclosure_trail(self) -> None:
+        """Major decisions traced from topic to execution check; the last is still open."""
+        steps = [
+            ("collect_topic", {"topic": "民生资金监管服务平台建设",
+                               "collected_from": "区直单位和社区征集"}),
+            ("decide_at_meeting", {"meeting": "区委常委会",
+                                   "decision": "建设民生资金监管服务平台"}),
+            ("publish_decision_result", {"channel": "党务公开栏", "summary": "平台建设方案公开"}),
+            ("supervise_decision_execution", {"findings": "平台已上线，台账按月公开"}),
+        ]
+        for n in range(4):
+            day = date(self.year, 2 + 2 * n, 3)
+            decision = ""
+            for k, (method, fields) in enumerate(steps[: 4 if n < 3 else 2]):
+                command = {**fields, "actor": self.actor(self.commission),
+                           "occurred_at": at(day + timedelta(days=7 * k))}
+                if method == "collect_topic":
+                    command["unit_id"] = self.commission
+                    decision = getattr(self.s, method)(command)
+                else:
+                    getattr(self.s, method)({**command, "decision_id": decision})
+
+
+def report_supervision(rpc: Any, year: int, as_of: date) -> list[str]:
+    s = rpc.supervision
+    counts = s.period_counts({"start": date(year, 1, 1).isoformat(), "end": as_of.isoformat()})
+    notices, recipients = counts["notices"], counts["notice_recipients"]
+    compliance = s.quarterly_compliance({"year": year, "quarter": 3, "as_of": as_of.isoformat()})
+    status: dict[str, int] = {}
+    for row in compliance:
+        status[row["status"]] = status.get(row["status"], 0) + 1
+    disclosure = s.disclosure_coverage({"as_of": as_of.isoformat()})
+    open_by_colour: dict[str, int] = {}
+    for item in s.open_notices({"as_of": as_of.isoformat()}):
+        open_by_colour[item["colour"]] = open_by_colour.get(item["colour"], 0) + 1
+    follow_ups = s.open_follow_ups({})
+    decisions = s.list_decisions({})
+    final = "execution_supervised"
+    return [
+        f"1－{as_of.month}月，共印发《督查专报》{counts['special_reports']}期、"
+        f"《督查通报》{counts['circulars']}期，会议形式通报{counts['meeting_circulars']}次",
+        f"对{recipients.get('unit', 0)}个区直单位、{recipients.get('community', 0)}个社区和"
+        f"{recipients.get('cadre', 0)}名干部发出《责令整改通知书》"
+        f"(notices: {sum(notices.values())})",
+        "inspections: " + ", ".join(f"{k} {n}" for k, n in sorted(counts["inspections"].items()))
+        + f"; problems found {counts['problems_found']}",
+        "open notices by urgency colour: "
+        + (", ".join(f"{k} {n}" for k, n in sorted(open_by_colour.items())) or "none"),
+        "定期汇报 Q3 quarterly reports: "
+        + ", ".join(f"{k} {n}" for k, n in sorted(status.items())),
+        f"党务公开 disclosure boards: {len(disclosure['with_board'])} of "
+        f"{len(disclosure['communities'])} communities; decisions traced "
+        f"{sum(1 for d in decisions if d['step'] == final)} complete, "
+        f"{sum(1 for d in decisions if d['step'] != final)} still open",
+        f"follow-up items from overdue tasks still open: {len(follow_ups)}",
+    ]
