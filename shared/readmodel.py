@@ -20,6 +20,7 @@ class Projection:
 
     def __init__(self) -> None:
         self.position = 0
+        self.known: set[Any] = set()
         self._lock = threading.Lock()
 
     def catch_up(self, app: Application[Any]) -> None:
@@ -36,6 +37,13 @@ class Projection:
                     return
 
     def apply(self, domain_event: Any) -> None:
+        # An "as of" projection leaves out acts after its day; a later act on a record whose
+        # creation it left out (business times need not follow recording order) is left out
+        # with it rather than applied to a record that does not exist yet.
+        if domain_event.originator_version == 1:
+            self.known.add(domain_event.originator_id)
+        elif domain_event.originator_id not in self.known:
+            return
         handler_name = "on_" + type(domain_event).__qualname__.replace(".", "_")
         handler = getattr(self, handler_name, None)
         if handler is not None:

@@ -115,3 +115,34 @@ def test_domain_refusals_reach_the_caller_and_the_service_keeps_serving(rpc):
     assert [u["code"] for u in rpc.list_units()] == ["PC"]
     after = metrics.COMMANDS.labels("responsibility", "sign_letter", "refused")._value.get()
     assert after == before + 1
+
+
+def test_operations_metrics_count_overdue_tasks_and_flagged_letters(rpc):
+    flagged = metrics.LETTERS_FLAGGED.labels("responsibility")
+    flagged_before = flagged._value.get()
+    pc = rpc.register_unit({"code": "PC", "name": "**区委", "kind": "party_committee",
+                            "actor": ACTOR})
+    clerk = {"person_id": str(uuid.uuid4()), "unit_id": pc}
+    people = [str(uuid.uuid4()) for _ in range(2)]
+    cadres = [
+        rpc.register_cadre({"person_id": p, "name": f"干部{i}", "unit_id": pc,
+                            "post_title": "委员", "line_of_work": "纪检", "leadership_member": True,
+                            "actor": clerk})
+        for i, p in enumerate(people)
+    ]
+    clause = {"text": "严格执行项目审批程序，杜绝打招呼批条子，审批结果一律公示", "risk_point": "审批"}
+    for cadre, person in zip(cadres, people, strict=True):
+        letter = rpc.draft_letter({"letter": {
+            "year": 2026, "issuer_unit_id": pc, "signatory_unit_id": pc,
+            "signatory_cadre_id": cadre, "common_clauses": ["c"], "individual_clauses": [clause],
+        }, "actor": clerk})
+        rpc.sign_letter({"letter_id": letter, "issuer_person_id": clerk["person_id"],
+                         "signatory_person_id": person, "actor": clerk})
+    assert flagged._value.get() == flagged_before + 1  # the second is a copy of the first
+    for deadline in ("2026-03-01", "2026-04-01", "2026-12-01"):
+        rpc.create_task({"year": 2026, "title": f"任务{deadline}", "requirement": "r",
+                         "lead_unit_id": pc, "responsible_cadre_id": cadres[0],
+                         "deadline": deadline, "actor": clerk,
+                         "occurred_at": "2026-01-05T09:00:00+00:00"})
+    rpc.check_deadlines({"as_of": "2026-05-01T00:00:00+00:00"})
+    assert metrics.TASKS_OVERDUE.labels("responsibility")._value.get() == 2

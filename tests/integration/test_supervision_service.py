@@ -17,6 +17,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from services.responsibility.application import Responsibilities
 from services.responsibility.service import ResponsibilityService
 from services.supervision.service import SupervisionService
+from shared import metrics
 from shared.envelope import CONTENT_TYPE, parse_position
 from shared.nameko_adapters import service_config
 from shared.persistence import store_environment
@@ -174,6 +175,12 @@ def test_concurrent_bulletins_get_gap_free_numbers_and_illegal_steps_are_refused
         overdue = s.overdue_notices({"as_of": "2026-05-21"})
         assert [o["notice"]["notice_id"] for o in overdue] == [notice]
         assert date.fromisoformat(overdue[0]["notice"]["deadline"]) == date(2026, 5, 20)
+        # Step. Operations see the same on the metrics: one open notice, red, overdue.
+        assert metrics.NOTICES_OVERDUE.labels("supervision")._value.get() == 1
+        assert metrics.NOTICES_OPEN.labels("supervision", "red")._value.get() == 1
+        assert metrics.NOTICES_OPEN.labels("supervision", "blue")._value.get() == 0
+        # The department owes its Q2 report only after the quarter: nothing missing yet.
+        assert metrics.REPORTS_MISSING.labels("supervision")._value.get() == 0
 
 
 def test_supervision_refuses_a_poison_message_and_keeps_serving(cluster, amqp_uri):
