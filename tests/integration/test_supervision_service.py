@@ -199,3 +199,20 @@ def test_supervision_refuses_a_poison_message_and_keeps_serving(cluster, amqp_ur
         eventlet.sleep(0.5)
         assert len(s.list_units()) == 2
         assert s.ping()
+
+
+def test_every_supervision_rpc_method_names_the_field_and_rule_it_refuses(cluster):
+    rpc, config, _ = cluster
+    entrypoints = sorted(
+        name for name, value in vars(SupervisionService).items()
+        if callable(value) and not name.startswith("_")
+        and name not in {"ping", "on_responsibility_event", "pull_upstreams",
+                         "check_deadlines_now", "upstream_position"}
+    )
+    assert len(entrypoints) > 30
+    with running(SupervisionService, config):
+        for name in entrypoints:
+            with pytest.raises(RemoteError) as refused:
+                getattr(rpc.supervision, name)({"unexpected": 1})
+            assert refused.value.exc_type == "InvalidCommandError", name
+            assert "unexpected: Extra inputs are not permitted" in refused.value.value, name
