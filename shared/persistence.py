@@ -12,13 +12,15 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, ClassVar
 
-from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,
     InfrastructureFactory,
+    IntegrityError,
     JSONTranscoder,
     ProcessRecorder,
+    RecordConflictError,
     Recording,
     Transcoder,
     Transcoding,
@@ -26,6 +28,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment, EnvType
 
+from shared.errors import ConflictError, NotFoundError
 from shared.settings import StoreSettings
 
 
@@ -153,6 +156,27 @@ class ServiceApplication(Application[Any]):
         recorder = self.recorder
         assert isinstance(recorder, ProcessRecorder)
         return recorder
+
+    def _save(self, *aggregates: Any) -> None:
+        """Save, turning an optimistic-concurrency conflict into an error a clerk can act on."""
+        try:
+            self.save(*aggregates)
+        except RecordConflictError:
+            msg = "Someone changed this record at the same moment; reload it and try again."
+            raise ConflictError(msg) from None
+
+    def _save_new(self, aggregate: Any, duplicate: ConflictError) -> None:
+        """Save a new aggregate whose id already exists as ``duplicate``."""
+        try:
+            self.save(aggregate)
+        except (RecordConflictError, IntegrityError):
+            raise duplicate from None
+
+    def _load(self, aggregate_id: Any, not_found: NotFoundError) -> Any:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise not_found from None
 
     def record_processed(self, processing: ProcessingEvent[Any]) -> None:
         """Store new events and an upstream position in one transaction."""

@@ -8,6 +8,7 @@ never needs its own persistence: it is rebuilt from the log when a process start
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.application import Application
@@ -18,7 +19,8 @@ class Projection:
 
     page_size = 1000
 
-    def __init__(self) -> None:
+    def __init__(self, until: datetime | None = None) -> None:
+        self.until = until
         self.position = 0
         self.known: set[Any] = set()
         self._lock = threading.Lock()
@@ -37,6 +39,9 @@ class Projection:
                     return
 
     def apply(self, domain_event: Any) -> None:
+        occurred_at = getattr(domain_event, "occurred_at", None)
+        if self.until is not None and occurred_at is not None and occurred_at > self.until:
+            return  # an "as of" projection: this act happened after the day asked
         # An "as of" projection leaves out acts after its day; a later act on a record whose
         # creation it left out (business times need not follow recording order) is left out
         # with it rather than applied to a record that does not exist yet.

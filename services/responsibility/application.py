@@ -9,8 +9,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError, RecordConflictError
+from eventsourcing.persistence import RecordConflictError
 
 from services.responsibility.domain import (
     Cadre,
@@ -488,43 +487,19 @@ class Responsibilities(CatchUpMixin, ServiceApplication):
             )
             raise NotPermittedError(msg)
 
-    def _save(self, *aggregates: Any) -> None:
-        try:
-            self.save(*aggregates)
-        except RecordConflictError:
-            msg = "Someone changed this record at the same moment; reload it and try again."
-            raise ConflictError(msg) from None
-
-    def _save_new(self, aggregate: Any, duplicate: ConflictError) -> None:
-        try:
-            self.save(aggregate)
-        except (RecordConflictError, IntegrityError):
-            raise duplicate from None
-
     def _get_unit(self, unit_id: UUID) -> Unit:
-        try:
-            unit: Unit = self.repository.get(unit_id)
-        except AggregateNotFoundError:
-            raise UnitNotFoundError(f"No unit {unit_id} is registered.") from None
+        unit: Unit = self._load(unit_id, UnitNotFoundError(f"No unit {unit_id} is registered."))
         return unit
 
     def _get_cadre(self, cadre_id: UUID) -> Cadre:
-        try:
-            cadre: Cadre = self.repository.get(cadre_id)
-        except AggregateNotFoundError:
-            raise CadreNotFoundError(f"No cadre {cadre_id} is registered.") from None
+        missing = CadreNotFoundError(f"No cadre {cadre_id} is registered.")
+        cadre: Cadre = self._load(cadre_id, missing)
         return cadre
 
     def _get_task(self, task_id: UUID) -> Task:
-        try:
-            task: Task = self.repository.get(task_id)
-        except AggregateNotFoundError:
-            raise TaskNotFoundError(f"No task {task_id}.") from None
+        task: Task = self._load(task_id, TaskNotFoundError(f"No task {task_id}."))
         return task
 
     def _get_letter(self, letter_id: UUID) -> Letter:
-        try:
-            letter: Letter = self.repository.get(letter_id)
-        except AggregateNotFoundError:
-            raise LetterNotFoundError(f"No letter {letter_id}.") from None
+        letter: Letter = self._load(letter_id, LetterNotFoundError(f"No letter {letter_id}."))
         return letter

@@ -140,19 +140,12 @@ class District(Projection):
     """Units, cadres, letters, tasks and education activities."""
 
     def __init__(self, until: datetime | None = None) -> None:
-        super().__init__()
-        self.until = until
+        super().__init__(until)
         self.units: dict[UUID, UnitView] = {}
         self.cadres: dict[UUID, CadreView] = {}
         self.letters: dict[UUID, LetterView] = {}
         self.tasks: dict[UUID, TaskView] = {}
         self.education: dict[UUID, EducationView] = {}
-
-    def apply(self, domain_event: Any) -> None:
-        occurred_at = getattr(domain_event, "occurred_at", None)
-        if self.until is not None and occurred_at is not None and occurred_at > self.until:
-            return
-        super().apply(domain_event)
 
     # Organisation.
 

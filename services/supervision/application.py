@@ -14,7 +14,7 @@ from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError, RecordConflictError
+from eventsourcing.persistence import RecordConflictError
 from pydantic import BaseModel, ValidationError
 
 from services.supervision.domain import (
@@ -809,19 +809,6 @@ class Supervision(CatchUpMixin, ServiceApplication):
                 time.sleep(random.uniform(0, 0.01 * tries))
         msg = "Others changed the same records at the same moment; try again."
         raise ConflictError(msg)
-
-    def _save(self, *aggregates: Any) -> None:
-        try:
-            self.save(*aggregates)
-        except RecordConflictError:
-            msg = "Someone changed this record at the same moment; reload it and try again."
-            raise ConflictError(msg) from None
-
-    def _save_new(self, aggregate: Any, duplicate: ConflictError) -> None:
-        try:
-            self.save(aggregate)
-        except (RecordConflictError, IntegrityError):
-            raise duplicate from None
 
     def _find(self, aggregate_id: UUID) -> Any:
         try:

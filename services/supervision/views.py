@@ -225,8 +225,7 @@ class Overview(Projection):
     """Units, inspections, notices, bulletins, quarterly reports, follow-ups and disclosure."""
 
     def __init__(self, until: datetime | None = None) -> None:
-        super().__init__()
-        self.until = until
+        super().__init__(until)
         self.units: dict[UUID, UnitView] = {}
         self.reports: dict[tuple[UUID, int, int], ReportView] = {}
         self.follow_ups: dict[UUID, FollowUpView] = {}
@@ -238,12 +237,6 @@ class Overview(Projection):
         self.bulletins: dict[UUID, BulletinView] = {}
         self.decisions: dict[UUID, DecisionView] = {}
         self.boards: dict[UUID, BoardView] = {}
-
-    def apply(self, domain_event: Any) -> None:
-        occurred_at = getattr(domain_event, "occurred_at", None)
-        if self.until is not None and occurred_at is not None and occurred_at > self.until:
-            return
-        super().apply(domain_event)
 
     # What the responsibility service told us.
 
