@@ -1,0 +1,125 @@
+"""The store's raw save rate: ``Responsibilities.register_unit`` in-process, one thread.
+
+No broker, no nameko, no eventlet: one eventsourcing application saving one new ``Unit``
+(one event, one transaction) per call, on a fresh store that is removed afterwards.
+
+    .venv/bin/python bench/store_rate.py [--backend sqlite|postgres] [--events 2000] [--json]
+
+``bench/end_to_end.py`` runs this as a child process (so that its own eventlet monkey-patching
+does not touch the measurement) and reads the ``--json`` line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from services.responsibility.application import Responsibilities
+from shared.actors import Actor
+from shared.persistence import store_environment
+from shared.settings import StoreSettings
+
+SERVICE = "responsibility"
+ACTOR = Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4())
+
+
+def sqlite_settings(var_dir: Path) -> StoreSettings:
+    return StoreSettings(
+        backend="sqlite", var_dir=var_dir, pg_host="", pg_port="", pg_user="",
+        pg_password="", pg_dbname="", pg_schema_prefix="",
+    )
+
+
+def postgres_settings(prefix: str) -> StoreSettings:
+    """PostgreSQL from the usual POSTGRES_* variables; database ``test`` unless told."""
+    return StoreSettings(
+        backend="postgres", var_dir=Path("/nonexistent"),
+        pg_host=os.environ.get("POSTGRES_HOST", "127.0.0.1"),
+        pg_port=os.environ.get("POSTGRES_PORT", "5432"),
+        pg_user=os.environ.get("POSTGRES_USER", "postgres"),
+        pg_password=os.environ.get("POSTGRES_PASSWORD", ""),
+        pg_dbname=os.environ.get("POSTGRES_DBNAME", "test"),
+        pg_schema_prefix=prefix,
+    )
+
+
+def drop_postgres_schemas(settings: StoreSettings) -> list[str]:
+    """Drop every schema whose name starts with the settings' (unique) prefix."""
+    import psycopg
+    from psycopg import sql
+
+    assert settings.pg_schema_prefix, "refusing to drop schemas without a prefix"
+    with psycopg.connect(
+        host=settings.pg_host, port=settings.pg_port, user=settings.pg_user,
+        password=settings.pg_password or None, dbname=settings.pg_dbname, autocommit=True,
+    ) as conn:
+        rows = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)",
+            (settings.pg_schema_prefix,),
+        ).fetchall()
+        for (name,) in rows:
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
+    return [name for (name,) in rows]
+
+
+def measure(settings: StoreSettings, events: int, warmup: int = 50) -> dict[str, Any]:
+    app = Responsibilities(store_environment(SERVICE, settings))
+    try:
+        run = uuid.uuid4().hex[:8]
+        for i in range(warmup):
+            app.register_unit(f"warm-{run}-{i}", "warm-up unit", "district_department",
+                              None, ACTOR)
+        started = time.perf_counter()
+        for i in range(events):
+            app.register_unit(f"bench-{run}-{i}", f"bench unit {i}", "district_department",
+                              None, ACTOR)
+        elapsed = time.perf_counter() - started
+    finally:
+        app.close()
+    return {
+        "backend": settings.backend, "events": events, "seconds": elapsed,
+        "per_second": events / elapsed,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--events", type=int, default=2000, help="saves to time (default 2000)")
+    parser.add_argument("--json", action="store_true", help="print one JSON line only")
+    args = parser.parse_args(argv)
+
+    if args.backend == "sqlite":
+        var_dir = Path(tempfile.mkdtemp(prefix="dutytrail-bench-store-"))
+        try:
+            result = measure(sqlite_settings(var_dir), args.events)
+        finally:
+            shutil.rmtree(var_dir, ignore_errors=True)
+    else:
+        settings = postgres_settings(f"bench{uuid.uuid4().hex[:8]}_")
+        try:
+            result = measure(settings, args.events)
+        finally:
+            drop_postgres_schemas(settings)
+
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"command: {shlex.join([sys.executable, *sys.argv])}")
+        print(f"{result['backend']}: {result['events']} register_unit saves in "
+              f"{result['seconds']:.2f} s = {result['per_second']:,.0f} events/s "
+              "(one thread, in-process)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
