@@ -346,6 +346,9 @@ def run_demo(seed: int, year: int, timeout: float) -> int:
             )
             for service in services
         }
+        for service in services:
+            # Do not leave a durable queue collecting every event after the demo is over.
+            channel.queue_delete(_subscriber_queue(service))
     _report(year, units, cadres, letters, demo.refusals, elapsed, sections)
     for service in services:
         _report_bus(service, stored[service], received[service])

@@ -147,6 +147,7 @@ class Relay:
         self.builder = EnvelopeBuilder(service)
         self.stopping = threading.Event()
         self._publisher: ConfirmingPublisher | None = None
+        self._closed = False
 
     def position(self) -> int:
         return self.tracking.max_tracking_id(self.tracking_name) or 0
@@ -215,7 +216,18 @@ class Relay:
                 self._disconnect()
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
-        self._disconnect()
+        self.close()
 
     def stop(self) -> None:
         self.stopping.set()
+
+    def close(self) -> None:
+        """Disconnect from the broker and close the store connections (once)."""
+        self._disconnect()
+        if self._closed:
+            return
+        self._closed = True
+        for recorder in (self.recorder, self.tracking):
+            datastore = getattr(recorder, "datastore", None)
+            if datastore is not None:
+                datastore.close()

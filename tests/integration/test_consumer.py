@@ -13,7 +13,7 @@ import random
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, closing
-from typing import Any, cast
+from typing import Any
 from uuid import uuid4
 
 import eventlet
@@ -434,14 +434,13 @@ def test_consumer_over_the_broker_applies_everything_once_in_order_and_never_sta
 
 
 def close_relay(relay: Relay, thread: GreenThread | None = None) -> None:
-    """Stop a relay. Relay has no close(): release its two stores' connections too (else
-    their pools are closed by the garbage collector at exit, which eventlet refuses)."""
+    """Stop a relay and release its stores' connections (else their pools are closed by the
+    garbage collector at exit, which eventlet refuses)."""
     relay.stop()
     if thread is not None:
-        thread.wait()
-    relay._disconnect()
-    for recorder in (relay.recorder, relay.tracking):
-        cast(Any, recorder).datastore.close()
+        thread.wait()  # run() closes the relay on its way out
+    else:
+        relay.close()
 
 
 def cluster_status(cluster: Any, service_name: str) -> dict[str, Any]:

@@ -50,3 +50,4 @@ def test_relay_reports_published_events_and_lag(any_store, amqp_uri):
     assert published._value.get() == before + 3
     assert metrics.RELAY_LAG.labels("responsibility")._value.get() == 0
     assert metrics.RELAY_POSITION.labels("responsibility")._value.get() == relay.position()
+    relay.close()

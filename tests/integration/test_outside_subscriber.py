@@ -64,6 +64,7 @@ def test_outside_subscriber_gets_one_cloudevent_per_stored_event(any_store, subs
     # Step. The relay publishes the backlog.
     relay = Relay("responsibility", any_store, amqp_uri)
     assert relay.drain() == len(stored) == 8
+    relay.close()
     # Step. The outside subscriber parses each message with the CloudEvents SDK.
     received = receive(channel, queue, len(stored))
     assert len(received) == len(stored)
@@ -90,4 +91,6 @@ def test_outside_subscriber_gets_one_cloudevent_per_stored_event(any_store, subs
     assert len(signed) == 1
     assert datetime.fromisoformat(signed[0]["time"]) == signed_at
     # Step. A restarted relay publishes nothing twice once its position is recorded.
-    assert Relay("responsibility", any_store, amqp_uri).drain() == 0
+    restarted = Relay("responsibility", any_store, amqp_uri)
+    assert restarted.drain() == 0
+    restarted.close()
