@@ -309,7 +309,9 @@ def run_backend(
         # Warm-up, untimed: the relay's broker connection and store pool, the baseline's path.
         queue = BenchQueue(args.amqp_uri, f"dutytrail.bench.backlog.{run_id}.warm-up", "classic")
         relay.tracking_name = f"{SERVICE}.relay.warm-up"
-        queue.take(relay.publish_batch())
+        warm_up = relay.publish_batch()
+        relay.flush()  # the relay keeps one batch in flight; wait for its confirms
+        queue.take(warm_up)
         publish_one_by_one(args.amqp_uri, events[:100])
         queue.take(min(100, len(events)))
         queue.close()

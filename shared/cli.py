@@ -77,29 +77,42 @@ def events(service: str, start: int, follow: bool, via_rpc: bool) -> None:
     from shared.catchup import MAX_PAGE
     from shared.envelope import encode, parse_position
 
-    read = _rpc_reader(service) if via_rpc else _store_reader(service)
+    read, close = _rpc_reader(service) if via_rpc else _store_reader(service)
     after = max(0, start - 1)
-    while True:
-        page = read(after, MAX_PAGE)
-        for event in page:
-            click.echo(encode(event))
-            after = parse_position(event["sequence"])
-        if len(page) < MAX_PAGE:
-            if not follow:
-                return
-            time.sleep(0.5)
+    try:
+        while True:
+            page = read(after, MAX_PAGE)
+            for event in page:
+                click.echo(encode(event))
+                after = parse_position(event["sequence"])
+            if len(page) < MAX_PAGE:
+                if not follow:
+                    return
+                time.sleep(0.5)
+    finally:
+        close()
 
 
-def _store_reader(service: str) -> Reader:
+def _store_reader(service: str) -> tuple[Reader, Callable[[], None]]:
     from shared.envelope import EnvelopeBuilder, read_page
     from shared.persistence import open_factory, store_environment
 
-    recorder = open_factory(store_environment(service)).application_recorder()
+    factory = open_factory(store_environment(service))
+    recorder = factory.application_recorder()
     builder = EnvelopeBuilder(service)
-    return lambda after, limit: read_page(recorder, builder, after, limit)
+
+    def read(after: int, limit: int) -> list[dict[str, Any]]:
+        return read_page(recorder, builder, after, limit)
+
+    def close() -> None:
+        datastore = getattr(recorder, "datastore", None)
+        if datastore is not None:
+            datastore.close()
+
+    return read, close
 
 
-def _rpc_reader(service: str) -> Reader:
+def _rpc_reader(service: str) -> tuple[Reader, Callable[[], None]]:
     from nameko.standalone.rpc import ClusterRpcProxy
 
     from shared.nameko_adapters import service_config
@@ -111,7 +124,7 @@ def _rpc_reader(service: str) -> Reader:
         page: list[dict[str, Any]] = remote.events_after({"after": after, "limit": limit})
         return page
 
-    return read
+    return read, proxy.stop
 
 
 @main.group()

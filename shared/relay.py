@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -99,9 +100,26 @@ class ConfirmingPublisher:
         self._next_tag += 1
         self._unconfirmed.add(self._next_tag)
 
-    def wait_for_confirms(self) -> None:
+    @property
+    def last_tag(self) -> int:
+        return self._next_tag
+
+    def confirmed_through(self, tag: int) -> bool:
+        """Has the broker confirmed every message up to and including ``tag``?"""
+        self._check_nacks()
+        return min(self._unconfirmed, default=tag + 1) > tag
+
+    def poll(self) -> None:
+        """Take in whatever confirms have already arrived, without waiting."""
+        try:
+            while True:
+                self.connection.drain_events(timeout=0)
+        except TimeoutError:
+            return
+
+    def wait_through(self, tag: int) -> None:
         deadline = time.monotonic() + self.confirm_timeout
-        while self._unconfirmed:
+        while not self.confirmed_through(tag):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 msg = f"{len(self._unconfirmed)} events not confirmed in time"
@@ -110,6 +128,11 @@ class ConfirmingPublisher:
                 self.connection.drain_events(timeout=min(remaining, 1.0))
             except TimeoutError:
                 continue
+
+    def wait_for_confirms(self) -> None:
+        self.wait_through(self._next_tag)
+
+    def _check_nacks(self) -> None:
         if self._nacked:
             self._nacked = False
             raise PublishNotConfirmedError("the broker refused (nacked) a published event")
@@ -147,31 +170,60 @@ class Relay:
         self.builder = EnvelopeBuilder(service)
         self.stopping = threading.Event()
         self._publisher: ConfirmingPublisher | None = None
+        self._in_flight: deque[tuple[int, int, int]] = deque()  # last tag, position, count
+        self._sent_position: int | None = None
         self._closed = False
 
     def position(self) -> int:
         return self.tracking.max_tracking_id(self.tracking_name) or 0
 
     def publish_batch(self) -> int:
-        """Publish the next batch after the recorded position; return how many."""
-        position = self.position()
+        """Publish the next batch after the last one sent; return how many.
+
+        Two batches at most are in flight: the next is read, built and published while the
+        broker confirms the previous one. Positions are recorded strictly in order, each only
+        once the broker confirmed its whole batch, so a crash re-publishes at most two batches.
+        """
+        recorded = self.position()
+        self._update_lag(recorded)
+        start = self._sent_position if self._sent_position is not None else recorded
         notifications: Sequence[Notification] = self.recorder.select_notifications(
-            start=position, limit=self.batch_size, inclusive_of_start=False
+            start=start, limit=self.batch_size, inclusive_of_start=False
         )
-        self._update_lag(position)
         if not notifications:
+            self.flush()
             return 0
         publisher = self._connected()
-        previous: int | None = position or None
+        previous: int | None = start or None
         for notification in notifications:
             publisher.publish(self.builder.build(notification, previous))
             previous = notification.id
-        publisher.wait_for_confirms()
-        last = notifications[-1].id
-        self.tracking.insert_tracking(Tracking(self.tracking_name, last))
-        metrics.EVENTS_PUBLISHED.labels(self.service).inc(len(notifications))
-        self._update_lag(last)
+        self._in_flight.append((publisher.last_tag, notifications[-1].id, len(notifications)))
+        self._sent_position = notifications[-1].id
+        self._settle(keep=1)
         return len(notifications)
+
+    def flush(self) -> None:
+        """Wait for every batch in flight to be confirmed, and record it."""
+        self._settle(keep=0)
+        self._sent_position = None  # nothing in flight: the recorded position says where
+
+    def _settle(self, keep: int) -> None:
+        """Record every confirmed batch, in order; wait until at most ``keep`` are in flight."""
+        publisher = self._publisher
+        if publisher is None:
+            return
+        publisher.poll()
+        while self._in_flight:
+            last_tag, last_position, count = self._in_flight[0]
+            if not publisher.confirmed_through(last_tag):
+                if len(self._in_flight) <= keep:
+                    return
+                publisher.wait_through(last_tag)
+            self.tracking.insert_tracking(Tracking(self.tracking_name, last_position))
+            self._in_flight.popleft()
+            metrics.EVENTS_PUBLISHED.labels(self.service).inc(count)
+            self._update_lag(last_position)
 
     def _update_lag(self, position: int) -> None:
         stored = self.recorder.max_notification_id() or 0
@@ -186,6 +238,9 @@ class Relay:
         return self._publisher
 
     def _disconnect(self) -> None:
+        # Whatever was in flight is published again from the recorded position.
+        self._in_flight.clear()
+        self._sent_position = None
         if self._publisher is not None:
             self._publisher.close()
             self._publisher = None
