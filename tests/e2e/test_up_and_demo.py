@@ -1,0 +1,251 @@
+"""`dutytrail up` and `dutytrail demo` end to end, as an operator runs them: the supervisor
+starts every service and relay as child processes, the demo plays a seeded year over RPC, and
+its report agrees with the store, with an outside subscriber and with /metrics. The supervisor
+restarts a child that dies, stops everything on Ctrl-C, and refuses to start without a broker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from shared.envelope import parse_position
+from shared.runner import available_services
+from tests.conftest import sqlite_settings
+from tests.e2e.helpers import (
+    STARTED,
+    Launcher,
+    Proc,
+    Subscriber,
+    actor,
+    assert_unbroken_chain,
+    first_of_each,
+    free_port,
+    pid_alive,
+    private_vhost,
+    process_env,
+    rpc_config,
+    run_cli,
+    wait_for_ping,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.rabbitmq]
+
+# `up` supervises every available service and its relay.
+TAGS = {tag for s in available_services() for tag in (s, f"{s}-relay")}
+
+
+@pytest.fixture
+def vhost(amqp_uri: str) -> Iterator[str]:
+    yield from private_vhost(amqp_uri)
+
+
+@pytest.fixture
+def launcher(tmp_path) -> Iterator[Launcher]:
+    launcher = Launcher(tmp_path)
+    yield launcher
+    launcher.close()
+
+
+@pytest.fixture
+def subscriber(vhost: str) -> Iterator[Subscriber]:
+    subscriber = Subscriber(vhost)
+    yield subscriber
+    subscriber.close()
+
+
+def children(up: Proc, timeout: float = 30) -> dict[str, int]:
+    """The latest pid `up` announced for each child, once every child has been started."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pids = {m["tag"]: int(m["pid"]) for m in STARTED.finditer(up.output())}
+        if set(pids) >= TAGS or time.monotonic() > deadline:
+            assert set(pids) == TAGS, up.tail()
+            return pids
+        if up.popen.poll() is not None:
+            raise AssertionError(f"`dutytrail up` exited with {up.popen.returncode}:\n{up.tail()}")
+        time.sleep(0.05)
+
+
+def restarted(up: Proc, tag: str, old_pid: int, timeout: float = 30) -> int:
+    """Wait for `up` to report ``tag`` exited and to start it again; the new pid."""
+    up.wait_for(rf"\[dutytrail\] {re.escape(tag)} exited with -9; restarting", timeout)
+    pattern = rf"\[dutytrail\] started {re.escape(tag)} \(pid (?!{old_pid}\))(\d+)\)"
+    return int(up.wait_for(pattern, timeout).group(1))
+
+
+def metric(port: int, name: str, **labels: str) -> float | None:
+    """One sample of a process's /metrics, or None if it has no such sample."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    for line in text.splitlines():
+        sample, _, value = line.rpartition(" ")
+        if not sample.startswith(name):
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', sample))
+        if sample.split("{")[0] == name and found == labels:
+            return float(value)
+    return None
+
+
+def report_numbers(report: str) -> dict[str, Any]:
+    def number(pattern: str) -> list[int]:
+        found = re.search(pattern, report)
+        assert found, f"{pattern!r} not in the demo's report:\n{report}"
+        return [int(g) for g in found.groups()]
+
+    bus = re.search(
+        r"stored events: (\d+); CloudEvents received \(deduplicated by id\): (\d+); "
+        r"prevsequence chain unbroken: (\w+)", report,
+    )
+    assert bus, report
+    by_type = re.search(r"^by type: (.*)$", report, re.MULTILINE)
+    assert by_type, report
+    letters = number(r"letters: (\d+)\s+签字背书 signed (\d+), superseded (\d+), still draft (\d+)")
+    return {
+        "last_position": int(bus.group(1)),
+        "received": int(bus.group(2)),
+        "chain": bus.group(3),
+        "by_type": Counter({
+            name: int(n) for name, n in re.findall(r"(\w+) (\d+)", by_type.group(1))
+        }),
+        "units": number(r"units: (\d+)")[0],
+        "leaders": number(r"leadership members: (\d+)")[0],
+        "letters": letters[0],
+        "signed": letters[1],
+        "superseded": letters[2],
+        "overdue": number(r"recorded overdue \(sign by 28 Feb\): (\d+)")[0],
+    }
+
+
+def short_type(event: dict[str, Any]) -> str:
+    return str(event["type"].split(".")[2])
+
+
+def test_demo_through_up_agrees_with_the_store(any_store, vhost, launcher, subscriber) -> None:
+    service_port, relay_port = free_port(), free_port()
+    env = process_env(any_store, vhost, service_port, relay_port)
+    up = launcher.start(["up"], env, "up")
+    assert set(children(up)) == TAGS
+
+    demo = run_cli(["demo", "--timeout", "60"], env, timeout=180)
+    assert demo.returncode == 0, demo.stdout + demo.stderr + up.tail()
+    report = report_numbers(demo.stdout)
+
+    # The store, read by the events CLI (not through the services).
+    listing = run_cli(["events", "responsibility", "--from", "1"], env, timeout=60)
+    assert listing.returncode == 0, listing.stderr
+    stored = [json.loads(line) for line in listing.stdout.splitlines()]
+    types = Counter(short_type(e) for e in stored)
+    assert types["unit_registered"] > 0 and types["letter_signed"] > 0
+
+    # What the demo's subscriber received is what is stored, without a gap.
+    assert report["received"] == len(stored)
+    assert report["last_position"] == parse_position(stored[-1]["sequence"])
+    assert report["chain"] == "yes"
+    assert report["by_type"] == types
+    # The figures the services report agree with the events behind them.
+    assert report["units"] == types["unit_registered"]
+    assert report["leaders"] == sum(
+        1 for e in stored if short_type(e) == "cadre_registered" and e["data"]["leadership_member"]
+    )
+    assert report["letters"] == types["letter_drafted"]
+    assert report["signed"] + report["superseded"] == types["letter_signed"]
+    assert report["superseded"] == types["letter_superseded"]
+    assert report["overdue"] == types["letter_signing_overdue"]
+
+    # An outside subscriber bound before the demo got the same events (after de-duplication).
+    expected = {e["id"] for e in stored}
+    deliveries = subscriber.receive(
+        until=lambda got: expected <= {d.event["id"] for d in got}, timeout=30
+    )
+    unique, _ = first_of_each(deliveries)
+    assert sorted(unique, key=lambda e: parse_position(e["sequence"])) == stored
+    assert_unbroken_chain(unique)
+
+    # Each child serves its own /metrics on the port its environment gave it (the relay sets
+    # its position once it has recorded it, a moment after the broker has routed the batch).
+    wait_until(
+        lambda: metric(service_port, "dutytrail_commands_total", service="responsibility",
+                       command="register_unit", outcome="ok") == report["units"],
+        10, "the service's metrics to count every register_unit",
+    )
+    wait_until(
+        lambda: metric(relay_port, "dutytrail_relay_position", service="responsibility")
+        == parse_position(stored[-1]["sequence"]),
+        10, "the relay's metrics to show its last position",
+    )
+    assert up.popen.poll() is None, up.tail()
+
+
+def test_up_restarts_killed_children_and_stops_on_ctrl_c(
+    tmp_path, vhost, launcher, subscriber
+) -> None:
+    env = process_env(sqlite_settings(tmp_path / "var"), vhost)
+    up = launcher.start(["up"], env, "up")
+    pids = children(up)
+    with ClusterRpcProxy(rpc_config(vhost), timeout=30) as rpc:
+        wait_for_ping(rpc, timeout=60)
+        units: list[str] = []
+
+        def register_and_receive() -> None:
+            n = len(units)
+            units.append(rpc.responsibility.register_unit({
+                "code": f"S{n}", "name": f"单位{n}", "kind": "town", "actor": actor(),
+            }))
+            subscriber.receive(
+                until=lambda got: set(units) <= {d.event["subject"] for d in got}, timeout=30
+            )
+            assert set(units) <= {d.event["subject"] for d in subscriber.deliveries}
+
+        register_and_receive()
+        # Step. The relay dies: `up` starts a new one, which publishes what is stored next.
+        os.kill(pids["responsibility-relay"], signal.SIGKILL)
+        pids["responsibility-relay"] = restarted(
+            up, "responsibility-relay", pids["responsibility-relay"]
+        )
+        register_and_receive()
+        # Step. The service dies: `up` starts a new one, which answers and stores again.
+        os.kill(pids["responsibility"], signal.SIGKILL)
+        pids["responsibility"] = restarted(up, "responsibility", pids["responsibility"])
+        wait_for_ping(rpc, timeout=60)
+        register_and_receive()
+    assert all(pid_alive(pid) for pid in pids.values()), up.tail()
+    unique, _ = first_of_each(subscriber.deliveries)
+    assert_unbroken_chain(unique)
+
+    # Step. Ctrl-C in a terminal sends SIGINT to the whole foreground process group.
+    stopping = len(up.output())
+    interrupted = time.monotonic()
+    os.killpg(up.pid, signal.SIGINT)
+    assert up.popen.wait(timeout=20) == 0, up.tail()
+    took = time.monotonic() - interrupted
+    after = up.output()[stopping:]
+    assert "[dutytrail] stopped" in after
+    assert "did not stop in time" not in after, after
+    assert "Traceback" not in after, after
+    assert took < 8, f"`up` took {took:.1f}s to stop:\n{after}"
+    assert not [tag for tag, pid in pids.items() if pid_alive(pid)], after
+
+
+def test_up_without_a_broker_says_so_and_exits(tmp_path) -> None:
+    env = process_env(sqlite_settings(tmp_path / "var"), "amqp://guest:guest@127.0.0.1:1/")
+    started = time.monotonic()
+    done = run_cli(["up"], env, timeout=60)
+    took = time.monotonic() - started
+    assert done.returncode != 0
+    assert took < 15, f"took {took:.1f}s"
+    assert "RabbitMQ" in done.stderr and "127.0.0.1:1" in done.stderr, done.stderr
+    assert "AMQP_URI" in done.stderr, done.stderr
+    assert not STARTED.search(done.stdout), done.stdout
