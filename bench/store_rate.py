@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import shutil
 import sys
@@ -25,7 +24,7 @@ from typing import Any
 
 from services.responsibility.application import Responsibilities
 from shared.actors import Actor
-from shared.persistence import store_environment
+from shared.persistence import drop_postgres_schemas, store_environment
 from shared.settings import StoreSettings
 
 SERVICE = "responsibility"
@@ -33,42 +32,11 @@ ACTOR = Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4())
 
 
 def sqlite_settings(var_dir: Path) -> StoreSettings:
-    return StoreSettings(
-        backend="sqlite", var_dir=var_dir, pg_host="", pg_port="", pg_user="",
-        pg_password="", pg_dbname="", pg_schema_prefix="",
-    )
+    return StoreSettings.sqlite(var_dir)
 
 
 def postgres_settings(prefix: str) -> StoreSettings:
-    """PostgreSQL from the usual POSTGRES_* variables; database ``test`` unless told."""
-    return StoreSettings(
-        backend="postgres", var_dir=Path("/nonexistent"),
-        pg_host=os.environ.get("POSTGRES_HOST", "127.0.0.1"),
-        pg_port=os.environ.get("POSTGRES_PORT", "5432"),
-        pg_user=os.environ.get("POSTGRES_USER", "postgres"),
-        pg_password=os.environ.get("POSTGRES_PASSWORD", ""),
-        pg_dbname=os.environ.get("POSTGRES_DBNAME", "test"),
-        pg_schema_prefix=prefix,
-    )
-
-
-def drop_postgres_schemas(settings: StoreSettings) -> list[str]:
-    """Drop every schema whose name starts with the settings' (unique) prefix."""
-    import psycopg
-    from psycopg import sql
-
-    assert settings.pg_schema_prefix, "refusing to drop schemas without a prefix"
-    with psycopg.connect(
-        host=settings.pg_host, port=settings.pg_port, user=settings.pg_user,
-        password=settings.pg_password or None, dbname=settings.pg_dbname, autocommit=True,
-    ) as conn:
-        rows = conn.execute(
-            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)",
-            (settings.pg_schema_prefix,),
-        ).fetchall()
-        for (name,) in rows:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
-    return [name for (name,) in rows]
+    return StoreSettings.postgres(prefix)
 
 
 def measure(settings: StoreSettings, events: int, warmup: int = 50) -> dict[str, Any]:

@@ -120,6 +120,30 @@ def ensure_postgres_schema(schema: str, settings: StoreSettings) -> None:
     _schemas_made.add(key)
 
 
+def drop_postgres_schemas(settings: StoreSettings) -> list[str]:
+    """Drop every schema whose name starts with the settings' prefix (tests, benchmarks)."""
+    import psycopg
+    from psycopg import sql
+
+    if not settings.pg_schema_prefix:
+        msg = "refusing to drop schemas without a prefix"
+        raise ValueError(msg)
+    with psycopg.connect(
+        host=settings.pg_host, port=settings.pg_port, user=settings.pg_user,
+        password=settings.pg_password or None, dbname=settings.pg_dbname, autocommit=True,
+    ) as conn:
+        rows = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)",
+            (settings.pg_schema_prefix,),
+        ).fetchall()
+        for (name,) in rows:
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
+    _schemas_made.difference_update(
+        {k for k in _schemas_made if k[2].startswith(settings.pg_schema_prefix)}
+    )
+    return [name for (name,) in rows]
+
+
 def open_factory(env: Environment) -> InfrastructureFactory[Any]:
     return InfrastructureFactory.construct(env)
 

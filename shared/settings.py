@@ -51,6 +51,24 @@ class StoreSettings:
         )
 
 
+    @classmethod
+    def sqlite(cls, var_dir: Path) -> StoreSettings:
+        """SQLite stores in ``var_dir`` (tests, benchmarks)."""
+        return cls("sqlite", var_dir, "", "", "", "", "", "")
+
+    @classmethod
+    def postgres(cls, schema_prefix: str) -> StoreSettings:
+        """PostgreSQL from the POSTGRES_* variables (database ``test`` unless told), its
+        schemas named with ``schema_prefix`` so that they can be told apart and dropped."""
+        return cls(
+            backend="postgres", var_dir=Path("/nonexistent"),
+            pg_host=env("POSTGRES_HOST", "127.0.0.1"), pg_port=env("POSTGRES_PORT", "5432"),
+            pg_user=env("POSTGRES_USER", "postgres"),
+            pg_password=os.environ.get("POSTGRES_PASSWORD", ""),
+            pg_dbname=env("POSTGRES_DBNAME", "test"), pg_schema_prefix=schema_prefix,
+        )
+
+
 def amqp_uri() -> str:
     return env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 

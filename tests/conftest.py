@@ -15,10 +15,10 @@ from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 from urllib.parse import urlsplit  # noqa: E402
 
-import psycopg  # noqa: E402
 import pytest  # noqa: E402
 
 from shared.envelope import register_content_type  # noqa: E402
+from shared.persistence import drop_postgres_schemas  # noqa: E402
 from shared.settings import StoreSettings  # noqa: E402
 
 register_content_type()
@@ -49,35 +49,11 @@ def test_vhost() -> Iterator[str]:
 
 
 def sqlite_settings(var_dir: Path) -> StoreSettings:
-    return StoreSettings(
-        backend="sqlite", var_dir=var_dir, pg_host="", pg_port="", pg_user="",
-        pg_password="", pg_dbname="", pg_schema_prefix="",
-    )
+    return StoreSettings.sqlite(var_dir)
 
 
 def postgres_settings(prefix: str) -> StoreSettings:
-    return StoreSettings(
-        backend="postgres", var_dir=Path("/nonexistent"),
-        pg_host=os.environ.get("POSTGRES_HOST", "127.0.0.1"),
-        pg_port=os.environ.get("POSTGRES_PORT", "5432"),
-        pg_user=os.environ.get("POSTGRES_USER", "postgres"),
-        pg_password=os.environ.get("POSTGRES_PASSWORD", ""),
-        pg_dbname=os.environ.get("POSTGRES_DBNAME", "test"),
-        pg_schema_prefix=prefix,
-    )
-
-
-def drop_postgres_schemas(settings: StoreSettings) -> None:
-    with psycopg.connect(
-        host=settings.pg_host, port=settings.pg_port, user=settings.pg_user,
-        dbname=settings.pg_dbname, autocommit=True,
-    ) as conn:
-        rows = conn.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s",
-            (settings.pg_schema_prefix + "%",),
-        ).fetchall()
-        for (name,) in rows:
-            conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+    return StoreSettings.postgres(prefix)
 
 
 @pytest.fixture
