@@ -25,6 +25,7 @@ UNIT_KINDS = (
     "town",
     "subdistrict",
     "community",
+    "office",
 )
 
 

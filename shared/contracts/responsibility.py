@@ -12,7 +12,11 @@ from shared.contracts.base import EventData, contract
 
 SERVICE = "responsibility"
 
-UnitKind = Literal["party_committee", "district_department", "town", "subdistrict", "community"]
+# An office (科室) is a unit's own office, registered with the unit as its parent, so that
+# tasks can be broken down "vertical to every level".
+UnitKind = Literal[
+    "party_committee", "district_department", "town", "subdistrict", "community", "office"
+]
 
 
 class IndividualClause(BaseModel):

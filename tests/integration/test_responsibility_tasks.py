@@ -50,14 +50,20 @@ class TaskScenarios(ResponsibilityScenario):
                                      date(2026, 6, 15), Actor(uuid.uuid4(), pc), at(1, 12))
         child = self.app.break_down_task(task, "预算科排查", "列出预算风险点", dept, member,
                                          date(2026, 6, 15), dept_clerk, at(1, 12))
-        grandchild = self.app.break_down_task(child, "预算岗自查", "岗位自查", dept, member,
-                                              date(2026, 6, 1), dept_clerk, at(1, 13))
+        # Down to an office of the department and a person in it.
+        office = self.app.register_unit("D01-YS", "预算科", "office", dept, clerk, at(1, 2))
+        section_chief = self.app.register_cadre(uuid.uuid4(), "周敏", office, "科长", "预算",
+                                                False, False, clerk, at(1, 3))
+        grandchild = self.app.break_down_task(child, "预算岗自查", "岗位自查", office,
+                                              section_chief, date(2026, 6, 1), dept_clerk,
+                                              at(1, 13))
         # Step. A parent cannot complete before its subtasks.
         with pytest.raises(TaskHasOpenSubtasksError, match="预算科排查"):
             self.app.complete_task(task, "", dept_clerk, at(5, 1))
-        self.app.report_progress(grandchild, 60, "过半", dept_clerk, at(5, 20))
-        self.app.complete_task(grandchild, "", dept_clerk, at(5, 30))
         # Step. The tree, as of different days.
+        office_clerk = Actor(uuid.uuid4(), office)
+        self.app.report_progress(grandchild, 60, "过半", office_clerk, at(5, 20))
+        self.app.complete_task(grandchild, "", office_clerk, at(5, 30))
         [root] = self.app.task_tree(dept, as_of=date(2026, 5, 31))
         assert root.task_id == task
         assert [n.task_id for n in root.subtasks] == [child]
