@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import eventlet
@@ -16,8 +17,12 @@ from kombu.mixins import ConsumerMixin
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
+from nameko.rpc import rpc
+from nameko.timer import timer
 
 from shared import metrics
+from shared.clock import utcnow
+from shared.commands import CheckDeadlines, EventsAfter, parse_command
 from shared.envelope import (
     CONTENT_ENCODING,
     CONTENT_TYPE,
@@ -253,3 +258,39 @@ class UpstreamEventHandler(EventHandler):
 
 
 upstream_handler = UpstreamEventHandler.decorator
+
+
+class ServiceEntrypoints:
+    """The entrypoints every service has: catch-up reading, the clock and a ping.
+
+    A service class inherits them and says, in ``record_gauges``, which metrics the clock
+    refreshes. ``app`` is the service's ApplicationProvider attribute.
+    """
+
+    app: Any
+
+    @rpc(expected_exceptions=(DomainError,))
+    def events_after(self, query: Any = None) -> list[dict[str, Any]]:
+        q = parse_command(EventsAfter, query or {})
+        events: list[dict[str, Any]] = self.app.events_after(q.after, q.limit)
+        return events
+
+    @rpc(expected_exceptions=(DomainError,))
+    def check_deadlines(self, command: Any) -> list[str]:
+        c = parse_command(CheckDeadlines, command)
+        recorded = self.app.check_deadlines(c.as_of)
+        self.record_gauges(c.as_of.date())
+        return [str(i) for i in recorded]
+
+    @timer(interval=3600)
+    def check_deadlines_now(self) -> None:
+        now = utcnow()
+        self.app.check_deadlines(now)
+        self.record_gauges(now.date())
+
+    @rpc
+    def ping(self) -> str:
+        return utcnow().isoformat()
+
+    def record_gauges(self, as_of: date) -> None:
+        """Refresh the service's gauges after the clock ran."""

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from nameko.rpc import rpc
-from nameko.timer import timer
 
 from services.responsibility.application import LetterDraft, Responsibilities
 from services.responsibility.commands import (
@@ -34,10 +33,9 @@ from services.responsibility.commands import (
     YearQuery,
 )
 from shared import metrics
-from shared.clock import utcnow
-from shared.commands import CheckDeadlines, EventsAfter, parse_command
+from shared.commands import parse_command
 from shared.errors import DomainError
-from shared.nameko_adapters import ApplicationProvider
+from shared.nameko_adapters import ApplicationProvider, ServiceEntrypoints
 from shared.views import to_json
 
 EXPECTED = (DomainError,)
@@ -56,7 +54,7 @@ def _draft(content: LetterContent) -> LetterDraft:
     )
 
 
-class ResponsibilityService:
+class ResponsibilityService(ServiceEntrypoints):
     name = "responsibility"
     app: Responsibilities = ApplicationProvider(Responsibilities)
 
@@ -106,20 +104,7 @@ class ResponsibilityService:
             c.letter_id, _draft(c.letter), c.acting, c.occurred_at, c.new_letter_id
         ))
 
-    @rpc(expected_exceptions=EXPECTED)
-    def check_deadlines(self, command: Any) -> list[str]:
-        c = parse_command(CheckDeadlines, command)
-        recorded = self.app.check_deadlines(c.as_of)
-        self._gauge_overdue(c.as_of.date())
-        return [str(i) for i in recorded]
-
-    @timer(interval=3600)
-    def check_deadlines_now(self) -> None:
-        now = utcnow()
-        self.app.check_deadlines(now)
-        self._gauge_overdue(now.date())
-
-    def _gauge_overdue(self, as_of: date) -> None:
+    def record_gauges(self, as_of: date) -> None:
         metrics.TASKS_OVERDUE.labels(self.name).set(len(self.app.overdue_tasks(as_of)))
 
     @rpc(expected_exceptions=EXPECTED)
@@ -202,11 +187,3 @@ class ResponsibilityService:
         q = parse_command(PeriodQuery, query)
         return to_json(self.app.education_totals(q.start, q.end, q.as_of))
 
-    @rpc(expected_exceptions=EXPECTED)
-    def events_after(self, query: Any = None) -> list[dict[str, Any]]:
-        q = parse_command(EventsAfter, query or {})
-        return self.app.events_after(q.after, q.limit)
-
-    @rpc
-    def ping(self) -> str:
-        return datetime.now().isoformat()

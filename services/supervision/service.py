@@ -3,7 +3,7 @@ the consumer of the responsibility service's events."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, cast
 
 from nameko.rpc import RpcProxy, rpc
@@ -17,11 +17,16 @@ from services.supervision.application import (
     Supervision,
 )
 from shared import metrics
-from shared.clock import utcnow
-from shared.commands import CheckDeadlines, EventsAfter, parse_command
+from shared.commands import parse_command
 from shared.errors import DomainError
 from shared.feed import Policy, UpstreamFeed
-from shared.nameko_adapters import ApplicationProvider, UpstreamFeeds, rpc_pull, upstream_handler
+from shared.nameko_adapters import (
+    ApplicationProvider,
+    ServiceEntrypoints,
+    UpstreamFeeds,
+    rpc_pull,
+    upstream_handler,
+)
 from shared.persistence import ServiceApplication
 from shared.views import to_json
 
@@ -45,7 +50,7 @@ def _responsibility_policy(app: ServiceApplication) -> Policy:
     return app.policy_for_responsibility
 
 
-class SupervisionService:
+class SupervisionService(ServiceEntrypoints):
     name = "supervision"
     app: Supervision = ApplicationProvider(Supervision)
     feeds: dict[str, UpstreamFeed] = UpstreamFeeds(
@@ -202,20 +207,7 @@ class SupervisionService:
 
     # The clock.
 
-    @rpc(expected_exceptions=EXPECTED)
-    def check_deadlines(self, command: Any) -> list[str]:
-        m = parse_command(CheckDeadlines, command)
-        recorded = self.app.check_deadlines(m.as_of)
-        self._gauge(m.as_of.date())
-        return [str(i) for i in recorded]
-
-    @timer(interval=3600)
-    def check_deadlines_now(self) -> None:
-        now = utcnow()
-        self.app.check_deadlines(now)
-        self._gauge(now.date())
-
-    def _gauge(self, as_of: date) -> None:
+    def record_gauges(self, as_of: date) -> None:
         by_colour: dict[str, int] = {"green": 0, "blue": 0, "yellow": 0, "red": 0}
         for item in self.app.open_notices(as_of):
             by_colour[item.colour] = by_colour.get(item.colour, 0) + 1
@@ -305,11 +297,3 @@ class SupervisionService:
     def upstream_position(self, query: Any = None) -> dict[str, int]:
         return {UPSTREAM: self.feeds[UPSTREAM].position()}
 
-    @rpc(expected_exceptions=EXPECTED)
-    def events_after(self, query: Any = None) -> list[dict[str, Any]]:
-        q = parse_command(EventsAfter, query or {})
-        return self.app.events_after(q.after, q.limit)
-
-    @rpc
-    def ping(self) -> str:
-        return datetime.now().isoformat()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,13 +19,10 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from shared.envelope import CONTENT_ENCODING, CONTENT_TYPE, parse_position
 from tests.e2e.helpers import (
     Delivery,
-    Launcher,
     Proc,
-    Subscriber,
     actor,
     assert_unbroken_chain,
     first_of_each,
-    private_vhost,
     process_env,
     rpc_config,
     stored_events,
@@ -39,25 +35,6 @@ pytestmark = [pytest.mark.rabbitmq]
 COMMANDS = 1000
 IN_FLIGHT = 20  # commands sent before waiting for their replies
 STARTS_AT = r"relay for responsibility starts at position (\d+)"
-
-
-@pytest.fixture
-def vhost(amqp_uri: str) -> Iterator[str]:
-    yield from private_vhost(amqp_uri)
-
-
-@pytest.fixture
-def launcher(tmp_path) -> Iterator[Launcher]:
-    launcher = Launcher(tmp_path)
-    yield launcher
-    launcher.close()
-
-
-@pytest.fixture
-def subscriber(vhost: str) -> Iterator[Subscriber]:
-    subscriber = Subscriber(vhost)
-    yield subscriber
-    subscriber.close()
 
 
 def register_units(rpc: Any, numbers: range, while_in_flight: Any = None) -> list[str]:

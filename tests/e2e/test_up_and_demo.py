@@ -13,7 +13,6 @@ import signal
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,15 +23,12 @@ from shared.runner import available_services
 from tests.conftest import sqlite_settings
 from tests.e2e.helpers import (
     STARTED,
-    Launcher,
     Proc,
-    Subscriber,
     actor,
     assert_unbroken_chain,
     first_of_each,
     free_port,
     pid_alive,
-    private_vhost,
     process_env,
     rpc_config,
     run_cli,
@@ -44,25 +40,6 @@ pytestmark = [pytest.mark.rabbitmq]
 
 # `up` supervises every available service and its relay.
 TAGS = {tag for s in available_services() for tag in (s, f"{s}-relay")}
-
-
-@pytest.fixture
-def vhost(amqp_uri: str) -> Iterator[str]:
-    yield from private_vhost(amqp_uri)
-
-
-@pytest.fixture
-def launcher(tmp_path) -> Iterator[Launcher]:
-    launcher = Launcher(tmp_path)
-    yield launcher
-    launcher.close()
-
-
-@pytest.fixture
-def subscriber(vhost: str) -> Iterator[Subscriber]:
-    subscriber = Subscriber(vhost)
-    yield subscriber
-    subscriber.close()
 
 
 def children(up: Proc, timeout: float = 30) -> dict[str, int]:

@@ -88,8 +88,9 @@ def test_every_rpc_method_refuses_malformed_input_naming_field_and_rule(rpc):
     # Every command method is covered by the list above.
     covered = {m for m, _, _ in MALFORMED}
     entrypoints = {
-        name for name, value in vars(ResponsibilityService).items()
-        if callable(value) and not name.startswith("_")
+        name for name in dir(ResponsibilityService)
+        if callable(getattr(ResponsibilityService, name)) and not name.startswith("_")
+        and name != "record_gauges"
     } - {"ping", "check_deadlines_now"}
     assert entrypoints <= covered, entrypoints - covered
 

@@ -204,8 +204,9 @@ def test_supervision_refuses_a_poison_message_and_keeps_serving(cluster, amqp_ur
 def test_every_supervision_rpc_method_names_the_field_and_rule_it_refuses(cluster):
     rpc, config, _ = cluster
     entrypoints = sorted(
-        name for name, value in vars(SupervisionService).items()
-        if callable(value) and not name.startswith("_")
+        name for name in dir(SupervisionService)
+        if callable(getattr(SupervisionService, name)) and not name.startswith("_")
+        and name != "record_gauges"
         and name not in {"ping", "on_responsibility_event", "pull_upstreams",
                          "check_deadlines_now", "upstream_position"}
     )
