@@ -56,7 +56,7 @@ from typing import Any  # noqa: E402
 import amqp  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
-from shared.nameko_adapters import service_config  # noqa: E402
+from shared.nameko_kit import service_config  # noqa: E402
 from shared.relay import AmqpTarget, event_exchange_name  # noqa: E402
 from shared.settings import amqp_uri  # noqa: E402
 

@@ -84,13 +84,13 @@ def store_backlog(settings: StoreSettings, events: int, save_batch: int) -> floa
     from services.responsibility.application import Responsibilities
 
     app = Responsibilities(store_environment(SERVICE, settings))
-    actor = Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4()).as_dict()
+    actor = Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4())
     run = uuid.uuid4().hex[:8]
     started = time.perf_counter()
     try:
         for first in range(0, events, save_batch):
             units = [
-                Unit(code=f"backlog-{run}-{i}", name=f"backlog unit {i}",
+                Unit.register(code=f"backlog-{run}-{i}", name=f"backlog unit {i}",
                      kind="district_department", parent_unit_id=None, actor=actor,
                      occurred_at=utcnow())
                 for i in range(first, min(events, first + save_batch))

@@ -44,12 +44,12 @@ def measure(settings: StoreSettings, events: int, warmup: int = 50) -> dict[str,
     try:
         run = uuid.uuid4().hex[:8]
         for i in range(warmup):
-            app.register_unit(f"warm-{run}-{i}", "warm-up unit", "district_department",
-                              None, ACTOR)
+            app.register_unit(code=f"warm-{run}-{i}", name="warm-up unit",
+                              kind="district_department", actor=ACTOR)
         started = time.perf_counter()
         for i in range(events):
-            app.register_unit(f"bench-{run}-{i}", f"bench unit {i}", "district_department",
-                              None, ACTOR)
+            app.register_unit(code=f"bench-{run}-{i}", name=f"bench unit {i}",
+                              kind="district_department", actor=ACTOR)
         elapsed = time.perf_counter() - started
     finally:
         app.close()

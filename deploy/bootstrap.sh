@@ -30,7 +30,7 @@ if [ "${DUTYTRAIL_FRESH_VENV:-0}" = 1 ]; then rm -rf "$VENV"; fi
 if [ ! -x "$VENV/bin/python" ]; then
   say "creating $VENV"; "$PY" -m venv "$VENV"
 fi
-# setuptools < 81: nameko imports pkg_resources (DESIGN §7).
+# setuptools < 81: nameko imports pkg_resources (docs/operations.md, "Pinned versions").
 mkdir -p var
 PIPLOG=var/pip-install.log
 if ! { "$VENV/bin/python" -m pip install --disable-pip-version-check --upgrade pip 'setuptools<81' wheel \

@@ -7,23 +7,31 @@ from typing import Annotated, Any, TypeVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from shared.actors import Actor
-from shared.contracts import Actor as ActorModel
 from shared.errors import InvalidCommandError
 
 
 class Command(BaseModel):
-    """Every command names its actor and may state the business time of the act."""
+    """Every command names its actor and may state the business time of the act. Its fields
+    are the keyword arguments of the application method it is bound to."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-    actor: ActorModel
+    actor: Actor
     occurred_at: AwareDatetime | None = None
 
-    @property
-    def acting(self) -> Actor:
-        return Actor(person_id=self.actor.person_id, unit_id=self.actor.unit_id)
+
+class Query(BaseModel):
+    """Every query's fields are the keyword arguments of the application method it is bound
+    to."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
 C = TypeVar("C", bound=BaseModel)
+
+
+def arguments(message: BaseModel) -> dict[str, Any]:
+    """A command's or query's fields as keyword arguments (nested models stay models)."""
+    return {name: getattr(message, name) for name in type(message).model_fields}
 
 
 def describe_validation_error(error: ValidationError) -> str:

@@ -1,4 +1,5 @@
-"""The CloudEvents 1.0 structured-mode envelope every stored event is published in (DESIGN §2).
+"""The CloudEvents 1.0 structured-mode envelope every stored event is published in
+(docs/contract.md).
 
 The envelope is built from the stored record alone (topic, state, position), so the relay and
 the catch-up reader need no service code: the public contract registered for the stored

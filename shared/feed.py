@@ -1,4 +1,5 @@
-"""Exactly-once, in-order application of one upstream service's events (DESIGN §3).
+"""Exactly-once, in-order application of one upstream service's events
+(docs/reliability.md, "Exactly once, in order").
 
 A consumer records the upstream position with its own new events in one transaction
 (eventsourcing tracking, one row per upstream). A delivered event is applied at once only if
@@ -16,9 +17,9 @@ from typing import Any
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, RecordConflictError, Tracking
 
+from shared.application import ServiceApplication
 from shared.envelope import parse_position
 from shared.errors import PoisonMessageError
-from shared.persistence import ServiceApplication
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class UpstreamFeed:
 
     def __init__(
         self,
-        app: ServiceApplication,
+        app: ServiceApplication[Any],
         upstream: str,
         policy: Policy,
         page_size: int = PAGE_SIZE,
@@ -88,12 +89,18 @@ class UpstreamFeed:
                     self.behind = True
                     raise
                 return "applied"
-        try:
-            self.pull(pull)
-        except Exception:
-            log.warning("pull from %s failed; will retry", self.upstream, exc_info=True)
-            self.behind = True
+        self.retry(pull)
         return "pulled"
+
+    def retry(self, pull: Pull) -> int:
+        """Pull, and if the upstream cannot be reached, stay behind for the timer to retry.
+        Returns how many events were applied."""
+        try:
+            return self.pull(pull)
+        except Exception as error:  # noqa: BLE001 - any failure leaves us behind, not broken
+            log.warning("pull from %s failed (%s); will retry", self.upstream, error)
+            self.behind = True
+            return 0
 
     def pull(self, pull: Pull) -> int:
         """Apply every upstream event after our position, page by page. Returns the count."""

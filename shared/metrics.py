@@ -1,12 +1,14 @@
-"""Prometheus metrics shared by every service and relay process (one HTTP port each)."""
+"""Prometheus metrics every service and relay process shares (one HTTP port each); each
+service defines its own domain gauges beside its application."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, make_wsgi_app, start_http_server
 
 log = logging.getLogger(__name__)
 
@@ -41,52 +43,53 @@ UPSTREAM_POSITION = Gauge(
     ["service", "upstream"],
 )
 
-TASKS_OVERDUE = Gauge(
-    "dutytrail_tasks_overdue", "Tasks past their deadline and not completed, at the last check",
-    ["service"],
-)
-LETTERS_FLAGGED = Counter(
-    "dutytrail_letters_flagged_total",
-    "Letters flagged as boilerplate copies of another post's letter", ["service"],
-)
+DEAD_LETTER_REASONS = ("undecodable", "poison", "delivery_limit")
 
-NOTICES_OPEN = Gauge(
-    "dutytrail_notices_open", "Open rectification notices by urgency colour, at the last check",
-    ["service", "colour"],
-)
-NOTICES_OVERDUE = Gauge(
-    "dutytrail_notices_overdue", "Rectification notices past their deadline, at the last check",
-    ["service"],
-)
-REPORTS_MISSING = Gauge(
-    "dutytrail_quarterly_reports_missing",
-    "Units whose quarterly report is missing this quarter, at the last check", ["service"],
-)
-
-_started: set[int] = set()
+_started: set[tuple[str, int]] = set()
 _lock = threading.Lock()
 
 
-def _threaded_server(port: int) -> None:
-    start_http_server(port, addr="127.0.0.1")
+class MetricsPortTakenError(RuntimeError):
+    """Another process already serves metrics on this port; two must never share one."""
 
 
-def serve_metrics(port: int, start: Callable[[int], None] = _threaded_server) -> bool:
+def metrics_app() -> Callable[..., Any]:
+    """The WSGI application serving this process's registry."""
+    app: Callable[..., Any] = make_wsgi_app()
+    return app
+
+
+def declare_service_series(service: str) -> None:
+    """Create the series an alert needs before the first occurrence (a counter that has no
+    series yet cannot be alerted on)."""
+    for reason in DEAD_LETTER_REASONS:
+        DEAD_LETTERED.labels(service, reason)
+
+
+def _threaded_server(address: str, port: int) -> None:
+    start_http_server(port, addr=address)
+
+
+def serve_metrics(
+    address: str, port: int, start: Callable[[str, int], None] = _threaded_server
+) -> bool:
     """Start this process's metrics endpoint once; port 0 disables it.
 
     Several nameko containers may run in one process (tests): only the first starts a server,
-    the others share the process-wide registry instead of colliding on the port. Under
-    eventlet, pass a green ``start``: the standard threaded server blocks the hub.
+    the others share the process-wide registry. A port another process holds is an error: the
+    process must not start and silently go unscraped. Under eventlet, pass a green ``start``:
+    the standard threaded server blocks the hub.
     """
     if port <= 0:
         return False
     with _lock:
-        if port in _started:
+        if (address, port) in _started:
             return False
         try:
-            start(port)
+            start(address, port)
         except OSError as error:
-            log.warning("metrics port %s unavailable: %s", port, error)
-            return False
-        _started.add(port)
+            msg = f"cannot serve metrics on {address}:{port}: {error.strerror or error}"
+            raise MetricsPortTakenError(msg) from None
+        _started.add((address, port))
+        log.info("metrics on http://%s:%s/metrics", address, port)
         return True

@@ -1,4 +1,5 @@
-"""Each service's eventsourcing environment, built explicitly in one place (DESIGN §4).
+"""Each service's eventsourcing environment, built explicitly in one place
+(docs/architecture.md, "Storage").
 
 The library's own default is an in-memory store keyed by the upper-cased application class
 name; a relay or CLI with another class name would silently read another store. Here the
@@ -8,27 +9,19 @@ always open the same store.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,
     InfrastructureFactory,
-    IntegrityError,
     JSONTranscoder,
-    ProcessRecorder,
-    RecordConflictError,
-    Recording,
-    Transcoder,
     Transcoding,
     UUIDAsHex,
 )
-from eventsourcing.utils import Environment, EnvType
+from eventsourcing.utils import Environment
 
-from shared.errors import ConflictError, NotFoundError
 from shared.settings import StoreSettings
 
 
@@ -51,6 +44,9 @@ def build_transcoder() -> JSONTranscoder:
 
 
 def register_transcodings(transcoder: JSONTranscoder) -> None:
+    from shared.actors import ActorAsDict
+
+    transcoder.register(ActorAsDict())
     transcoder.register(UUIDAsHex())
     transcoder.register(DecimalAsStr())
     transcoder.register(DatetimeAsISO())
@@ -146,74 +142,3 @@ def drop_postgres_schemas(settings: StoreSettings) -> list[str]:
 
 def open_factory(env: Environment) -> InfrastructureFactory[Any]:
     return InfrastructureFactory.construct(env)
-
-
-RecordedListener = Callable[[list[str]], None]
-
-
-class ServiceApplication(Application[Any]):
-    """Base of every service's eventsourcing Application.
-
-    It ignores ``os.environ`` (the environment comes only from :func:`store_environment`), and
-    always uses a process recorder so that any service can record upstream positions in the
-    same transaction as its own new events.
-    """
-
-    service_name: ClassVar[str] = ""
-
-    def __init__(self, env: EnvType | None = None) -> None:
-        self._recorded_listeners: list[RecordedListener] = []
-        super().__init__(env if env is not None else store_environment(self.service_name))
-
-    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
-        values = dict(env or {})
-        return Environment(getattr(env, "name", "") or self.service_name, values)
-
-    def construct_transcoder(self) -> Transcoder:
-        return build_transcoder()
-
-    def construct_recorder(self) -> ProcessRecorder:
-        return self.factory.process_recorder()
-
-    @property
-    def process_recorder(self) -> ProcessRecorder:
-        recorder = self.recorder
-        assert isinstance(recorder, ProcessRecorder)
-        return recorder
-
-    def _save(self, *aggregates: Any) -> None:
-        """Save, turning an optimistic-concurrency conflict into an error a clerk can act on."""
-        try:
-            self.save(*aggregates)
-        except RecordConflictError:
-            msg = "Someone changed this record at the same moment; reload it and try again."
-            raise ConflictError(msg) from None
-
-    def _save_new(self, aggregate: Any, duplicate: ConflictError) -> None:
-        """Save a new aggregate whose id already exists as ``duplicate``."""
-        try:
-            self.save(aggregate)
-        except (RecordConflictError, IntegrityError):
-            raise duplicate from None
-
-    def _load(self, aggregate_id: Any, not_found: NotFoundError) -> Any:
-        try:
-            return self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            raise not_found from None
-
-    def record_processed(self, processing: ProcessingEvent[Any]) -> None:
-        """Store new events and an upstream position in one transaction."""
-        recordings = self._record(processing)
-        self._notify(recordings)
-
-    def add_recorded_listener(self, listener: RecordedListener) -> None:
-        """Called with the qualified class names of newly stored events (for metrics)."""
-        self._recorded_listeners.append(listener)
-
-    def _notify(self, recordings: list[Recording[Any]]) -> None:
-        super()._notify(recordings)
-        names = [type(r.domain_event).__qualname__ for r in recordings]
-        for listener in self._recorded_listeners:
-            listener(names)
-

@@ -1,9 +1,10 @@
 """The outbox relay: follows one service's notification log and publishes every stored event
-as a CloudEvent on ``<service>.events`` (DESIGN §3).
+as a CloudEvent on ``<service>.events`` (docs/reliability.md).
 
-A plain process (no eventlet). It publishes a batch with publisher confirms pipelined on the
-channel, waits until the broker confirmed the whole batch, and only then records the batch's
-last position with eventsourcing tracking. A crash anywhere re-publishes at most one batch;
+A plain process (no eventlet). It publishes batches with publisher confirms pipelined on the
+channel, keeping at most two in flight, and records a batch's last position with
+eventsourcing tracking only once the broker confirmed it. A crash anywhere re-publishes at
+most two batches;
 it never skips an event. No ``mandatory`` flag: an event nobody subscribes to yet is normal.
 """
 

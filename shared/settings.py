@@ -10,12 +10,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-SERVICES: tuple[str, ...] = ("responsibility", "supervision", "casework", "funds")
-
-# Each service gets a fixed metrics port for its nameko process and one for its relay, so the
-# processes that `dutytrail up` starts never collide (DESIGN §7).
-_METRICS_BASE = {"responsibility": 0, "supervision": 1, "casework": 2, "funds": 3}
-
 
 def env(name: str, default: str) -> str:
     value = os.environ.get(name, "")
@@ -77,14 +71,45 @@ def schema_base_url() -> str:
     return os.environ.get("DUTYTRAIL_SCHEMA_BASE_URL", "").rstrip("/")
 
 
-def service_metrics_port(service: str) -> int:
-    default = 9100 + _METRICS_BASE.get(service, 9)
-    return int(env(f"DUTYTRAIL_{service.upper()}_METRICS_PORT", str(default)))
+def metrics_address() -> str:
+    """Where every process serves /metrics (all interfaces unless told, so Prometheus on
+    another host can scrape it)."""
+    return env("DUTYTRAIL_METRICS_ADDRESS", "0.0.0.0")
 
 
-def relay_metrics_port(service: str) -> int:
-    default = 9200 + _METRICS_BASE.get(service, 9)
-    return int(env(f"DUTYTRAIL_{service.upper()}_RELAY_METRICS_PORT", str(default)))
+def metrics_port(service: str, relay: bool = False, default: int = 0) -> int:
+    """This process's metrics port: ``DUTYTRAIL_<SERVICE>[_RELAY]_METRICS_PORT``, else
+    ``DUTYTRAIL_METRICS_PORT`` (which ``dutytrail up`` sets per child from the service's
+    declaration), else ``default``; 0 disables the endpoint."""
+    specific = f"DUTYTRAIL_{service.upper()}{'_RELAY' if relay else ''}_METRICS_PORT"
+    return int(env(specific, env("DUTYTRAIL_METRICS_PORT", str(default))))
+
+
+def env_int(name: str, default: int) -> int:
+    return int(env(name, str(default)))
+
+
+def env_float(name: str, default: float) -> float:
+    return float(env(name, str(default)))
+
+
+def env_ints(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    raw = env(name, ",".join(str(d) for d in default))
+    return tuple(int(part) for part in raw.split(",") if part.strip())
+
+
+def env_words(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env(name, ",".join(default))
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def log_format() -> str:
+    """``plain`` (one tagged line per record) or ``json`` (one JSON object per line)."""
+    return env("DUTYTRAIL_LOG_FORMAT", "plain").lower()
+
+
+def log_level() -> str:
+    return env("DUTYTRAIL_LOG_LEVEL", "INFO").upper()
 
 
 def delivery_limit() -> int:

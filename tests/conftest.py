@@ -1,5 +1,8 @@
 """Test-wide set-up. nameko 2.13+ no longer monkey-patches, and container tests hang without
-it (DESIGN §7), so this must run before anything imports socket or threading."""
+it, so this must run before anything imports socket or threading.
+
+Unit tests need no broker and no database: the RabbitMQ virtual host is made only for the
+integration and end-to-end tests (their own conftest files ask for it)."""
 
 import os
 
@@ -34,7 +37,7 @@ def _rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def test_vhost() -> Iterator[str]:
     _rabbitmqctl("add_vhost", TEST_VHOST)
     _rabbitmqctl("set_permissions", "-p", TEST_VHOST, "guest", ".*", ".*", ".*")
@@ -70,7 +73,7 @@ def postgres_store() -> Iterator[StoreSettings]:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreSettings]:
-    """Runs a test once per backend (DESIGN §4)."""
+    """Runs a test once per backend (docs/architecture.md, "Storage")."""
     if request.param == "sqlite":
         yield sqlite_settings(tmp_path / "var")
     else:
@@ -80,8 +83,8 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreS
 
 
 @pytest.fixture
-def amqp_uri() -> str:
-    return AMQP_URI
+def amqp_uri(test_vhost: str) -> str:
+    return test_vhost
 
 
 def environ_for(settings: StoreSettings) -> dict[str, str]:
@@ -99,7 +102,7 @@ def environ_for(settings: StoreSettings) -> dict[str, str]:
 
 
 @pytest.fixture
-def use_store(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def use_store(monkeypatch: pytest.MonkeyPatch):
     """Point this process's default store configuration at the given settings."""
 
     def apply(settings: StoreSettings) -> StoreSettings:

@@ -1,4 +1,5 @@
-"""Pydantic models of the responsibility service's commands and queries."""
+"""Pydantic models of the responsibility service's commands and queries; each model's fields
+are the keyword parameters of the application method it is bound to in ``service.py``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.commands import Command
+from shared.commands import Command, Query
 from shared.contracts.responsibility import EducationKind, IndividualClause, UnitKind
 
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
@@ -33,6 +34,8 @@ class RegisterCadre(Command):
 
 
 class LetterContent(BaseModel):
+    """What a letter says, for a new letter and for one that supersedes another."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
     year: Year
     issuer_unit_id: UUID
@@ -72,21 +75,18 @@ class SupersedeLetter(Command):
     new_letter_id: UUID | None = None
 
 
-class LetterQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class LetterQuery(Query):
     year: Year | None = None
     unit_id: UUID | None = None
     as_of: date | None = None
 
 
-class CadreQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class CadreQuery(Query):
     unit_id: UUID | None = None
     as_of: date | None = None
 
 
-class LetterId(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class LetterId(Query):
     letter_id: UUID
     as_of: date | None = None
 
@@ -131,36 +131,30 @@ class RecordEducationActivity(Command):
     participant_count: Annotated[int, Field(ge=0, le=1_000_000)]
 
 
-class AsOf(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class AsOf(Query):
     as_of: date | None = None
 
 
-class TaskTreeQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class TaskTreeQuery(Query):
     unit_id: UUID
     as_of: date
 
 
-class OverdueQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class OverdueQuery(Query):
     as_of: date
 
 
-class YearQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class YearQuery(Query):
     year: Year
     as_of: date
 
 
-class FlaggedQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class FlaggedQuery(Query):
     year: Year
     as_of: date | None = None
 
 
-class PeriodQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class PeriodQuery(Query):
     start: date
     end: date
     as_of: date | None = None

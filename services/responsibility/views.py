@@ -8,14 +8,21 @@ before the date asked, so any figure can be rebuilt for any day.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from services.responsibility.domain import (
+    COVERED_UNIT_KINDS,
+    deadline_mark_due,
+    is_overdue,
+    signing_overdue_mark_due,
+    task_colour,
+)
+from shared.contracts.responsibility import EducationKind, LetterStatus, TaskColour, UnitKind
 from shared.readmodel import Projection
-
-COVERED_UNIT_KINDS = ("district_department", "town", "subdistrict")
 
 
 @dataclass
@@ -23,7 +30,7 @@ class UnitView:
     unit_id: UUID
     code: str
     name: str
-    kind: str
+    kind: UnitKind
     parent_unit_id: UUID | None
 
 
@@ -47,7 +54,7 @@ class LetterView:
     signatory_unit_id: UUID
     signatory_cadre_id: UUID | None
     signatory_is_top_leader: bool
-    status: str  # draft | signed | superseded
+    status: LetterStatus
     common_clauses: list[str]
     individual_clauses: list[dict[str, str]]
     top_leader_duties: list[str]
@@ -78,6 +85,16 @@ class TaskView:
     overdue: bool = False
     warned_days_left: int | None = None
 
+    @property
+    def completed_on(self) -> date | None:
+        return self.completed_at.date() if self.completed_at is not None else None
+
+    def colour(self, on: date, warning_days: Collection[int]) -> TaskColour:
+        return task_colour(
+            deadline=self.deadline, completed_on=self.completed_on, on=on,
+            warning_days=warning_days,
+        )
+
 
 @dataclass
 class TaskNode:
@@ -89,14 +106,14 @@ class TaskNode:
     responsible_cadre_id: UUID
     deadline: date
     progress: int
-    colour: str  # green done, blue on track, yellow due soon, red overdue
+    colour: TaskColour
     subtasks: list[TaskNode]
 
 
 @dataclass
 class EducationView:
     activity_id: UUID
-    kind: str
+    kind: EducationKind
     title: str
     held_on: date
     organiser_unit_id: UUID
@@ -116,22 +133,16 @@ class Coverage:
     leaders_without_task: list[UUID]
     units_whose_top_leader_lacks_duties_letter: list[UUID]
     units_without_top_leader: list[UUID]
-
-    @property
-    def complete(self) -> bool:
-        return not any((
-            self.units_without_signed_letter, self.units_without_task,
-            self.leaders_without_signed_letter, self.leaders_without_task,
-            self.units_whose_top_leader_lacks_duties_letter, self.units_without_top_leader,
-        ))
+    # Nobody and nothing is left out (every list above is empty); answered with the lists.
+    complete: bool
 
 
 @dataclass
 class EducationTotals:
     start: date
     end: date
-    activities: dict[str, int]
-    participants: dict[str, int]
+    activities: dict[EducationKind, int]
+    participants: dict[EducationKind, int]
     total_activities: int
     total_participants: int
 
@@ -232,21 +243,44 @@ class District(Projection):
 
     # Questions.
 
-    def task_colour(self, task: TaskView, as_of: date, warning_days: int) -> str:
-        if task.completed_at is not None and task.completed_at.date() <= as_of:
-            return "green"
-        days_left = (task.deadline - as_of).days
-        if days_left < 0:
-            return "red"
-        if days_left <= warning_days:
-            return "yellow"
-        return "blue"
+    def letters_to_mark_overdue(self, on: date) -> list[UUID]:
+        """Letters whose signing is overdue on ``on`` and not yet recorded (for the clock)."""
+        return [
+            v.letter_id for v in self.letters.values()
+            if signing_overdue_mark_due(
+                sign_by=v.sign_by, signed=v.status != "draft", recorded=v.signing_overdue,
+                on=on,
+            )
+        ]
 
-    def task_tree(self, unit_id: UUID, as_of: date, warning_days: int) -> list[TaskNode]:
+    def tasks_to_mark(self, on: date, warning_days: Collection[int]) -> list[UUID]:
+        """Tasks that may have a warning or the overdue mark to record on ``on`` (for the
+        clock)."""
+        return [
+            t.task_id for t in self.tasks.values()
+            if deadline_mark_due(
+                deadline=t.deadline, completed=t.completed_at is not None,
+                overdue_recorded=t.overdue, on=on, warning_days=warning_days,
+            )
+        ]
+
+    def overdue_tasks(self, on: date) -> list[TaskView]:
+        """Tasks past their deadline and not completed on that day."""
+        return sorted(
+            (
+                t for t in self.tasks.values()
+                if is_overdue(deadline=t.deadline, completed_on=t.completed_on, on=on)
+            ),
+            key=lambda t: (t.deadline, t.title),
+        )
+
+    def task_tree(
+        self, unit_id: UUID, as_of: date, warning_days: Collection[int]
+    ) -> list[TaskNode]:
         def node(task: TaskView) -> TaskNode:
             return TaskNode(
                 task.task_id, task.title, task.lead_unit_id, task.responsible_cadre_id,
-                task.deadline, task.progress, self.task_colour(task, as_of, warning_days),
+                task.deadline, task.progress, task.colour(as_of, warning_days),
                 [node(self.tasks[s]) for s in task.subtask_ids if s in self.tasks],
             )
 
@@ -258,12 +292,8 @@ class District(Projection):
 
     def coverage(self, year: int, as_of: date) -> Coverage:
         units = [u for u in self.units.values() if u.kind in COVERED_UNIT_KINDS]
-        letters = [
-            v for v in self.letters.values()
-            if v.year == year and v.status in ("signed", "superseded")
-        ]
         # A superseded letter was replaced by a newer one, which is what counts now.
-        current = [v for v in letters if v.status == "signed"]
+        current = [v for v in self.letters.values() if v.year == year and v.status == "signed"]
         tasks = [t for t in self.tasks.values() if t.year == year]
         units_lettered = {v.signatory_unit_id for v in current}
         units_tasked = {t.lead_unit_id for t in tasks} | {u for t in tasks for u in t.co_unit_ids}
@@ -279,28 +309,34 @@ class District(Projection):
         def ids(items: list[Any], attr: str) -> list[UUID]:
             return sorted((getattr(i, attr) for i in items), key=str)
 
+        unlettered_units = ids([u for u in units if u.unit_id not in units_lettered], "unit_id")
+        untasked_units = ids([u for u in units if u.unit_id not in units_tasked], "unit_id")
+        unlettered_leaders = ids(
+            [c for c in leaders if c.cadre_id not in people_lettered], "cadre_id")
+        untasked_leaders = ids([c for c in leaders if c.cadre_id not in people_tasked], "cadre_id")
+        lacking_duties = ids(
+            [u for u in units
+             if u.unit_id in top_leaders and u.unit_id not in duties_letter_units], "unit_id")
+        leaderless = ids([u for u in units if u.unit_id not in top_leaders], "unit_id")
         return Coverage(
             year=year,
             as_of=as_of,
-            units_without_signed_letter=ids(
-                [u for u in units if u.unit_id not in units_lettered], "unit_id"),
-            units_without_task=ids([u for u in units if u.unit_id not in units_tasked], "unit_id"),
-            leaders_without_signed_letter=ids(
-                [c for c in leaders if c.cadre_id not in people_lettered], "cadre_id"),
-            leaders_without_task=ids(
-                [c for c in leaders if c.cadre_id not in people_tasked], "cadre_id"),
-            units_whose_top_leader_lacks_duties_letter=ids(
-                [u for u in units
-                 if u.unit_id in top_leaders and u.unit_id not in duties_letter_units],
-                "unit_id"),
-            units_without_top_leader=ids(
-                [u for u in units if u.unit_id not in top_leaders], "unit_id"),
+            units_without_signed_letter=unlettered_units,
+            units_without_task=untasked_units,
+            leaders_without_signed_letter=unlettered_leaders,
+            leaders_without_task=untasked_leaders,
+            units_whose_top_leader_lacks_duties_letter=lacking_duties,
+            units_without_top_leader=leaderless,
+            complete=not any((
+                unlettered_units, untasked_units, unlettered_leaders, untasked_leaders,
+                lacking_duties, leaderless,
+            )),
         )
 
     def education_totals(self, start: date, end: date) -> EducationTotals:
         held = [a for a in self.education.values() if start <= a.held_on <= end]
         activities = Counter(a.kind for a in held)
-        participants: Counter[str] = Counter()
+        participants: Counter[EducationKind] = Counter()
         for a in held:
             participants[a.kind] += a.participant_count
         return EducationTotals(

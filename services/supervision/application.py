@@ -1,58 +1,49 @@
-"""Use cases, the policy for the responsibility service's events, and the queries of the
-supervision service (the discipline commission's supervision responsibility)."""
+"""Use cases and queries of the supervision service (the discipline commission's supervision
+responsibility); its reactions to the responsibility service's events are in ``policy.py``.
+
+Each use case takes, by keyword, exactly the fields of the command bound to it in
+``service.py``; the rules themselves live in the domain, which the queries, the clock and the
+gauges ask rather than restate.
+"""
 
 from __future__ import annotations
 
-import logging
-import os
-import random
-import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import RecordConflictError
-from pydantic import BaseModel, ValidationError
+from eventsourcing.utils import EnvType
 
+from services.supervision import metrics
+from services.supervision.commands import InspectionReport, KeyProject
 from services.supervision.domain import (
-    AWAITING_RECTIFICATION,
-    UNANNOUNCED_VISIT,
+    URGENCY_COLOURS,
     Bulletin,
-    BulletinCitesUnknownNoticeError,
-    BulletinNotFoundError,
     BulletinRegister,
-    DecisionNotFoundError,
     DisclosureBoard,
-    DisclosureBoardAlreadyInstalledError,
-    DisclosureBoardNotFoundError,
-    DuplicateBulletinRequestError,
     Inspection,
     InspectionAlreadyRecordedError,
     InvalidInspectionError,
     KeyProjectList,
-    KeyProjectListNotFoundError,
     MajorDecision,
-    NotACommunityError,
-    NoticeNotFoundError,
     ProblemNotFoundError,
     RectificationNotice,
-    TaskWatch,
     UnannouncedVisit,
     UnitFile,
-    UnitNotFoundError,
-    VisitNotFoundError,
     check_bulletin,
     check_inspection,
     check_quarter,
-    next_quarter,
+    check_recorded_kind,
     number_problems,
     quarter_of,
     recipient_kind_for,
-    report_deadline,
+    units_concerned,
+    unknown_notice_cited,
 )
+from services.supervision.policy import LearnsFromResponsibility
+from services.supervision.settings import SupervisionSettings
 from services.supervision.views import (
     BulletinView,
     DecisionView,
@@ -68,163 +59,31 @@ from services.supervision.views import (
     UnitView,
 )
 from shared.actors import SYSTEM_ACTOR, Actor
-from shared.catchup import CatchUpMixin
-from shared.clock import as_aware, end_of_day
-from shared.contracts.responsibility import TaskCreated, TaskOverdue, UnitRegistered
-from shared.errors import ConflictError, NotPermittedError, PoisonMessageError
-from shared.persistence import ServiceApplication
+from shared.clock import as_aware
+from shared.errors import ConflictError, NotPermittedError
 
-log = logging.getLogger(__name__)
-
-SERVICE = "supervision"
-
-UNIT_REGISTERED = "dutytrail.responsibility.unit_registered.v1"
-TASK_CREATED = "dutytrail.responsibility.task_created.v1"
-TASK_OVERDUE = "dutytrail.responsibility.task_overdue.v1"
-
-# Units that report quarterly: the units the party committee signs letters with. Communities
-# report through their town or subdistrict.
-DEFAULT_REPORTING_UNIT_KINDS = ("district_department", "town", "subdistrict")
-
-T = TypeVar("T")
-M = TypeVar("M", bound=BaseModel)
+# How often recording an inspection is tried again when a unit file it addresses changed
+# meanwhile.
+INSPECTION_ATTEMPTS = 3
 
 
-@dataclass(frozen=True)
-class ProblemFound:
-    """A problem found by an inspection, with the unit or the cadre it concerns."""
-
-    category: str
-    description: str
-    unit_id: UUID | None = None
-    cadre_id: UUID | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "category": self.category, "description": self.description,
-            "unit_id": self.unit_id, "cadre_id": self.cadre_id,
-        }
-
-
-@dataclass(frozen=True)
-class InspectionReport:
-    """What every inspection records: who led it, where, when, whom, and what was found."""
-
-    leader_person_id: UUID
-    leader_name: str
-    location: str
-    held_on: date
-    unit_ids: list[UUID]
-    problems: list[ProblemFound] = field(default_factory=list)
-    summary: str = ""
-
-
-@dataclass(frozen=True)
-class KeyProject:
-    code: str
-    name: str
-    lead_unit_id: UUID
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "name": self.name, "lead_unit_id": self.lead_unit_id}
-
-
-def _ints(value: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in value.split(",") if part.strip())
-
-
-class Supervision(CatchUpMixin, ServiceApplication):
+class Supervision(LearnsFromResponsibility):
     """The supervision service's eventsourcing application."""
 
-    name = SERVICE
-    service_name: ClassVar[str] = SERVICE
+    service_name: ClassVar[str] = "supervision"
+    projection = Overview
 
     def __init__(
-        self,
-        env: Any = None,
-        notice_warning_days: tuple[int, int] | None = None,
-        report_grace_days: int | None = None,
-        reporting_unit_kinds: tuple[str, ...] | None = None,
-        numbering_attempts: int | None = None,
+        self, env: EnvType | None = None, settings: SupervisionSettings | None = None
     ) -> None:
+        self.settings = settings or SupervisionSettings.from_environ()
         super().__init__(env)
-        self.overview = Overview()
-        blue, yellow = notice_warning_days or _ints(
-            os.environ.get("DUTYTRAIL_NOTICE_WARNING_DAYS", "7,3")
-        )
-        if not blue > yellow >= 0:
-            msg = f"notice warning days must be blue > yellow >= 0, not {blue},{yellow}"
-            raise ValueError(msg)
-        self.blue_days, self.yellow_days = blue, yellow
-        self.report_grace_days = (
-            report_grace_days if report_grace_days is not None
-            else int(os.environ.get("DUTYTRAIL_QUARTERLY_REPORT_GRACE_DAYS", "10"))
-        )
-        self.reporting_unit_kinds = reporting_unit_kinds or tuple(
-            k.strip() for k in os.environ.get(
-                "DUTYTRAIL_QUARTERLY_REPORT_UNIT_KINDS", ",".join(DEFAULT_REPORTING_UNIT_KINDS)
-            ).split(",") if k.strip()
-        )
-        self.numbering_attempts = numbering_attempts or int(
-            os.environ.get("DUTYTRAIL_BULLETIN_NUMBERING_ATTEMPTS", "10")
-        )
-
-    # The responsibility service's events (a Policy for shared.feed.UpstreamFeed).
-
-    def policy_for_responsibility(self, event: dict[str, Any]) -> list[Any]:
-        """The aggregates one responsibility CloudEvent changes; [] for the types ignored.
-
-        Units and tasks are kept under ids derived from theirs, so learning them twice
-        changes nothing; a task gone overdue opens one follow-up item for its lead unit's
-        next inspection.
-        """
-        kind = event.get("type") if isinstance(event, dict) else None
-        if kind == UNIT_REGISTERED:
-            return self._learn_unit(event)
-        if kind == TASK_CREATED:
-            return self._learn_task(event)
-        if kind == TASK_OVERDUE:
-            return self._follow_up_overdue_task(event)
-        return []
-
-    def _learn_unit(self, event: dict[str, Any]) -> list[Any]:
-        data, actor, when = _upstream(event, UnitRegistered)
-        if UnitFile.create_id(data.unit_id) in self.repository:
-            return []
-        return [UnitFile(
-            unit_id=data.unit_id, code=data.code, name=data.name, kind=data.kind,
-            parent_unit_id=data.parent_unit_id, upstream_event_id=str(event["id"]),
-            actor=actor, occurred_at=when,
-        )]
-
-    def _learn_task(self, event: dict[str, Any]) -> list[Any]:
-        data, actor, when = _upstream(event, TaskCreated)
-        if TaskWatch.create_id(data.task_id) in self.repository:
-            return []
-        return [TaskWatch(
-            task_id=data.task_id, lead_unit_id=data.lead_unit_id, title=data.title,
-            deadline=data.deadline, upstream_event_id=str(event["id"]), actor=actor,
-            occurred_at=when,
-        )]
-
-    def _follow_up_overdue_task(self, event: dict[str, Any]) -> list[Any]:
-        data, actor, when = _upstream(event, TaskOverdue)
-        try:
-            watch: TaskWatch = self.repository.get(TaskWatch.create_id(data.task_id))
-            unit_file: UnitFile = self.repository.get(UnitFile.create_id(watch.lead_unit_id))
-        except AggregateNotFoundError:
-            log.warning("task %s went overdue but its task or lead unit is unknown", data.task_id)
-            return []
-        opened = unit_file.open_follow_up(
-            task_id=data.task_id, task_title=watch.title, task_deadline=data.deadline,
-            upstream_event_id=str(event["id"]), actor=actor, occurred_at=when,
-        )
-        return [unit_file] if opened else []
 
     # Inspections.
 
     def publish_key_project_list(
         self,
+        *,
         year: int,
         name: str,
         projects: Sequence[KeyProject],
@@ -232,32 +91,34 @@ class Supervision(CatchUpMixin, ServiceApplication):
         occurred_at: datetime | None = None,
         project_list_id: UUID | None = None,
     ) -> UUID:
-        items = [p.as_dict() for p in projects]
+        items = [p.model_dump() for p in projects]
         KeyProjectList.check_projects(items)
         self._check_units_known(p.lead_unit_id for p in projects)
         project_list = KeyProjectList(
             id=project_list_id or uuid4(), year=year, name=name, projects=items,
-            actor=actor.as_dict(), occurred_at=as_aware(occurred_at),
+            actor=actor, occurred_at=as_aware(occurred_at),
         )
-        self._save_new(
+        self.save_new(
             project_list, ConflictError(f"Key-project list {project_list.id} already exists.")
         )
         return project_list.id
 
     def add_key_project(
         self,
+        *,
         project_list_id: UUID,
         project: KeyProject,
         actor: Actor,
         occurred_at: datetime | None = None,
     ) -> None:
         self._check_units_known([project.lead_unit_id])
-        project_list = self._get_project_list(project_list_id)
-        project_list.add_project(project.as_dict(), actor.as_dict(), as_aware(occurred_at))
-        self._save(project_list)
+        project_list = self.load(project_list_id, KeyProjectList)
+        project_list.add_project(project.model_dump(), actor, as_aware(occurred_at))
+        self.save_changes(project_list)
 
     def record_inspection(
         self,
+        *,
         kind: str,
         report: InspectionReport,
         actor: Actor,
@@ -270,22 +131,16 @@ class Supervision(CatchUpMixin, ServiceApplication):
         the units inspected."""
         when = as_aware(occurred_at)
         new_id = inspection_id or uuid4()
-        if kind == UNANNOUNCED_VISIT:
-            msg = (
-                "An unannounced visit is scheduled first (which reveals nothing) and recorded "
-                "when conducted; use schedule_unannounced_visit and conduct_unannounced_visit."
-            )
-            raise InvalidInspectionError(msg)
+        check_recorded_kind(kind)
         project = None
         if project_list_id is not None or project_code is not None:
             if project_list_id is None or project_code is None:
                 msg = "A key-project inspection names both the key-project list and the project."
                 raise InvalidInspectionError(msg)
-            project_list = self._get_project_list(project_list_id)
-            project = {"project_list_id": project_list.id, **project_list.project(project_code)}
-        problems = [p.as_dict() for p in report.problems]
+            project = self.load(project_list_id, KeyProjectList).inspected(project_code)
+        problems = [p.model_dump() for p in report.problems]
         check_inspection(kind, project, report.unit_ids, problems, report.location)
-        self._check_units_known([*report.unit_ids, *_problem_units(problems)])
+        self._check_units_known([*report.unit_ids, *units_concerned(problems)])
 
         def attempt() -> UUID:
             if new_id in self.repository:
@@ -295,70 +150,74 @@ class Supervision(CatchUpMixin, ServiceApplication):
                 leader_person_id=report.leader_person_id, leader_name=report.leader_name,
                 location=report.location, held_on=report.held_on,
                 unit_ids=list(report.unit_ids), problems=number_problems(new_id, problems),
-                summary=report.summary, actor=actor.as_dict(), occurred_at=when,
+                summary=report.summary, actor=actor, occurred_at=when,
             )
             files = self._address_follow_ups(report.unit_ids, new_id, actor, when)
-            self.save(inspection, *files)
+            self.save_changes(inspection, *files)
             return new_id
 
-        return self._with_retries(attempt, 3)
+        return self.retrying(attempt, INSPECTION_ATTEMPTS)
 
     def schedule_unannounced_visit(
-        self, actor: Actor, occurred_at: datetime | None = None, visit_id: UUID | None = None
+        self, *, actor: Actor, occurred_at: datetime | None = None, visit_id: UUID | None = None
     ) -> UUID:
         """Schedule a visit: the record says only that it was scheduled, and by whom. Where,
         when and whom are kept off the record until the visit has been conducted."""
         visit = UnannouncedVisit(
-            id=visit_id or uuid4(), actor=actor.as_dict(), occurred_at=as_aware(occurred_at)
+            id=visit_id or uuid4(), actor=actor, occurred_at=as_aware(occurred_at)
         )
-        self._save_new(visit, ConflictError(f"Unannounced visit {visit.id} already exists."))
+        self.save_new(visit, ConflictError(f"Unannounced visit {visit.id} already exists."))
         return visit.id
 
     def conduct_unannounced_visit(
         self,
+        *,
         visit_id: UUID,
         report: InspectionReport,
         actor: Actor,
         occurred_at: datetime | None = None,
     ) -> None:
         when = as_aware(occurred_at)
-        problems = [p.as_dict() for p in report.problems]
-        self._check_units_known([*report.unit_ids, *_problem_units(problems)])
+        problems = [p.model_dump() for p in report.problems]
+        self._check_units_known([*report.unit_ids, *units_concerned(problems)])
 
         def attempt() -> None:
-            visit = self._get_visit(visit_id)
+            visit = self.load(visit_id, UnannouncedVisit)
             visit.conduct(
-                report.leader_person_id, report.leader_name, report.location, report.held_on,
-                list(report.unit_ids), problems, report.summary, actor.as_dict(), when,
+                leader_person_id=report.leader_person_id, leader_name=report.leader_name,
+                location=report.location, held_on=report.held_on,
+                unit_ids=list(report.unit_ids), problems=problems, summary=report.summary,
+                actor=actor, occurred_at=when,
             )
             files = self._address_follow_ups(report.unit_ids, visit_id, actor, when)
-            self.save(visit, *files)
+            self.save_changes(visit, *files)
 
-        self._with_retries(attempt, 3)
+        self.retrying(attempt, INSPECTION_ATTEMPTS)
 
     def cancel_unannounced_visit(
-        self, visit_id: UUID, actor: Actor, occurred_at: datetime | None = None
+        self, *, visit_id: UUID, actor: Actor, occurred_at: datetime | None = None
     ) -> None:
-        visit = self._get_visit(visit_id)
-        visit.cancel(actor.as_dict(), as_aware(occurred_at))
-        self._save(visit)
+        visit = self.load(visit_id, UnannouncedVisit)
+        visit.cancel(actor, as_aware(occurred_at))
+        self.save_changes(visit)
 
     # Rectification notices.
 
     def issue_notice(
         self,
+        *,
         recipient_unit_id: UUID,
         problem_ids: Sequence[UUID],
         deadline: date,
-        self_examination_required: bool,
         actor: Actor,
         occurred_at: datetime | None = None,
         recipient_cadre_id: UUID | None = None,
+        self_examination_required: bool = True,
         notice_id: UUID | None = None,
     ) -> UUID:
         """A rectification notice to a unit or community, or to a cadre of that unit."""
         when = as_aware(occurred_at)
-        unit = self._get_unit_file(recipient_unit_id)
+        unit = self._unit(recipient_unit_id)
         recipient_kind = recipient_kind_for(unit.name, unit.kind, recipient_cadre_id)
         problems = self._cited_problems(problem_ids)
         RectificationNotice.check_issuable(problems, deadline, when)
@@ -366,78 +225,79 @@ class Supervision(CatchUpMixin, ServiceApplication):
             id=notice_id or uuid4(), recipient_kind=recipient_kind,
             recipient_unit_id=recipient_unit_id, recipient_cadre_id=recipient_cadre_id,
             problems=problems, deadline=deadline,
-            self_examination_required=self_examination_required, actor=actor.as_dict(),
+            self_examination_required=self_examination_required, actor=actor,
             occurred_at=when,
         )
-        self._save_new(notice, ConflictError(f"Rectification notice {notice.id} already exists."))
+        self.save_new(notice, ConflictError(f"Rectification notice {notice.id} already exists."))
         return notice.id
 
     def acknowledge_notice(
-        self, notice_id: UUID, actor: Actor, occurred_at: datetime | None = None
+        self, *, notice_id: UUID, actor: Actor, occurred_at: datetime | None = None
     ) -> None:
-        notice = self._get_notice(notice_id)
+        notice = self.load(notice_id, RectificationNotice)
         self._check_acts_for(actor, notice.recipient_unit_id, "the notice's recipient")
-        notice.acknowledge(actor.as_dict(), as_aware(occurred_at))
-        self._save(notice)
+        notice.acknowledge(actor, as_aware(occurred_at))
+        self.save_changes(notice)
 
     def report_rectification(
         self,
+        *,
         notice_id: UUID,
         report: str,
         actor: Actor,
         occurred_at: datetime | None = None,
         self_examination: str | None = None,
     ) -> None:
-        notice = self._get_notice(notice_id)
+        notice = self.load(notice_id, RectificationNotice)
         self._check_acts_for(actor, notice.recipient_unit_id, "the notice's recipient")
-        notice.report_rectification(
-            report, self_examination, actor.as_dict(), as_aware(occurred_at)
-        )
-        self._save(notice)
+        notice.report_rectification(report, self_examination, actor, as_aware(occurred_at))
+        self.save_changes(notice)
 
     def verify_rectification(
-        self, notice_id: UUID, note: str, actor: Actor, occurred_at: datetime | None = None
+        self, *, notice_id: UUID, actor: Actor, occurred_at: datetime | None = None,
+        note: str = "",
     ) -> None:
-        notice = self._get_notice(notice_id)
+        notice = self.load(notice_id, RectificationNotice)
         self._check_acts_for(actor, notice.issuer_unit_id, "the issuing unit")
-        notice.verify(note, actor.as_dict(), as_aware(occurred_at))
-        self._save(notice)
+        notice.verify(note, actor, as_aware(occurred_at))
+        self.save_changes(notice)
 
     def send_back_rectification(
-        self, notice_id: UUID, reason: str, actor: Actor, occurred_at: datetime | None = None
+        self, *, notice_id: UUID, reason: str, actor: Actor, occurred_at: datetime | None = None
     ) -> None:
-        notice = self._get_notice(notice_id)
+        notice = self.load(notice_id, RectificationNotice)
         self._check_acts_for(actor, notice.issuer_unit_id, "the issuing unit")
-        notice.send_back(reason, actor.as_dict(), as_aware(occurred_at))
-        self._save(notice)
+        notice.send_back(reason, actor, as_aware(occurred_at))
+        self.save_changes(notice)
 
     def close_notice(
-        self, notice_id: UUID, actor: Actor, occurred_at: datetime | None = None
+        self, *, notice_id: UUID, actor: Actor, occurred_at: datetime | None = None
     ) -> None:
-        notice = self._get_notice(notice_id)
+        notice = self.load(notice_id, RectificationNotice)
         self._check_acts_for(actor, notice.issuer_unit_id, "the issuing unit")
-        notice.close(actor.as_dict(), as_aware(occurred_at))
-        self._save(notice)
+        notice.close(actor, as_aware(occurred_at))
+        self.save_changes(notice)
 
     def escalate_notice(
-        self, notice_id: UUID, reason: str, actor: Actor, occurred_at: datetime | None = None
+        self, *, notice_id: UUID, reason: str, actor: Actor, occurred_at: datetime | None = None
     ) -> None:
         """Hand the notice to casework as a lead."""
-        notice = self._get_notice(notice_id)
+        notice = self.load(notice_id, RectificationNotice)
         self._check_acts_for(actor, notice.issuer_unit_id, "the issuing unit")
-        notice.escalate(reason, actor.as_dict(), as_aware(occurred_at))
-        self._save(notice)
+        notice.escalate(reason, actor, as_aware(occurred_at))
+        self.save_changes(notice)
 
     # Bulletins.
 
     def issue_bulletin(
         self,
+        *,
         kind: str,
         request_id: str,
         title: str,
-        summary: str,
         actor: Actor,
         occurred_at: datetime | None = None,
+        summary: str = "",
         problem_ids: Sequence[UUID] = (),
         notice_ids: Sequence[UUID] = (),
         meeting: str | None = None,
@@ -452,49 +312,40 @@ class Supervision(CatchUpMixin, ServiceApplication):
         when = as_aware(occurred_at)
         check_bulletin(kind, meeting)
         bulletin_id = Bulletin.create_id(request_id)
-        self._check_new_bulletin_request(bulletin_id, request_id)
+        self._check_new_bulletin_request(bulletin_id)
         problems = self._cited_problems(problem_ids)
         cited = list(dict.fromkeys(notice_ids))
         for cited_id in cited:
-            if not isinstance(self._find(cited_id), RectificationNotice):
-                msg = (
-                    f"The bulletin cites rectification notice {cited_id}, which does not exist; "
-                    "cite only notices that have been issued."
-                )
-                raise BulletinCitesUnknownNoticeError(msg)
+            if self.find(cited_id, RectificationNotice) is None:
+                raise unknown_notice_cited(cited_id)
 
         def attempt() -> UUID:
-            self._check_new_bulletin_request(bulletin_id, request_id)
-            register = self._find(BulletinRegister.create_id(kind, when.year))
-            if not isinstance(register, BulletinRegister):
-                register = BulletinRegister(
-                    kind=kind, year=when.year, actor=actor.as_dict(), occurred_at=when
-                )
-            number = register.assign_number(bulletin_id, actor.as_dict(), when)
+            self._check_new_bulletin_request(bulletin_id)
+            register = self.find(BulletinRegister.create_id(kind, when.year), BulletinRegister)
+            if register is None:
+                register = BulletinRegister(kind=kind, year=when.year, actor=actor,
+                                            occurred_at=when)
+            number = register.assign_number(bulletin_id, actor, when)
             bulletin = Bulletin(
                 request_id=request_id, kind=kind, year=when.year, number=number, title=title,
                 summary=summary, meeting=meeting, problems=problems, notice_ids=cited,
-                actor=actor.as_dict(), occurred_at=when,
+                actor=actor, occurred_at=when,
             )
-            self.save(bulletin, register)
+            self.save_changes(bulletin, register)
             return bulletin_id
 
-        return self._with_retries(attempt, self.numbering_attempts)
+        return self.retrying(attempt, self.settings.numbering_attempts)
 
-    def _check_new_bulletin_request(self, bulletin_id: UUID, request_id: str) -> None:
-        existing = self._find(bulletin_id)
-        if isinstance(existing, Bulletin):
-            msg = (
-                f"Request {request_id!r} was already issued as {existing.kind.replace('_', ' ')} "
-                f"No. {existing.number} of {existing.year} ({existing.title!r}); the same "
-                "request is not issued twice."
-            )
-            raise DuplicateBulletinRequestError(msg)
+    def _check_new_bulletin_request(self, bulletin_id: UUID) -> None:
+        existing = self.find(bulletin_id, Bulletin)
+        if existing is not None:
+            raise existing.already_issued()
 
     # Quarterly reports.
 
     def submit_quarterly_report(
         self,
+        *,
         unit_id: UUID,
         year: int,
         quarter: int,
@@ -502,22 +353,21 @@ class Supervision(CatchUpMixin, ServiceApplication):
         actor: Actor,
         occurred_at: datetime | None = None,
     ) -> None:
-        unit = self._get_unit_file(
+        unit = self._unit(
             unit_id, "a quarterly report can only come from a unit registered with the "
             "responsibility service",
         )
         self._check_acts_for(actor, unit_id, "the reporting unit")
-        unit.check_reports(self.reporting_unit_kinds)
         unit.submit_quarterly_report(
-            year, quarter, summary, report_deadline(year, quarter, self.report_grace_days),
-            actor.as_dict(), as_aware(occurred_at),
+            year, quarter, summary, self.settings.reporting, actor, as_aware(occurred_at)
         )
-        self._save(unit)
+        self.save_changes(unit)
 
     # Disclosure (traceable management).
 
     def collect_topic(
         self,
+        *,
         unit_id: UUID,
         topic: str,
         collected_from: str,
@@ -526,74 +376,70 @@ class Supervision(CatchUpMixin, ServiceApplication):
         decision_id: UUID | None = None,
     ) -> UUID:
         """The first step of a major decision's trail: its topic collected."""
-        self._get_unit_file(unit_id)
+        self._unit(unit_id)
         decision = MajorDecision(
             id=decision_id or uuid4(), unit_id=unit_id, topic=topic,
-            collected_from=collected_from, actor=actor.as_dict(),
-            occurred_at=as_aware(occurred_at),
+            collected_from=collected_from, actor=actor, occurred_at=as_aware(occurred_at),
         )
-        self._save_new(decision, ConflictError(f"Decision {decision.id} already exists."))
+        self.save_new(decision, ConflictError(f"Decision {decision.id} already exists."))
         return decision.id
 
     def decide_at_meeting(
         self,
+        *,
         decision_id: UUID,
         meeting: str,
         decision: str,
         actor: Actor,
         occurred_at: datetime | None = None,
     ) -> None:
-        trail = self._get_decision(decision_id)
-        trail.decide(meeting, decision, actor.as_dict(), as_aware(occurred_at))
-        self._save(trail)
+        trail = self.load(decision_id, MajorDecision)
+        trail.decide(meeting, decision, actor, as_aware(occurred_at))
+        self.save_changes(trail)
 
     def publish_decision_result(
         self,
+        *,
         decision_id: UUID,
         channel: str,
         summary: str,
         actor: Actor,
         occurred_at: datetime | None = None,
     ) -> None:
-        trail = self._get_decision(decision_id)
-        trail.publish_result(channel, summary, actor.as_dict(), as_aware(occurred_at))
-        self._save(trail)
+        trail = self.load(decision_id, MajorDecision)
+        trail.publish_result(channel, summary, actor, as_aware(occurred_at))
+        self.save_changes(trail)
 
     def supervise_decision_execution(
-        self, decision_id: UUID, findings: str, actor: Actor, occurred_at: datetime | None = None
+        self, *, decision_id: UUID, findings: str, actor: Actor,
+        occurred_at: datetime | None = None,
     ) -> None:
-        trail = self._get_decision(decision_id)
-        trail.supervise_execution(findings, actor.as_dict(), as_aware(occurred_at))
-        self._save(trail)
+        trail = self.load(decision_id, MajorDecision)
+        trail.supervise_execution(findings, actor, as_aware(occurred_at))
+        self.save_changes(trail)
 
     def install_disclosure_board(
-        self, community_id: UUID, location: str, actor: Actor, occurred_at: datetime | None = None
+        self, *, community_id: UUID, location: str, actor: Actor,
+        occurred_at: datetime | None = None,
     ) -> UUID:
-        community = self._get_unit_file(community_id)
-        if community.kind != "community":
-            msg = (
-                f"{community.name} is a {community.kind.replace('_', ' ')}; disclosure boards "
-                "are counted per community."
-            )
-            raise NotACommunityError(msg)
+        community = self._unit(community_id)
+        DisclosureBoard.check_site(community.name, community.kind)
         board = DisclosureBoard(
-            community_id=community_id, location=location, actor=actor.as_dict(),
+            community_id=community_id, location=location, actor=actor,
             occurred_at=as_aware(occurred_at),
         )
-        self._save_new(board, DisclosureBoardAlreadyInstalledError(
-            f"{community.name} already has a disclosure board."
-        ))
+        self.save_new(board, DisclosureBoard.already_in(community.name))
         return board.id
 
     def post_to_disclosure_board(
-        self, community_id: UUID, content: str, actor: Actor, occurred_at: datetime | None = None
+        self, *, community_id: UUID, content: str, actor: Actor,
+        occurred_at: datetime | None = None,
     ) -> None:
-        board = self._find(DisclosureBoard.create_id(community_id))
-        if not isinstance(board, DisclosureBoard):
-            msg = f"No disclosure board is installed in community {community_id}."
-            raise DisclosureBoardNotFoundError(msg)
-        board.post(content, actor.as_dict(), as_aware(occurred_at))
-        self._save(board)
+        board = self.find(DisclosureBoard.create_id(community_id), DisclosureBoard)
+        if board is None:
+            raise DisclosureBoard.none_in(community_id)
+        board.post(content, actor, as_aware(occurred_at))
+        self.save_changes(board)
 
     # The clock.
 
@@ -601,70 +447,44 @@ class Supervision(CatchUpMixin, ServiceApplication):
         """Record every urgency change, overdue notice and missing quarterly report due by
         ``as_of``, each exactly once. Returns the ids of the aggregates that got new events."""
         as_of = as_aware(as_of)
-        self.overview.catch_up(self)
-        actor = SYSTEM_ACTOR.as_dict()
+        day, live = as_of.date(), self.as_of()
+        warning, reporting = self.settings.warning, self.settings.reporting
         recorded: list[UUID] = []
-        due_notices = [
-            n.notice_id for n in self.overview.notices.values()
-            if n.status in AWAITING_RECTIFICATION and not n.overdue_recorded
-            and (n.deadline - as_of.date()).days <= self.blue_days
-        ]
-        for notice_id in due_notices:
-            notice = self._get_notice(notice_id)
-            if notice.record_deadline_events_due(as_of, self.blue_days, self.yellow_days, actor):
-                self._save_quietly(notice, recorded)
-        for unit in list(self.overview.units.values()):
-            if unit.kind not in self.reporting_unit_kinds:
-                continue
-            quarters = self._quarters_due(unit, as_of.date())
-            if not quarters:
-                continue
-            unit_file = self._get_unit_file(unit.unit_id)
-            flagged = [
-                unit_file.flag_missing_report_if_due(
-                    year, quarter, report_deadline(year, quarter, self.report_grace_days),
-                    as_of, self.reporting_unit_kinds, actor,
-                )
-                for year, quarter in quarters
-            ]
-            if any(flagged):
-                self._save_quietly(unit_file, recorded)
+        for notice_id in live.notices_due_on_clock(day, warning):
+            notice = self.load(notice_id, RectificationNotice)
+            if notice.record_deadline_events_due(as_of, warning, SYSTEM_ACTOR):
+                self._record_mark(notice, recorded)
+        for unit_id in list(live.reports_due_on_clock(day, reporting)):
+            unit_file = self._unit(unit_id)
+            if unit_file.flag_missing_reports_due(as_of, reporting, SYSTEM_ACTOR):
+                self._record_mark(unit_file, recorded)
         return recorded
 
-    def _quarters_due(self, unit: UnitView, day: date) -> list[tuple[int, int]]:
-        """Quarters since the unit registered whose report deadline has passed, without a
-        report or a missing flag yet."""
-        due = []
-        year, quarter = quarter_of(unit.registered_at.date())
-        while report_deadline(year, quarter, self.report_grace_days) < day:
-            report = self.overview.reports.get((unit.unit_id, year, quarter))
-            if report is None or (report.submitted_at is None and not report.missing_flagged_at):
-                due.append((year, quarter))
-            year, quarter = next_quarter(year, quarter)
-        return due
+    def _record_mark(self, aggregate: Any, recorded: list[UUID]) -> None:
+        if self.save_if_uncontested(aggregate):
+            recorded.append(aggregate.id)
 
-    def _save_quietly(self, aggregate: Any, recorded: list[UUID]) -> None:
-        try:
-            self.save(aggregate)
-        except RecordConflictError:
-            return  # another caller recorded it (or changed the record) first
-        recorded.append(aggregate.id)
+    def refresh_gauges(self, as_of: date) -> None:
+        service = self.service_name
+        open_now = self.open_notices(as_of=as_of)
+        by_colour = Counter(o.colour for o in open_now)
+        for colour in URGENCY_COLOURS:
+            metrics.NOTICES_OPEN.labels(service, colour).set(by_colour[colour])
+        metrics.NOTICES_OVERDUE.labels(service).set(sum(o.urgency.overdue for o in open_now))
+        year, quarter = quarter_of(as_of)
+        compliance = self.quarterly_compliance(year=year, quarter=quarter, as_of=as_of)
+        metrics.REPORTS_MISSING.labels(service).set(
+            sum(r.status == "missing" for r in compliance)
+        )
 
     # Queries. Each answers as the store says now, or as of a date (business time).
 
-    def as_of(self, day: date | None = None) -> Overview:
-        if day is None:
-            self.overview.catch_up(self)
-            return self.overview
-        overview = Overview(until=end_of_day(day))
-        overview.catch_up(self)
-        return overview
-
-    def list_units(self, as_of: date | None = None) -> list[UnitView]:
+    def list_units(self, *, as_of: date | None = None) -> list[UnitView]:
         return sorted(self.as_of(as_of).units.values(), key=lambda u: u.code)
 
     def list_inspections(
         self,
+        *,
         start: date,
         end: date,
         unit_id: UUID | None = None,
@@ -680,59 +500,57 @@ class Supervision(CatchUpMixin, ServiceApplication):
             key=lambda i: (i.held_on, str(i.inspection_id)),
         )
 
-    def get_notice(self, notice_id: UUID, as_of: date | None = None) -> NoticeView:
+    def get_notice(self, *, notice_id: UUID, as_of: date | None = None) -> NoticeView:
         try:
             return self.as_of(as_of).notices[notice_id]
         except KeyError:
-            raise NoticeNotFoundError(f"No rectification notice {notice_id}.") from None
+            raise RectificationNotice.not_found(notice_id) from None
 
     def open_notices(
-        self, as_of: date, unit_id: UUID | None = None, colour: str | None = None
+        self, *, as_of: date, unit_id: UUID | None = None, colour: str | None = None
     ) -> list[OpenNotice]:
         """Notices not closed on that day, with their urgency colour, by recipient unit."""
         return [
-            o for o in self.as_of(as_of).open_notices(as_of, self.blue_days, self.yellow_days)
+            o for o in self.as_of(as_of).open_notices(as_of, self.settings.warning)
             if unit_id in (None, o.notice.recipient_unit_id) and colour in (None, o.colour)
         ]
 
-    def open_notices_by_unit(self, as_of: date) -> list[UnitNotices]:
-        return self.as_of(as_of).notices_by_unit(as_of, self.blue_days, self.yellow_days)
+    def open_notices_by_unit(self, *, as_of: date) -> list[UnitNotices]:
+        return self.as_of(as_of).notices_by_unit(as_of, self.settings.warning)
 
-    def overdue_notices(self, as_of: date) -> list[OpenNotice]:
+    def overdue_notices(self, *, as_of: date) -> list[OpenNotice]:
         """Notices past their deadline on that day whose rectification report is still owed."""
         return sorted(
-            self.open_notices(as_of, colour="red"), key=lambda o: (o.notice.deadline, o.days_left)
+            (o for o in self.open_notices(as_of=as_of) if o.urgency.overdue),
+            key=lambda o: (o.notice.deadline, o.days_left),
         )
 
-    def get_bulletin(self, bulletin_id: UUID, as_of: date | None = None) -> BulletinView:
+    def get_bulletin(self, *, bulletin_id: UUID, as_of: date | None = None) -> BulletinView:
         try:
             return self.as_of(as_of).bulletins[bulletin_id]
         except KeyError:
-            raise BulletinNotFoundError(f"No bulletin {bulletin_id}.") from None
+            raise Bulletin.not_found(bulletin_id) from None
 
     def bulletin_register(
-        self, year: int, kind: str | None = None, as_of: date | None = None
+        self, *, year: int, kind: str | None = None, as_of: date | None = None
     ) -> list[BulletinView]:
         return self.as_of(as_of).bulletin_register(year, kind)
 
     def quarterly_compliance(
-        self, year: int, quarter: int, as_of: date, unit_id: UUID | None = None
+        self, *, year: int, quarter: int, as_of: date, unit_id: UUID | None = None
     ) -> list[ReportCompliance]:
         check_quarter(quarter)
-        rows = self.as_of(as_of).compliance(
-            year, quarter, as_of, report_deadline(year, quarter, self.report_grace_days),
-            self.reporting_unit_kinds,
-        )
+        rows = self.as_of(as_of).compliance(year, quarter, as_of, self.settings.reporting)
         return [r for r in rows if unit_id in (None, r.unit_id)]
 
-    def get_decision(self, decision_id: UUID, as_of: date | None = None) -> DecisionView:
+    def get_decision(self, *, decision_id: UUID, as_of: date | None = None) -> DecisionView:
         try:
             return self.as_of(as_of).decisions[decision_id]
         except KeyError:
-            raise DecisionNotFoundError(f"No major decision {decision_id}.") from None
+            raise MajorDecision.not_found(decision_id) from None
 
     def list_decisions(
-        self, unit_id: UUID | None = None, incomplete_only: bool = False,
+        self, *, unit_id: UUID | None = None, incomplete_only: bool = False,
         as_of: date | None = None,
     ) -> list[DecisionView]:
         return sorted(
@@ -743,14 +561,16 @@ class Supervision(CatchUpMixin, ServiceApplication):
             key=lambda d: (d.steps[0].at, str(d.decision_id)),
         )
 
-    def disclosure_coverage(self, as_of: date) -> DisclosureCoverage:
+    def disclosure_coverage(self, *, as_of: date) -> DisclosureCoverage:
         return self.as_of(as_of).disclosure_coverage(as_of)
 
-    def period_counts(self, start: date, end: date, as_of: date | None = None) -> PeriodCounts:
+    def period_counts(
+        self, *, start: date, end: date, as_of: date | None = None
+    ) -> PeriodCounts:
         return self.as_of(as_of or end).period_counts(start, end)
 
     def open_follow_ups(
-        self, as_of: date | None = None, unit_id: UUID | None = None
+        self, *, as_of: date | None = None, unit_id: UUID | None = None
     ) -> list[FollowUpView]:
         return sorted(
             (
@@ -762,13 +582,24 @@ class Supervision(CatchUpMixin, ServiceApplication):
 
     # Helpers.
 
+    def _unit(self, unit_id: UUID, why: str = "") -> UnitFile:
+        """The file of a unit learned from the responsibility service (its id is derived)."""
+        unit_file = self.find(UnitFile.create_id(unit_id), UnitFile)
+        if unit_file is None:
+            raise UnitFile.unknown(unit_id, why)
+        return unit_file
+
+    def _check_units_known(self, unit_ids: Iterable[UUID]) -> None:
+        for unit_id in dict.fromkeys(unit_ids):
+            self._unit(unit_id)
+
     def _address_follow_ups(
         self, unit_ids: Iterable[UUID], inspection_id: UUID, actor: Actor, when: datetime
     ) -> list[UnitFile]:
         changed = []
         for unit_id in unit_ids:
-            unit_file = self._get_unit_file(unit_id)
-            if unit_file.address_follow_ups(inspection_id, actor.as_dict(), when):
+            unit_file = self._unit(unit_id)
+            if unit_file.address_follow_ups(inspection_id, actor, when):
                 changed.append(unit_file)
         return changed
 
@@ -776,97 +607,20 @@ class Supervision(CatchUpMixin, ServiceApplication):
         wanted = list(dict.fromkeys(problem_ids))
         if not wanted:
             return []
-        self.overview.catch_up(self)
+        found = self.as_of().problems
         problems = []
         for problem_id in wanted:
-            found = self.overview.problems.get(problem_id)
-            if found is None:
+            if problem_id not in found:
                 msg = f"No problem {problem_id} was recorded by any inspection."
                 raise ProblemNotFoundError(msg)
-            problems.append({k: v for k, v in found.items() if k != "inspection_id"})
+            problems.append({k: v for k, v in found[problem_id].items() if k != "inspection_id"})
         return problems
 
-    def _check_units_known(self, unit_ids: Iterable[UUID]) -> None:
-        for unit_id in dict.fromkeys(unit_ids):
-            self._get_unit_file(unit_id)
-
-    def _check_acts_for(self, actor: Actor, unit_id: UUID, role: str) -> None:
+    @staticmethod
+    def _check_acts_for(actor: Actor, unit_id: UUID, role: str) -> None:
         if actor.unit_id != unit_id:
             msg = (
                 f"Only a clerk of {role} ({unit_id}) may do this; you act for unit "
                 f"{actor.unit_id}."
             )
             raise NotPermittedError(msg)
-
-    def _with_retries(self, attempt: Callable[[], T], attempts: int) -> T:
-        """Run a load-change-save use case again on fresh state after a conflict."""
-        for tries in range(1, attempts + 1):
-            try:
-                return attempt()
-            except RecordConflictError:
-                if tries == attempts:
-                    break
-                time.sleep(random.uniform(0, 0.01 * tries))
-        msg = "Others changed the same records at the same moment; try again."
-        raise ConflictError(msg)
-
-    def _find(self, aggregate_id: UUID) -> Any:
-        try:
-            return self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-
-    def _get_project_list(self, project_list_id: UUID) -> KeyProjectList:
-        found = self._find(project_list_id)
-        if not isinstance(found, KeyProjectList):
-            raise KeyProjectListNotFoundError(f"No key-project list {project_list_id}.")
-        return found
-
-    def _get_visit(self, visit_id: UUID) -> UnannouncedVisit:
-        found = self._find(visit_id)
-        if not isinstance(found, UnannouncedVisit):
-            raise VisitNotFoundError(f"No unannounced visit {visit_id} was scheduled.")
-        return found
-
-    def _get_decision(self, decision_id: UUID) -> MajorDecision:
-        found = self._find(decision_id)
-        if not isinstance(found, MajorDecision):
-            msg = f"No major decision {decision_id}: its trail starts with collecting the topic."
-            raise DecisionNotFoundError(msg)
-        return found
-
-    def _get_unit_file(self, unit_id: UUID, why: str = "") -> UnitFile:
-        found = self._find(UnitFile.create_id(unit_id))
-        if not isinstance(found, UnitFile):
-            msg = (
-                f"No unit {unit_id} is known: "
-                + (why or "units are registered with the responsibility service, and "
-                   "supervision learns of them from its events")
-                + "."
-            )
-            raise UnitNotFoundError(msg)
-        return found
-
-    def _get_notice(self, notice_id: UUID) -> RectificationNotice:
-        found = self._find(notice_id)
-        if not isinstance(found, RectificationNotice):
-            raise NoticeNotFoundError(f"No rectification notice {notice_id}.")
-        return found
-
-
-def _problem_units(problems: Iterable[dict[str, Any]]) -> list[UUID]:
-    return [p["unit_id"] for p in problems if p.get("unit_id") is not None]
-
-
-def _upstream(event: dict[str, Any], model: type[M]) -> tuple[M, dict[str, Any], datetime]:
-    """The validated data of an upstream CloudEvent, its actor and its business time."""
-    try:
-        data = model.model_validate(event["data"])
-        when = as_aware(datetime.fromisoformat(str(event["time"])))
-    except (KeyError, TypeError, ValueError, ValidationError) as error:
-        msg = f"{event.get('type')} {event.get('id')} does not match its contract: {error}"
-        raise PoisonMessageError(msg) from None
-    actor = getattr(data, "actor", None)
-    if actor is None:
-        raise PoisonMessageError(f"{event.get('type')} {event.get('id')} names no actor")
-    return data, {"person_id": actor.person_id, "unit_id": actor.unit_id}, when

@@ -1,15 +1,17 @@
-"""Pydantic models of the supervision service's commands and queries."""
+"""Pydantic models of the supervision service's commands and queries: each one's fields are the
+keyword parameters of the application method it is bound to (services/supervision/service.py)."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.commands import Command
+from shared.commands import Command, Query
 from shared.contracts.supervision import (
+    AnyInspectionKind,
     BulletinKind,
     InspectionKind,
     ProblemCategory,
@@ -24,6 +26,8 @@ Year = Annotated[int, Field(ge=2000, le=2100)]
 
 
 class Frozen(BaseModel):
+    """A part of a command (a report, a problem, a project), passed on as this model."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
@@ -184,68 +188,68 @@ class PostToDisclosureBoard(Command):
 # Queries.
 
 
-class AsOf(Frozen):
+class AsOf(Query):
     as_of: date | None = None
 
 
-class OnDay(Frozen):
+class OnDay(Query):
     as_of: date
 
 
-class NoticeQuery(Frozen):
+class NoticeQuery(Query):
     as_of: date
     unit_id: UUID | None = None
     colour: UrgencyColour | None = None
 
 
-class NoticeId(Frozen):
+class NoticeId(Query):
     notice_id: UUID
     as_of: date | None = None
 
 
-class BulletinId(Frozen):
+class BulletinId(Query):
     bulletin_id: UUID
     as_of: date | None = None
 
 
-class BulletinRegisterQuery(Frozen):
+class BulletinRegisterQuery(Query):
     year: Year
     kind: BulletinKind | None = None
     as_of: date | None = None
 
 
-class ComplianceQuery(Frozen):
+class ComplianceQuery(Query):
     year: Year
     quarter: Quarter
     as_of: date
     unit_id: UUID | None = None
 
 
-class InspectionQuery(Frozen):
+class InspectionQuery(Query):
     start: date
     end: date
     unit_id: UUID | None = None
-    kind: InspectionKind | Literal["unannounced_visit"] | None = None
+    kind: AnyInspectionKind | None = None
     as_of: date | None = None
 
 
-class DecisionId(Frozen):
+class DecisionId(Query):
     decision_id: UUID
     as_of: date | None = None
 
 
-class DecisionQuery(Frozen):
+class DecisionQuery(Query):
     unit_id: UUID | None = None
     incomplete_only: bool = False
     as_of: date | None = None
 
 
-class PeriodQuery(Frozen):
+class PeriodQuery(Query):
     start: date
     end: date
     as_of: date | None = None
 
 
-class FollowUpQuery(Frozen):
+class FollowUpQuery(Query):
     as_of: date | None = None
     unit_id: UUID | None = None

@@ -4,25 +4,41 @@
 "as of" query replays the log into a fresh one, keeping only acts whose business time is on or
 before the date asked. Units and tasks learned from the responsibility service carry that
 service's business time, so "registered before the quarter ended" is answered the same way.
+
+Every rule (how urgent a notice is, who owes a quarterly report and where it stands, which
+units get a disclosure board, when a trail is complete) is asked of the domain, never
+restated here.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from services.supervision.domain import (
-    AWAITING_RECTIFICATION,
-    BULLETIN_KINDS,
-    DISCLOSURE_STEPS,
     RECIPIENT_KINDS,
     UNANNOUNCED_VISIT,
     URGENCY_COLOURS,
-    quarter_end,
-    urgency_colour,
+    QuarterlyReporting,
+    Urgency,
+    WarningDays,
+    needs_board,
+    recipient_id,
+    register_order,
+    report_status,
+    trail_complete,
+    urgency,
+)
+from shared.actors import Actor
+from shared.contracts.supervision import (
+    NoticeStatus,
+    ReportStatus,
+    UrgencyColour,
+    VisitStatus,
 )
 from shared.readmodel import Projection
 
@@ -50,15 +66,15 @@ class InspectionView:
     problems: list[dict[str, Any]]
     summary: str
     recorded_at: datetime
-    recorded_by: dict[str, Any]
+    recorded_by: Actor
 
 
 @dataclass
 class VisitView:
     visit_id: UUID
-    status: str  # scheduled | conducted | cancelled
+    status: VisitStatus
     scheduled_at: datetime
-    scheduled_by: dict[str, Any]
+    scheduled_by: Actor
 
 
 @dataclass
@@ -74,7 +90,7 @@ class StepView:
     """One step of a trail: what happened, who did it, when."""
 
     step: str
-    actor: dict[str, Any]
+    actor: Actor
     at: datetime
     details: dict[str, Any]
 
@@ -90,8 +106,8 @@ class NoticeView:
     self_examination_required: bool
     issuer_unit_id: UUID
     issued_at: datetime
-    status: str = "issued"
-    colour_recorded: str = "green"  # the urgency last recorded by check_deadlines
+    status: NoticeStatus = "issued"
+    colour_recorded: UrgencyColour = "green"  # the urgency last recorded by check_deadlines
     overdue_recorded: bool = False
     reported_at: datetime | None = None
     reported_on_time: bool | None = None
@@ -101,14 +117,21 @@ class NoticeView:
     escalation_reason: str | None = None
     history: list[StepView] = field(default_factory=list)
 
+    def urgency(self, day: date, warning: WarningDays) -> Urgency:
+        return urgency(self.deadline, day, warning, self.status)
+
 
 @dataclass
 class OpenNotice:
     """An open notice and its urgency on the day asked."""
 
     notice: NoticeView
-    colour: str  # green | blue | yellow | red
+    colour: UrgencyColour
     days_left: int
+
+    @property
+    def urgency(self) -> Urgency:
+        return Urgency(self.colour, self.days_left)
 
 
 @dataclass
@@ -131,7 +154,7 @@ class BulletinView:
     problems: list[dict[str, Any]]
     notice_ids: list[UUID]
     issued_at: datetime
-    issued_by: dict[str, Any]
+    issued_by: Actor
 
 
 @dataclass
@@ -153,7 +176,7 @@ class ReportCompliance:
     year: int
     quarter: int
     deadline: date
-    status: str  # on_time | late | missing | pending (not yet due)
+    status: ReportStatus
     submitted_at: datetime | None
     days_late: int
     missing_flagged: bool
@@ -181,7 +204,7 @@ class DecisionView:
 
     @property
     def complete(self) -> bool:
-        return self.step == DISCLOSURE_STEPS[-1]
+        return trail_complete(self.step)
 
 
 @dataclass
@@ -288,7 +311,7 @@ class Overview(Projection):
         self.inspections[e.originator_id] = InspectionView(
             e.originator_id, kind, project, e.leader_person_id, e.leader_name, e.location,
             e.held_on, list(e.unit_ids), [dict(p) for p in e.problems], e.summary,
-            e.occurred_at, dict(e.actor),
+            e.occurred_at, e.actor,
         )
         for problem in e.problems:
             self.problems[problem["problem_id"]] = {**problem, "inspection_id": e.originator_id}
@@ -298,7 +321,7 @@ class Overview(Projection):
 
     def on_UnannouncedVisit_Scheduled(self, e: Any) -> None:  # noqa: N802
         self.visits[e.originator_id] = VisitView(
-            e.originator_id, "scheduled", e.occurred_at, dict(e.actor)
+            e.originator_id, "scheduled", e.occurred_at, e.actor
         )
 
     def on_UnannouncedVisit_Conducted(self, e: Any) -> None:  # noqa: N802
@@ -316,14 +339,14 @@ class Overview(Projection):
         self.notices[e.originator_id] = NoticeView(
             e.originator_id, e.recipient_kind, e.recipient_unit_id, e.recipient_cadre_id,
             [dict(p) for p in e.problems], e.deadline, e.self_examination_required,
-            e.actor["unit_id"], e.occurred_at,
-            history=[StepView("issued", dict(e.actor), e.occurred_at, {})],
+            e.actor.unit_id, e.occurred_at,
+            history=[StepView("issued", e.actor, e.occurred_at, {})],
         )
 
     def _step(self, e: Any, step: str, **details: Any) -> NoticeView | None:
         notice = self.notices.get(e.originator_id)
         if notice is not None:
-            notice.history.append(StepView(step, dict(e.actor), e.occurred_at, details))
+            notice.history.append(StepView(step, e.actor, e.occurred_at, details))
         return notice
 
     def on_RectificationNotice_Acknowledged(self, e: Any) -> None:  # noqa: N802
@@ -370,7 +393,7 @@ class Overview(Projection):
         self.bulletins[e.originator_id] = BulletinView(
             e.originator_id, e.request_id, e.kind, e.year, e.number, e.title, e.summary,
             e.meeting, [dict(p) for p in e.problems], list(e.notice_ids), e.occurred_at,
-            dict(e.actor),
+            e.actor,
         )
 
     # Disclosure.
@@ -378,7 +401,7 @@ class Overview(Projection):
     def on_MajorDecision_TopicCollected(self, e: Any) -> None:  # noqa: N802
         self.decisions[e.originator_id] = DecisionView(
             e.originator_id, e.unit_id, e.topic, "topic_collected",
-            [StepView("topic_collected", dict(e.actor), e.occurred_at,
+            [StepView("topic_collected", e.actor, e.occurred_at,
                       {"collected_from": e.collected_from})],
         )
 
@@ -386,7 +409,7 @@ class Overview(Projection):
         decision = self.decisions.get(e.originator_id)
         if decision is not None:
             decision.step = step
-            decision.steps.append(StepView(step, dict(e.actor), e.occurred_at, details))
+            decision.steps.append(StepView(step, e.actor, e.occurred_at, details))
 
     def on_MajorDecision_DecidedAtMeeting(self, e: Any) -> None:  # noqa: N802
         self._decision_step(e, "decided", meeting=e.meeting, decision=e.decision)
@@ -405,9 +428,8 @@ class Overview(Projection):
     def on_DisclosureBoard_ContentPosted(self, e: Any) -> None:  # noqa: N802
         board = self.boards.get(e.originator_id)
         if board is not None:
-            board.postings.append(
-                StepView("posted", dict(e.actor), e.occurred_at, {"content": e.content})
-            )
+            board.postings.append(StepView("posted", e.actor, e.occurred_at,
+                                           {"content": e.content}))
 
     # Questions.
 
@@ -415,32 +437,25 @@ class Overview(Projection):
         unit = self.units.get(unit_id)
         return unit.name if unit is not None else str(unit_id)
 
-    def notice_urgency(
-        self, notice: NoticeView, day: date, blue_days: int, yellow_days: int
-    ) -> OpenNotice:
-        """Green while a rectification report awaits verification; otherwise by days left."""
-        days_left = (notice.deadline - day).days
-        colour = "green"
-        if notice.status in AWAITING_RECTIFICATION:
-            colour = urgency_colour(days_left, blue_days, yellow_days)
-        return OpenNotice(notice, colour, days_left)
-
-    def open_notices(self, day: date, blue_days: int, yellow_days: int) -> list[OpenNotice]:
-        urgent = [
-            self.notice_urgency(n, day, blue_days, yellow_days)
-            for n in self.notices.values() if n.status != "closed"
-        ]
+    def open_notices(self, day: date, warning: WarningDays) -> list[OpenNotice]:
+        """Notices not closed on ``day``, with their urgency that day: by recipient unit, the
+        most urgent first."""
+        urgent = []
+        for notice in self.notices.values():
+            if notice.status != "closed":
+                now = notice.urgency(day, warning)
+                urgent.append(OpenNotice(notice, now.colour, now.days_left))
         return sorted(
             urgent,
             key=lambda o: (
-                self.unit_name(o.notice.recipient_unit_id), -URGENCY_COLOURS.index(o.colour),
+                self.unit_name(o.notice.recipient_unit_id), -o.urgency.rank,
                 o.notice.deadline, str(o.notice.notice_id),
             ),
         )
 
-    def notices_by_unit(self, day: date, blue_days: int, yellow_days: int) -> list[UnitNotices]:
+    def notices_by_unit(self, day: date, warning: WarningDays) -> list[UnitNotices]:
         counts: dict[UUID, Counter[str]] = {}
-        for item in self.open_notices(day, blue_days, yellow_days):
+        for item in self.open_notices(day, warning):
             counts.setdefault(item.notice.recipient_unit_id, Counter())[item.colour] += 1
         return sorted(
             (
@@ -451,42 +466,66 @@ class Overview(Projection):
             key=lambda u: u.unit_name,
         )
 
+    def notices_due_on_clock(self, day: date, warning: WarningDays) -> list[UUID]:
+        """Notices whose urgency on ``day`` rises above the colour last recorded: the clock
+        has something to record on each."""
+        return [
+            n.notice_id for n in self.notices.values()
+            if n.urgency(day, warning).rises_above(n.colour_recorded)
+        ]
+
     def bulletin_register(self, year: int, kind: str | None) -> list[BulletinView]:
         return sorted(
             (b for b in self.bulletins.values() if b.year == year and kind in (None, b.kind)),
-            key=lambda b: (BULLETIN_KINDS.index(b.kind), b.number),
+            key=lambda b: (register_order(b.kind), b.number),
         )
 
+    def report_status(
+        self, unit_id: UUID, year: int, quarter: int, day: date, reporting: QuarterlyReporting
+    ) -> ReportStatus:
+        report = self.reports.get((unit_id, year, quarter))
+        on_time = report.on_time if report is not None else None
+        return report_status(reporting.deadline(year, quarter), day, on_time)
+
     def compliance(
-        self,
-        year: int,
-        quarter: int,
-        day: date,
-        deadline: date,
-        unit_kinds: tuple[str, ...],
+        self, year: int, quarter: int, day: date, reporting: QuarterlyReporting
     ) -> list[ReportCompliance]:
         """Every unit that owes a report for the quarter, and where its report stands."""
         rows = []
         for unit in self.units.values():
-            if unit.kind not in unit_kinds or unit.registered_at.date() > quarter_end(
-                year, quarter
-            ):
+            if not reporting.owes(unit.kind, unit.registered_at.date(), year, quarter):
                 continue
             report = self.reports.get((unit.unit_id, year, quarter))
-            if report is not None and report.submitted_at is not None:
-                status = "on_time" if report.on_time else "late"
-            else:
-                status = "missing" if day > deadline else "pending"
             rows.append(ReportCompliance(
-                unit.unit_id, unit.name, year, quarter, deadline, status,
+                unit.unit_id, unit.name, year, quarter, reporting.deadline(year, quarter),
+                self.report_status(unit.unit_id, year, quarter, day, reporting),
                 report.submitted_at if report else None, report.days_late if report else 0,
                 bool(report and report.missing_flagged_at),
             ))
         return sorted(rows, key=lambda r: r.unit_name)
 
+    def reports_due_on_clock(
+        self, day: date, reporting: QuarterlyReporting
+    ) -> Iterator[UUID]:
+        """Units with a report missing on ``day`` that the clock has not flagged yet."""
+        for unit in self.units.values():
+            quarters = reporting.quarters_past_deadline(
+                unit.kind, unit.registered_at.date(), day
+            )
+            if any(
+                self.report_status(unit.unit_id, year, quarter, day, reporting) == "missing"
+                and not self._flagged(unit.unit_id, year, quarter)
+                for year, quarter in quarters
+            ):
+                yield unit.unit_id
+
+    def _flagged(self, unit_id: UUID, year: int, quarter: int) -> bool:
+        report = self.reports.get((unit_id, year, quarter))
+        return report is not None and report.missing_flagged_at is not None
+
     def disclosure_coverage(self, day: date) -> DisclosureCoverage:
         communities = sorted(
-            (u.unit_id for u in self.units.values() if u.kind == "community"), key=str
+            (u.unit_id for u in self.units.values() if needs_board(u.kind)), key=str
         )
         boarded = {b.community_id for b in self.boards.values()}
         return DisclosureCoverage(
@@ -503,8 +542,7 @@ class Overview(Projection):
         recipients: dict[str, set[UUID]] = {k: set() for k in RECIPIENT_KINDS}
         for n in notices:
             recipients[n.recipient_kind].add(
-                n.recipient_cadre_id if n.recipient_kind == "cadre" and n.recipient_cadre_id
-                else n.recipient_unit_id
+                recipient_id(n.recipient_kind, n.recipient_unit_id, n.recipient_cadre_id)
             )
         inspections = [i for i in self.inspections.values() if start <= i.held_on <= end]
         notice_counts = Counter(n.recipient_kind for n in notices)
@@ -519,4 +557,3 @@ class Overview(Projection):
             inspections=dict(Counter(i.kind for i in inspections)),
             problems_found=sum(len(i.problems) for i in inspections),
         )
-

@@ -1,5 +1,5 @@
 """The base of every public event's pydantic contract and the registry that maps stored
-domain events to public CloudEvent types (DESIGN §2)."""
+domain events to public CloudEvent types (docs/contract.md)."""
 
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ class ContractInfo:
 
 _BY_TYPE: dict[str, ContractInfo] = {}
 _BY_DOMAIN_EVENT: dict[tuple[str, str], ContractInfo] = {}
+_BY_MODEL: dict[type[EventData], ContractInfo] = {}
 
 M = TypeVar("M", bound=type[EventData])
 
@@ -69,6 +70,7 @@ def contract(
             raise ValueError(msg)
         _BY_TYPE[info.type] = info
         _BY_DOMAIN_EVENT[(service, domain_event)] = info
+        _BY_MODEL[model] = info
         return model
 
     return register
@@ -91,6 +93,14 @@ def contract_for_type(event_type: str) -> ContractInfo:
         return _BY_TYPE[event_type]
     except KeyError:
         msg = f"unknown event type {event_type}"
+        raise UnknownEventError(msg) from None
+
+
+def contract_for_model(model: type[EventData]) -> ContractInfo:
+    try:
+        return _BY_MODEL[model]
+    except KeyError:
+        msg = f"{model.__name__} is not a registered public contract"
         raise UnknownEventError(msg) from None
 
 

@@ -12,11 +12,19 @@ from shared.contracts.base import EventData, contract
 
 SERVICE = "responsibility"
 
+# The service's vocabularies, defined here once: the domain derives its tuples from them
+# (``typing.get_args``) and commands and answers use them as types.
+
 # An office (科室) is a unit's own office, registered with the unit as its parent, so that
 # tasks can be broken down "vertical to every level".
 UnitKind = Literal[
     "party_committee", "district_department", "town", "subdistrict", "community", "office"
 ]
+EducationKind = Literal["study_session", "phone_class", "party_lecture", "warning_education_visit"]
+# A letter is a draft until signed; a signed letter is never edited, only superseded.
+LetterStatus = Literal["draft", "signed", "superseded"]
+# A task on a given day: green done, blue on track, yellow due soon, red overdue.
+TaskColour = Literal["green", "blue", "yellow", "red"]
 
 
 class IndividualClause(BaseModel):
@@ -194,9 +202,6 @@ class TaskDeadlineWarning(EventData):
 class TaskOverdue(EventData):
     task_id: UUID
     deadline: date
-
-
-EducationKind = Literal["study_session", "phone_class", "party_lecture", "warning_education_visit"]
 
 
 @contract(

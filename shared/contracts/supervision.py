@@ -20,7 +20,14 @@ from shared.contracts.responsibility import UnitKind
 
 SERVICE = "supervision"
 
+# The vocabularies below are defined here and nowhere else: the supervision domain derives its
+# tuples from them (typing.get_args), and the commands and queries validate with them.
+
+# Inspections recorded in one go; an unannounced visit is scheduled first, then conducted.
 InspectionKind = Literal["key_project", "weekly", "open_visit", "land_acquisition_demolition"]
+UnannouncedVisitKind = Literal["unannounced_visit"]
+AnyInspectionKind = Literal[InspectionKind, UnannouncedVisitKind]
+VisitStatus = Literal["scheduled", "conducted", "cancelled"]
 ProblemCategory = Literal[
     "responsibility_not_fulfilled",
     "work_discipline",
@@ -32,13 +39,20 @@ ProblemCategory = Literal[
     "public_service_conduct",
     "other",
 ]
+# In the order of the bulletin register.
 BulletinKind = Literal["special_report", "circular", "meeting_circular"]
+# "unit" is a district department, town or subdistrict (区直单位 and the like).
 RecipientKind = Literal["unit", "community", "cadre"]
+# In rising order of urgency: green (time enough, or awaiting verification), blue, yellow, red.
 UrgencyColour = Literal["green", "blue", "yellow", "red"]
 NoticeStatus = Literal[
     "issued", "acknowledged", "rectification_reported", "sent_back", "verified", "closed"
 ]
 Quarter = Literal[1, 2, 3, 4]
+# Where a unit's quarterly report stands on a day (an answer, not an event).
+ReportStatus = Literal["on_time", "late", "missing", "pending"]
+# The steps of a major decision's disclosure trail, in their order.
+DisclosureStep = Literal["topic_collected", "decided", "result_published", "execution_supervised"]
 
 
 class Problem(BaseModel):

@@ -9,6 +9,11 @@ import pytest
 from tests.e2e.helpers import Launcher, Subscriber, private_vhost
 
 
+@pytest.fixture(autouse=True)
+def _broker(test_vhost: str) -> str:
+    return test_vhost
+
+
 @pytest.fixture
 def vhost(amqp_uri: str) -> Iterator[str]:
     yield from private_vhost(amqp_uri)

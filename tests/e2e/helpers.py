@@ -28,14 +28,15 @@ from urllib.parse import quote, urlparse
 
 import pika
 
+from dutytrail_ops.registry import service_names
 from shared.envelope import parse_position
-from shared.settings import SERVICES, StoreSettings
+from shared.settings import StoreSettings
 from tests.conftest import environ_for
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The console script installed next to the interpreter running the tests (.venv/bin/dutytrail).
 _SCRIPT = Path(sys.executable).with_name("dutytrail")
-DUTYTRAIL: list[str] = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "shared.cli"]
+DUTYTRAIL: list[str] = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "dutytrail_ops.cli"]
 
 STARTED = re.compile(r"\[dutytrail\] started (?P<tag>[\w-]+) \(pid (?P<pid>\d+)\)")
 
@@ -94,7 +95,7 @@ def process_env(
     }
     env.update(environ_for(settings))
     env.update(AMQP_URI=amqp_uri, PYTHONUNBUFFERED="1")
-    for service in SERVICES:  # the fixed default ports would collide with any other run
+    for service in service_names():  # the declared ports would collide with any other run
         env[f"DUTYTRAIL_{service.upper()}_METRICS_PORT"] = "0"
         env[f"DUTYTRAIL_{service.upper()}_RELAY_METRICS_PORT"] = "0"
     env["DUTYTRAIL_RESPONSIBILITY_METRICS_PORT"] = str(metrics_port)
@@ -212,7 +213,7 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
 
 
 def rpc_config(amqp_uri: str) -> dict[str, Any]:
-    from shared.nameko_adapters import service_config
+    from shared.nameko_kit.config import service_config
 
     return service_config(AMQP_URI=amqp_uri)
 

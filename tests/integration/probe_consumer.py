@@ -1,10 +1,12 @@
-"""A small consuming service used only by the tests: ``ledger_probe``.
+"""A small consuming service used only by the tests: ``ledger_probe``, built with the same
+service kit as production services (declaration, ``@reacts_to`` reactions, the kit's queue,
+dead-lettering, pull timer and feed), so the consumer the tests prove is the one services run.
 
-For every responsibility event it records the event's position in one log aggregate per
-upstream (``AppliedLog``), through :class:`shared.feed.UpstreamFeed`, so "applied exactly
-once, in order" can be read back from its own store: the log's entries are the applied
-positions in the order they were applied, and the tracking row is the last position seen.
-Events of ``IGNORED_TYPES`` are not recorded, but their positions still advance tracking.
+For every responsibility event it reacts to, it records the event's position in one log
+aggregate per upstream (``AppliedLog``), so "applied exactly once, in order" can be read back
+from its own store: the log's entries are the applied positions in the order they were
+applied, and the tracking row is the last position seen. Events of ``IGNORED_TYPES`` have no
+reaction, but their positions still advance tracking.
 """
 
 from __future__ import annotations
@@ -19,34 +21,47 @@ from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import eventlet
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.domain import Aggregate, event
-from kombu import Connection, Exchange
+from eventsourcing.domain import event
+from kombu.connection import Connection
+from kombu.entity import Exchange
 from kombu.exceptions import ChannelError
 from nameko.containers import ServiceContainer
-from nameko.rpc import RpcProxy, rpc
-from nameko.timer import timer
+from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc
 
-from shared.envelope import parse_position
-from shared.feed import Policy, UpstreamFeed
-from shared.nameko_adapters import ApplicationProvider, UpstreamFeeds, rpc_pull, upstream_handler
-from shared.persistence import ServiceApplication
+from shared.application import ServiceApplication
+from shared.contracts import all_contracts
+from shared.declaration import ServiceDeclaration
+from shared.domain import DomainAggregate
+from shared.nameko_kit import ApplicationProvider, ServiceKit
+from shared.policy import UpstreamEvent, reacts_to
+from shared.readmodel import Projection
 
 PROBE_STORE = "ledger_probe"
 UPSTREAM = "responsibility"
 IGNORED_TYPES = frozenset({"dutytrail.responsibility.cadre_registered.v1"})
 RETRY_INTERVAL = 0.5
 
-# What each delivery turned out to be (applied / duplicate / pulled), per nameko service name.
+# What each delivery turned out to be (applied / duplicate / pulled, and events applied by
+# the pull timer as timer_pulled), and how often each CloudEvent id reached a handler, per
+# nameko service name.
 OUTCOMES: dict[str, Counter[str]] = {}
+ATTEMPTS: dict[str, Counter[str]] = {}
+
+REACTED_TO = tuple(
+    info.model for info in all_contracts()
+    if info.service == UPSTREAM and info.type not in IGNORED_TYPES
+)
 
 
 def log_id(upstream: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"urn:dutytrail:test:{PROBE_STORE}:log:{upstream}")
 
 
-class AppliedLog(Aggregate):
+class AppliedLog(DomainAggregate):
     """The positions of one upstream's events, in the order this consumer applied them."""
+
+    noun = "applied log"
 
     @staticmethod
     def create_id(upstream: str) -> UUID:
@@ -68,72 +83,77 @@ class AppliedLog(Aggregate):
         self.notes.append(text)
 
 
-class LedgerProbe(ServiceApplication):
+class LedgerProbe(ServiceApplication[Projection]):
     """The probe's eventsourcing application; its store comes from ``store_environment``."""
 
-    name = PROBE_STORE
     service_name: ClassVar[str] = PROBE_STORE
 
-    def policy_for(self, upstream: str) -> Policy:
-        def policy(cloud_event: dict[str, Any]) -> list[AppliedLog]:
-            if cloud_event["type"] in IGNORED_TYPES:
-                return []
-            log = self._log(upstream)
-            log.applied(parse_position(cloud_event["sequence"]), cloud_event["id"],
-                        cloud_event["type"])
-            return [log]
+    @reacts_to(*REACTED_TO)
+    def record_responsibility_event(self, upstream_event: UpstreamEvent[Any]) -> list[Any]:
+        return self.record(UPSTREAM, upstream_event)
 
-        return policy
+    def record(self, upstream: str, upstream_event: UpstreamEvent[Any]) -> list[Any]:
+        log = self.find(log_id(upstream), AppliedLog) or AppliedLog(upstream)
+        log.applied(upstream_event.sequence, upstream_event.id, upstream_event.type)
+        return [log]
 
     def note(self, upstream: str, text: str) -> None:
-        log = self._log(upstream)
+        log = self.find(log_id(upstream), AppliedLog) or AppliedLog(upstream)
         log.note(text)
         self.save(log)
 
     def applied_positions(self, upstream: str = UPSTREAM) -> list[int]:
-        try:
-            log: AppliedLog = self.repository.get(log_id(upstream))
-        except AggregateNotFoundError:
-            return []
-        return [entry["sequence"] for entry in log.entries]
+        log = self.find(log_id(upstream), AppliedLog)
+        return [] if log is None else [entry["sequence"] for entry in log.entries]
 
     def position(self, upstream: str = UPSTREAM) -> int:
         return self.process_recorder.max_tracking_id(upstream) or 0
 
-    def _log(self, upstream: str) -> AppliedLog:
-        try:
-            log: AppliedLog = self.repository.get(log_id(upstream))
-        except AggregateNotFoundError:
-            log = AppliedLog(upstream)
-        return log
+
+class DeliveryLog(DependencyProvider):
+    """Test instrumentation around the kit's entrypoints (it changes nothing they do): counts
+    each upstream handler's attempts by CloudEvent id and its outcomes, and what the kit's
+    pull timer applied."""
+
+    def worker_setup(self, worker_ctx: Any) -> None:
+        if _is_upstream_handler(worker_ctx) and worker_ctx.args:
+            received = worker_ctx.args[0]
+            if isinstance(received, dict):
+                attempts = ATTEMPTS.setdefault(self.container.service_name, Counter())
+                attempts[str(received.get("id"))] += 1
+
+    def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
+        outcomes = OUTCOMES.setdefault(self.container.service_name, Counter())
+        if exc_info is not None:
+            return
+        if _is_upstream_handler(worker_ctx):
+            outcomes[str(result)] += 1
+        elif worker_ctx.entrypoint.method_name == "pull_upstreams":
+            outcomes["timer_pulled"] += int(result or 0)
 
 
-def _responsibility_policy(app: ServiceApplication) -> Policy:
-    assert isinstance(app, LedgerProbe)
-    return app.policy_for(UPSTREAM)
+def _is_upstream_handler(worker_ctx: Any) -> bool:
+    name: str = worker_ctx.entrypoint.method_name
+    return name.startswith("on_") and name.endswith("_event")
 
 
-class LedgerProbeService:
-    """Consumes ``responsibility`` events: live via the dead-lettering handler, and by pulling
-    ``events_after`` pages whenever a message is not exactly the next one."""
+PROBE = ServiceDeclaration(
+    name=PROBE_STORE,
+    title="Test consumer of responsibility events",
+    service_class="tests.integration.probe_consumer:LedgerProbeService",
+    upstreams=(UPSTREAM,),
+)
 
-    name = PROBE_STORE
-    app: LedgerProbe = ApplicationProvider(LedgerProbe)
-    feeds: dict[str, UpstreamFeed] = UpstreamFeeds(app, {UPSTREAM: _responsibility_policy})
-    responsibility = RpcProxy(UPSTREAM)
 
-    @upstream_handler(UPSTREAM)
-    def on_responsibility_event(self, cloud_event: Any) -> str:
-        outcome = self.feeds[UPSTREAM].deliver(cloud_event, rpc_pull(self.responsibility))
-        OUTCOMES.setdefault(self.name, Counter())[outcome] += 1
-        return outcome
+class LedgerProbeService(ServiceKit):
+    """Consumes ``responsibility`` events through the kit: live via the dead-lettering
+    handler, and by pulling ``events_after`` pages whenever a message is not exactly the
+    next one or the timer fires."""
 
-    @timer(interval=RETRY_INTERVAL)
-    def retry_pulls(self) -> None:
-        feed = self.feeds[UPSTREAM]
-        if feed.behind:
-            applied = feed.pull(rpc_pull(self.responsibility))
-            OUTCOMES.setdefault(self.name, Counter())["timer_pulled"] += applied
+    declaration = PROBE
+    pull_interval = RETRY_INTERVAL
+    app = ApplicationProvider(LedgerProbe)
+    deliveries = DeliveryLog()
 
     @rpc
     def status(self) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """A consumer fed duplicates, shuffled deliveries and a PostgreSQL store whose positions have
-holes applies every upstream event exactly once, in order, and never stalls (DESIGN §3).
+holes applies every upstream event exactly once, in order, and never stalls (docs/reliability.md).
 
 The first tests drive :class:`shared.feed.UpstreamFeed` directly, over a real store (SQLite
 and PostgreSQL), with an in-memory upstream whose positions have holes. The last one runs the
@@ -25,12 +25,13 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.responsibility.application import Responsibilities
 from services.responsibility.service import ResponsibilityService
-from shared import nameko_adapters
 from shared.actors import Actor
 from shared.envelope import CONTENT_TYPE, encode, format_position, parse_position
 from shared.feed import UpstreamFeed
-from shared.nameko_adapters import service_config
+from shared.nameko_kit import consumer as kit_consumer
+from shared.nameko_kit import service_config
 from shared.persistence import store_environment
+from shared.policy import Reactions
 from shared.relay import Relay, event_exchange_name
 from shared.settings import StoreSettings
 from tests.integration.probe_consumer import (
@@ -53,7 +54,8 @@ from tests.integration.probe_consumer import (
 )
 
 IGNORED_TYPE = next(iter(IGNORED_TYPES))
-APPLIED_TYPE = "dutytrail.fake.thing_happened.v1"
+APPLIED_TYPE = "dutytrail.responsibility.unit_registered.v1"
+FAKE_ACTOR = {"person_id": str(uuid4()), "unit_id": str(uuid4())}
 # Positions with holes, as PostgreSQL leaves them after rolled-back inserts.
 HOLEY_POSITIONS = [1, 2, 4, 5, 6, 9, 10, 11, 15, 16, 17, 18, 20, 23, 24, 25, 26, 30, 31, 33]
 
@@ -62,23 +64,30 @@ HOLEY_POSITIONS = [1, 2, 4, 5, 6, 9, 10, 11, 15, 16, 17, 18, 20, 23, 24, 25, 26,
 
 
 class FakeUpstream:
-    """An upstream's catch-up RPC: CloudEvents at the given positions, paged."""
+    """The responsibility service's catch-up RPC, in memory: valid ``unit_registered``
+    CloudEvents (or an ignored type) at the given positions, paged."""
 
-    def __init__(self, name: str, positions: list[int], ignored: set[int] | None = None) -> None:
-        self.name = name
+    name = UPSTREAM
+
+    def __init__(self, positions: list[int], ignored: set[int] | None = None) -> None:
         self.events: list[dict[str, Any]] = []
         previous = 0
         for position in positions:
             kind = IGNORED_TYPE if position in (ignored or set()) else APPLIED_TYPE
+            unit_id = str(uuid4())
             self.events.append({
                 "specversion": "1.0",
-                "id": f"{uuid4()}:1",
-                "source": f"/dutytrail/{name}",
+                "id": f"{unit_id}:1",
+                "source": f"/dutytrail/{UPSTREAM}",
                 "type": kind,
-                "subject": str(uuid4()),
+                "time": "2026-01-10T09:00:00+00:00",
+                "subject": unit_id,
                 "sequence": format_position(position),
                 "prevsequence": format_position(previous),
-                "data": {"n": position},
+                "data": {
+                    "unit_id": unit_id, "code": f"U{position}", "name": f"单位 {position}",
+                    "kind": "town", "parent_unit_id": None, "actor": FAKE_ACTOR,
+                },
             })
             previous = position
         self.pulls = 0
@@ -106,14 +115,15 @@ def probe(any_store: StoreSettings) -> Iterator[LedgerProbe]:
 
 
 def feed_for(app: LedgerProbe, upstream: FakeUpstream, page_size: int = 500) -> UpstreamFeed:
-    return UpstreamFeed(app, upstream.name, app.policy_for(upstream.name), page_size=page_size)
+    """The feed exactly as the kit builds it: the application's reactions for the upstream."""
+    return UpstreamFeed(app, upstream.name, Reactions(app, upstream.name), page_size=page_size)
 
 
-def fresh(app: LedgerProbe, upstream: str) -> list[int]:
+def fresh(app: LedgerProbe) -> list[int]:
     """What the store says now (a new application instance, no cache)."""
     reader = LedgerProbe(app.env)
     try:
-        return reader.applied_positions(upstream)
+        return reader.applied_positions(UPSTREAM)
     finally:
         reader.close()
 
@@ -121,7 +131,7 @@ def fresh(app: LedgerProbe, upstream: str) -> list[int]:
 def test_in_order_deliveries_cross_holes_on_the_fast_path_and_duplicates_are_no_ops(
     probe: LedgerProbe,
 ) -> None:
-    upstream = FakeUpstream("alpha", HOLEY_POSITIONS)
+    upstream = FakeUpstream(HOLEY_POSITIONS)
     feed = feed_for(probe, upstream)
     outcomes = [feed.deliver(e, upstream.pull) for e in upstream.events]
     assert outcomes == ["applied"] * len(HOLEY_POSITIONS)
@@ -131,8 +141,8 @@ def test_in_order_deliveries_cross_holes_on_the_fast_path_and_duplicates_are_no_
     again += [feed.deliver(e, upstream.pull) for e in upstream.events]
     assert set(again) == {"duplicate"}
     assert upstream.pulls == 0
-    assert fresh(probe, "alpha") == HOLEY_POSITIONS
-    assert probe.position("alpha") == HOLEY_POSITIONS[-1]
+    assert fresh(probe) == HOLEY_POSITIONS
+    assert probe.position() == HOLEY_POSITIONS[-1]
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -140,14 +150,14 @@ def test_shuffled_deliveries_with_duplicates_apply_every_event_once_in_order(
     probe: LedgerProbe, seed: int
 ) -> None:
     rng = random.Random(seed)
-    upstream = FakeUpstream(f"shuffled{seed}", HOLEY_POSITIONS)
+    upstream = FakeUpstream(HOLEY_POSITIONS)
     deliveries = upstream.events * 3
     rng.shuffle(deliveries)
     feed = feed_for(probe, upstream, page_size=4)  # several pages per pull
     outcomes = Counter(feed.deliver(e, upstream.pull) for e in deliveries)
 
-    assert fresh(probe, upstream.name) == HOLEY_POSITIONS
-    assert probe.position(upstream.name) == HOLEY_POSITIONS[-1]
+    assert fresh(probe) == HOLEY_POSITIONS
+    assert probe.position() == HOLEY_POSITIONS[-1]
     assert outcomes["duplicate"] >= 2 * len(HOLEY_POSITIONS)
     assert outcomes["applied"] + outcomes["pulled"] + outcomes["duplicate"] == len(deliveries)
     assert not feed.behind
@@ -157,45 +167,45 @@ def test_concurrent_shuffled_deliveries_apply_every_event_once_in_order(
     probe: LedgerProbe,
 ) -> None:
     """nameko runs handlers concurrently: the feed's lock must keep them in order."""
-    upstream = FakeUpstream("concurrent", list(range(1, 41)))
+    upstream = FakeUpstream(list(range(1, 41)))
     deliveries = upstream.events * 2
     random.Random(7).shuffle(deliveries)
     feed = feed_for(probe, upstream, page_size=5)
     pool = eventlet.GreenPool(10)
     outcomes = Counter(pool.imap(lambda e: feed.deliver(e, upstream.pull), deliveries))
-    assert fresh(probe, "concurrent") == list(range(1, 41))
+    assert fresh(probe) == list(range(1, 41))
     assert outcomes["duplicate"] >= 40
 
 
 def test_ignored_types_still_advance_tracking(probe: LedgerProbe) -> None:
     ignored = {4, 5, 10, 33}
-    upstream = FakeUpstream("mixed", HOLEY_POSITIONS, ignored=ignored)
+    upstream = FakeUpstream(HOLEY_POSITIONS, ignored=ignored)
     feed = feed_for(probe, upstream)
     outcomes = [feed.deliver(e, upstream.pull) for e in upstream.events]
     # Each event after an ignored one names it as prevsequence: still the fast path.
     assert outcomes == ["applied"] * len(HOLEY_POSITIONS)
     assert upstream.pulls == 0
-    assert fresh(probe, "mixed") == [p for p in HOLEY_POSITIONS if p not in ignored]
+    assert fresh(probe) == [p for p in HOLEY_POSITIONS if p not in ignored]
     # The last event is ignored, and yet it is the recorded position.
-    assert probe.position("mixed") == 33
+    assert probe.position() == 33
     assert feed.deliver(upstream.events[-1], upstream.pull) == "duplicate"
 
 
 def test_a_failed_pull_leaves_the_feed_behind_until_a_retry_catches_up(
     probe: LedgerProbe,
 ) -> None:
-    upstream = FakeUpstream("flaky", HOLEY_POSITIONS)
+    upstream = FakeUpstream(HOLEY_POSITIONS)
     feed = feed_for(probe, upstream, page_size=3)
     upstream.failures_left = 1
     # The last event arrives first: not the next one, and the pull fails.
     assert feed.deliver(upstream.events[-1], upstream.pull) == "pulled"
     assert feed.behind
-    assert probe.position("flaky") == 0
-    assert fresh(probe, "flaky") == []
+    assert probe.position() == 0
+    assert fresh(probe) == []
     # What the timer does: pull again, page by page, until the upstream is exhausted.
     assert feed.pull(upstream.pull) == len(HOLEY_POSITIONS)
     assert not feed.behind
-    assert fresh(probe, "flaky") == HOLEY_POSITIONS
+    assert fresh(probe) == HOLEY_POSITIONS
     assert upstream.pulls == 1 + len(HOLEY_POSITIONS) // 3 + 1
 
 
@@ -204,7 +214,7 @@ def test_a_failure_on_the_fast_path_leaves_the_feed_behind_so_the_timer_applies_
 ) -> None:
     """The last event fails to apply (a store outage, say) until the broker gives up on it:
     no later message will come to wake the feed, so the timer's pull must apply it."""
-    upstream = FakeUpstream("outage", [1, 2, 4])
+    upstream = FakeUpstream([1, 2, 4])
     feed = feed_for(probe, upstream)
     for cloud_event in upstream.events[:2]:
         assert feed.deliver(cloud_event, upstream.pull) == "applied"
@@ -221,10 +231,10 @@ def test_a_failure_on_the_fast_path_leaves_the_feed_behind_so_the_timer_applies_
         with pytest.raises(ConnectionError):
             feed.deliver(upstream.events[2], upstream.pull)
     assert feed.behind
-    assert probe.position("outage") == 2
+    assert probe.position() == 2
     assert feed.pull(upstream.pull) == 1
     assert not feed.behind
-    assert fresh(probe, "outage") == [1, 2, 4]
+    assert fresh(probe) == [1, 2, 4]
 
 
 def test_a_conflict_with_a_local_command_is_retried_and_applied_once(
@@ -232,7 +242,7 @@ def test_a_conflict_with_a_local_command_is_retried_and_applied_once(
 ) -> None:
     """A command changes the policy's aggregate at the same moment: the feed's insert loses
     (optimistic concurrency), runs the policy again on fresh state and applies once."""
-    upstream = FakeUpstream("contended", [1, 2, 3, 5, 8])
+    upstream = FakeUpstream([1, 2, 3, 5, 8])
     feed = feed_for(probe, upstream)
     for cloud_event in upstream.events[:2]:
         assert feed.deliver(cloud_event, upstream.pull) == "applied"
@@ -245,7 +255,7 @@ def test_a_conflict_with_a_local_command_is_retried_and_applied_once(
         if not interfered:
             interfered.append(parse_position(cloud_event["sequence"]))
             other = LedgerProbe(probe.env)  # another process's command, same aggregate
-            other.note("contended", "a clerk's command")
+            other.note(UPSTREAM, "a clerk's command")
             other.close()
         return changed
 
@@ -255,12 +265,12 @@ def test_a_conflict_with_a_local_command_is_retried_and_applied_once(
         assert feed.deliver(cloud_event, upstream.pull) == "applied"
 
     assert interfered == [3]
-    assert fresh(probe, "contended") == [1, 2, 3, 5, 8]
+    assert fresh(probe) == [1, 2, 3, 5, 8]
     reader = LedgerProbe(probe.env)
-    log: AppliedLog = reader.repository.get(log_id("contended"))
+    log: AppliedLog = reader.repository.get(log_id(UPSTREAM))
     reader.close()
     assert log.notes == ["a clerk's command"]
-    assert probe.position("contended") == 8
+    assert probe.position() == 8
     ids = [n.id for n in probe.recorder.select_notifications(start=before + 1, limit=100)]
     assert len(ids) == 1 + 3  # the note, then positions 3, 5 and 8
     if any_store.backend == "postgres":
@@ -320,7 +330,7 @@ def test_consumer_over_the_broker_applies_everything_once_in_order_and_never_sta
     use_store(any_store)
     assert_no_other_consumers(amqp_uri, f"rpc-{UPSTREAM}")
     # A pull whose upstream is down gives up after a second (the timer retries).
-    monkeypatch.setattr(nameko_adapters, "PULL_TIMEOUT_SECONDS", 1.0)
+    monkeypatch.setattr(kit_consumer, "PULL_TIMEOUT_SECONDS", 1.0)
     name = f"ledger_probe_{uuid4().hex[:8]}"
     config = service_config(AMQP_URI=amqp_uri, METRICS_PORT=0)
     stack = ExitStack()
@@ -400,22 +410,25 @@ def test_consumer_over_the_broker_applies_everything_once_in_order_and_never_sta
         # that pulls nothing new (when it raced with the pull that applied it).
         assert outcomes["duplicate"] - duplicates >= 6
 
-        # 3. The upstream goes away while its events keep arriving out of order: the
-        # pull fails, the feed falls behind, and the timer catches up once it is back.
+        # 3. The upstream goes away while events are stored and no message announces them
+        # (the relay is stopped): the kit's pull timer fails, the feed falls behind, and the
+        # timer alone catches up once the upstream is back.
         responsibility.stop()
         clerk = Actor(person_id=uuid4(), unit_id=uuid4())
         for i in range(10, 13):
-            upstream.register_unit(f"T{i}", f"镇 {i}", "town", None, clerk)
-        latest = upstream.events_after(0, 500)[-1]
+            upstream.register_unit(
+                code=f"T{i}", name=f"镇 {i}", kind="town", parent_unit_id=None, actor=clerk
+            )
         before = state()
         timer_pulled = outcomes["timer_pulled"]
-        publish_raw(amqp_uri, event_exchange_name(UPSTREAM), [to_raw(latest)])
+        handled = outcomes.total() - timer_pulled
         wait_until(lambda: cluster_status(cluster, name)["behind"], message="falling behind")
-        eventlet.sleep(1.5)  # at least one timer retry fails too
+        eventlet.sleep(1.5)  # at least one more timer retry fails too
         assert state() == before
         responsibility.start()
         wait_until(caught_up, message=describe)
-        assert outcomes["timer_pulled"] - timer_pulled == 3
+        assert outcomes["timer_pulled"] - timer_pulled == 3, outcomes
+        assert outcomes.total() - outcomes["timer_pulled"] == handled  # no message came
         assert not cluster_status(cluster, name)["behind"]
 
         # 4. A relay that restarts publishes again what it published before its crash

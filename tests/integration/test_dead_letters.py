@@ -1,5 +1,5 @@
 """Every consumer failure ends in the monitored dead-letter queue, and the consumer keeps
-serving (DESIGN §3, "Failures are visible").
+serving (docs/reliability.md, "Failures are visible").
 
 Each test runs a consumer of its own (unique service and upstream names, so its queue and
 exchange are its own) on the real broker, sends it one bad message, finds that message (by
@@ -15,74 +15,94 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
 import pytest
-from kombu import Connection, Consumer, Exchange, Queue
+from kombu.connection import Connection
+from kombu.entity import Exchange, Queue
 from kombu.message import Message
-from nameko.rpc import rpc
+from kombu.messaging import Consumer
 from nameko.standalone.rpc import ClusterRpcProxy
 from prometheus_client import REGISTRY
 
+from shared.application import ServiceApplication
+from shared.contracts import base as registry
+from shared.contracts.base import EventData, contract
+from shared.declaration import ServiceDeclaration
 from shared.envelope import CONTENT_TYPE, encode, format_position
-from shared.feed import UpstreamFeed
-from shared.nameko_adapters import (
-    DEAD_LETTER_QUEUE,
-    ApplicationProvider,
-    UpstreamFeeds,
-    service_config,
-    upstream_handler,
-)
-from shared.persistence import ServiceApplication
+from shared.nameko_kit import ApplicationProvider, ServiceKit, service_config
+from shared.nameko_kit.consumer import DEAD_LETTER_QUEUE
+from shared.policy import UpstreamEvent, reacts_to
+from shared.readmodel import Projection
 from shared.settings import StoreSettings
 from tests.integration.probe_consumer import (
-    LedgerProbe,
+    ATTEMPTS,
+    AppliedLog,
+    DeliveryLog,
     RawMessage,
     delete_queues,
     handler_queue_name,
+    log_id,
     publish_raw,
     running,
     wait_until,
 )
 
 DELIVERY_LIMIT = 2
-
-# How many times each message (by CloudEvent id) reached a handler, per service.
-ATTEMPTS: dict[str, Counter[str]] = {}
+ACTOR = {"person_id": str(uuid4()), "unit_id": str(uuid4())}
 
 
-def nothing_to_pull(after: int, limit: int) -> list[dict[str, Any]]:
-    return []
+class ThingHappened(EventData):
+    """The contract of the test upstream's one event type."""
+
+    thing_id: str
+    explode: bool = False
+
+
+def thing_contract(upstream: str) -> type[ThingHappened]:
+    """Register ``dutytrail.<upstream>.thing_happened.v1`` (each test has its own upstream)."""
+    model = type(f"ThingHappened_{upstream}", (ThingHappened,), {})
+    registered: type[ThingHappened] = contract(
+        service=upstream, name="thing_happened", domain_event="Thing.Happened",
+        subject_field="thing_id",
+    )(model)
+    return registered
+
+
+def forget_contract(upstream: str) -> None:
+    """Take the test upstream's contract out of the registry again, so that no other test
+    (the schema export, the naming rule) ever sees it."""
+    for info in [i for i in registry.all_contracts() if i.service == upstream]:
+        del registry._BY_TYPE[info.type]
+        del registry._BY_MODEL[info.model]
+        del registry._BY_DOMAIN_EVENT[(info.service, info.domain_event)]
 
 
 def consumer_service(service_name: str, upstream: str) -> type[Any]:
-    """A consumer of ``upstream`` whose handler fails on every event marked ``explode``."""
+    """A kit consumer of ``upstream`` whose reaction fails on every event marked
+    ``explode``; the upstream has no catch-up service, so only the live path applies."""
+    model = thing_contract(upstream)
 
-    def policy_of(app: ServiceApplication) -> Any:
-        assert isinstance(app, LedgerProbe)
-        return app.policy_for(upstream)
+    class DeadLetterProbeApp(ServiceApplication[Projection]):
+        service_name = f"dl_{upstream}"
 
-    class DeadLetterProbe:
-        name = service_name
-        app: LedgerProbe = ApplicationProvider(LedgerProbe)
-        feeds: dict[str, UpstreamFeed] = UpstreamFeeds(app, {upstream: policy_of})
+        @reacts_to(model)
+        def record_thing(self, event: UpstreamEvent[ThingHappened]) -> list[Any]:
+            if event.data.explode:
+                raise RuntimeError("this reaction fails on every delivery")
+            log = self.find(log_id(upstream), AppliedLog) or AppliedLog(upstream)
+            log.applied(event.sequence, event.id, event.type)
+            return [log]
 
-        @upstream_handler(upstream)
-        def handle(self, cloud_event: Any) -> str:
-            if isinstance(cloud_event, dict):
-                ATTEMPTS.setdefault(service_name, Counter())[str(cloud_event.get("id"))] += 1
-                if (cloud_event.get("data") or {}).get("explode"):
-                    raise RuntimeError("this handler fails on every delivery")
-            return self.feeds[upstream].deliver(cloud_event, nothing_to_pull)
-
-        @rpc
-        def ping(self) -> str:
-            return "pong"
-
-        @rpc
-        def position(self) -> int:
-            return self.app.process_recorder.max_tracking_id(upstream) or 0
+    class DeadLetterProbe(ServiceKit):
+        declaration = ServiceDeclaration(
+            name=service_name, title="dead-letter probe", service_class="",
+            upstreams=(upstream,),
+        )
+        app = ApplicationProvider(DeadLetterProbeApp)
+        deliveries = DeliveryLog()
 
     return DeadLetterProbe
 
@@ -93,10 +113,11 @@ def cloud_event(upstream: str, sequence: int, previous: int, **data: Any) -> dic
         "id": f"{uuid4()}:1",
         "source": f"/dutytrail/{upstream}",
         "type": f"dutytrail.{upstream}.thing_happened.v1",
+        "time": "2026-03-01T10:00:00+00:00",
         "subject": str(uuid4()),
         "sequence": format_position(sequence),
         "prevsequence": format_position(previous),
-        "data": data,
+        "data": {"thing_id": str(uuid4()), "actor": ACTOR, **data},
     }
 
 
@@ -133,11 +154,12 @@ class RunningConsumer:
 
     def assert_still_serving(self, next_sequence: int = 1) -> None:
         """An RPC is answered, and the next good event is applied."""
-        assert getattr(self.cluster, self.name).ping() == "pong"
+        assert isinstance(datetime.fromisoformat(getattr(self.cluster, self.name).ping()), datetime)
         good = cloud_event(self.upstream, next_sequence, next_sequence - 1)
         self.send(as_message(good))
         wait_until(
-            lambda: getattr(self.cluster, self.name).position() == next_sequence,
+            lambda: getattr(self.cluster, self.name).upstream_position()[self.upstream]
+            == next_sequence,
             timeout=10, message="the good event to be applied",
         )
         assert self.attempts(good["id"]) == 1
@@ -151,12 +173,13 @@ def consumer(
     suffix = uuid4().hex[:10]
     name, upstream = f"dl_probe_{suffix}", f"dl_source_{suffix}"
     config = service_config(AMQP_URI=amqp_uri, METRICS_PORT=0, DELIVERY_LIMIT=DELIVERY_LIMIT)
-    queue = handler_queue_name(upstream, name, "handle")
+    queue = handler_queue_name(upstream, name, f"on_{upstream}_event")
     try:
         with running(consumer_service(name, upstream), config), \
                 ClusterRpcProxy(config) as cluster:
             yield RunningConsumer(name, upstream, queue, amqp_uri, cluster)
     finally:
+        forget_contract(upstream)
         delete_queues(amqp_uri, queue, f"rpc-{name}")
         with Connection(amqp_uri) as conn:
             conn.default_channel.exchange_delete(f"{upstream}.events")

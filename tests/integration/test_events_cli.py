@@ -7,10 +7,10 @@ import uuid
 
 from click.testing import CliRunner
 
+from dutytrail_ops.cli import main
 from services.responsibility.application import Responsibilities
 from shared import metrics
 from shared.actors import Actor
-from shared.cli import main
 from shared.persistence import store_environment
 from shared.relay import Relay
 
@@ -18,10 +18,13 @@ from shared.relay import Relay
 def test_events_command_prints_cloudevents_from_a_position(any_store, use_store):
     use_store(any_store)
     app = Responsibilities(store_environment("responsibility", any_store))
-    founder = Actor(uuid.uuid4(), uuid.uuid4())
-    pc = app.register_unit("PC", "**区委", "party_committee", None, founder)
+    founder = Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4())
+    pc = app.register_unit(code="PC", name="**区委", kind="party_committee", actor=founder)
     for i in range(4):
-        app.register_unit(f"T{i}", f"镇{i}", "town", pc, Actor(uuid.uuid4(), pc))
+        app.register_unit(
+            code=f"T{i}", name=f"镇{i}", kind="town", parent_unit_id=pc,
+            actor=Actor(person_id=uuid.uuid4(), unit_id=pc),
+        )
     stored = app.events_after(0)
     app.close()
     third = int(stored[2]["sequence"])
@@ -36,9 +39,11 @@ def test_events_command_prints_cloudevents_from_a_position(any_store, use_store)
 
 def test_relay_reports_published_events_and_lag(any_store, amqp_uri):
     app = Responsibilities(store_environment("responsibility", any_store))
-    founder = Actor(uuid.uuid4(), uuid.uuid4())
+    founder = Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4())
     for i in range(3):
-        app.register_unit(f"U{i}", f"单位{i}", "district_department", None, founder)
+        app.register_unit(
+            code=f"U{i}", name=f"单位{i}", kind="district_department", actor=founder
+        )
     app.close()
     published = metrics.EVENTS_PUBLISHED.labels("responsibility")
     before = published._value.get()

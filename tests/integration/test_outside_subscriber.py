@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pika
 import pytest
 from cloudevents.core.bindings import amqp as ce_amqp
 
-from services.responsibility.application import LetterDraft, Responsibilities
+from services.responsibility.application import Responsibilities
+from services.responsibility.commands import LetterContent
 from shared.actors import Actor
 from shared.envelope import CONTENT_ENCODING, CONTENT_TYPE
 from shared.persistence import store_environment
@@ -32,7 +34,7 @@ def subscriber(amqp_uri):
     conn.close()
 
 
-def receive(channel, queue: str, expected: int, timeout: float = 20.0) -> list:
+def receive(channel, queue: str, expected: int, timeout: float = 20.0) -> list[Any]:
     received = []
     for method, properties, body in channel.consume(queue, inactivity_timeout=timeout):
         if method is None:
@@ -49,16 +51,28 @@ def test_outside_subscriber_gets_one_cloudevent_per_stored_event(any_store, subs
     channel, queue = subscriber
     # Step. A clerk's commands store events (the relay is not running yet).
     app = Responsibilities(store_environment("responsibility", any_store))
-    founder = Actor(uuid.uuid4(), uuid.uuid4())
-    pc = app.register_unit("PC", "**区委", "party_committee", None, founder)
-    clerk = Actor(uuid.uuid4(), pc)
+    founder = Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4())
+    pc = app.register_unit(code="PC", name="**区委", kind="party_committee", actor=founder)
+    clerk = Actor(person_id=uuid.uuid4(), unit_id=pc)
     for i in range(5):
-        app.register_unit(f"D{i:02d}", f"部门{i}", "district_department", pc, clerk)
+        app.register_unit(
+            code=f"D{i:02d}", name=f"部门{i}", kind="district_department", parent_unit_id=pc,
+            actor=clerk,
+        )
     letter = app.draft_letter(
-        LetterDraft(2026, pc, pc, None, ["共性条款"], [{"text": "个性条款", "risk_point": "审批"}],
-                    [], date(2026, 2, 28)), clerk)
+        letter=LetterContent.model_validate({
+            "year": 2026, "issuer_unit_id": pc, "signatory_unit_id": pc,
+            "common_clauses": ["共性条款"],
+            "individual_clauses": [{"text": "个性条款", "risk_point": "审批"}],
+            "sign_by": date(2026, 2, 28),
+        }),
+        actor=clerk,
+    )
     signed_at = datetime(2026, 1, 20, 10, 0, tzinfo=UTC)
-    app.sign_letter(letter, clerk.person_id, uuid.uuid4(), clerk, signed_at)
+    app.sign_letter(
+        letter_id=letter, issuer_person_id=clerk.person_id, signatory_person_id=uuid.uuid4(),
+        actor=clerk, occurred_at=signed_at,
+    )
     stored = app.events_after(0)
     app.close()
     # Step. The relay publishes the backlog.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
 from datetime import UTC, date, datetime
@@ -9,11 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from services.responsibility.application import LetterDraft, Responsibilities
+from services.responsibility.application import Responsibilities
+from services.responsibility.commands import LetterContent
 from services.responsibility.domain import (
     CadreAlreadyRegisteredError,
+    CadreNotFoundError,
     LetterAlreadySignedError,
+    LetterNotFoundError,
     LetterNotSignableError,
+    TaskNotFoundError,
     UnitAlreadyRegisteredError,
     UnitNotFoundError,
     WrongSignatoryError,
@@ -21,13 +26,28 @@ from services.responsibility.domain import (
 from shared.actors import Actor
 from shared.envelope import parse_position
 from shared.errors import NotPermittedError
-from shared.persistence import store_environment
+from shared.persistence import drop_postgres_schemas, store_environment
 from shared.settings import StoreSettings
-from tests.conftest import drop_postgres_schemas, postgres_settings, sqlite_settings
+from tests.conftest import postgres_settings, sqlite_settings
 
 
 def at(month: int, day: int) -> datetime:
     return datetime(2026, month, day, 9, 0, tzinfo=UTC)
+
+
+def someone(unit_id: uuid.UUID | None = None) -> Actor:
+    return Actor(person_id=uuid.uuid4(), unit_id=unit_id or uuid.uuid4())
+
+
+CLAUSE = {"text": "t", "risk_point": "r"}
+
+
+def content(issuer: uuid.UUID, signatory_unit: uuid.UUID, **terms) -> LetterContent:
+    """A letter of 2026 from ``issuer`` to ``signatory_unit``; common clause "c" unless told."""
+    return LetterContent.model_validate({
+        "year": 2026, "issuer_unit_id": issuer, "signatory_unit_id": signatory_unit,
+        "common_clauses": ["c"], **terms,
+    })
 
 
 class ResponsibilityScenario:
@@ -53,44 +73,59 @@ class ResponsibilityScenario:
         pass
 
     def district(self) -> tuple[uuid.UUID, Actor, uuid.UUID]:
-        founder = Actor(uuid.uuid4(), uuid.uuid4())
-        pc = self.app.register_unit("PC", "**区委", "party_committee", None, founder, at(1, 2))
-        clerk = Actor(uuid.uuid4(), pc)
-        dept = self.app.register_unit("D01", "区财政局", "district_department", pc, clerk, at(1, 2))
+        pc = self.app.register_unit(code="PC", name="**区委", kind="party_committee",
+                                    actor=someone(), occurred_at=at(1, 2))
+        clerk = someone(pc)
+        dept = self.app.register_unit(code="D01", name="区财政局", kind="district_department",
+                                      parent_unit_id=pc, actor=clerk, occurred_at=at(1, 2))
         return pc, clerk, dept
+
+    def sign(self, letter: uuid.UUID, clerk: Actor, signatory: uuid.UUID,
+             when: datetime | None = None, app: Responsibilities | None = None) -> None:
+        (app or self.app).sign_letter(letter_id=letter, issuer_person_id=clerk.person_id,
+                                      signatory_person_id=signatory, actor=clerk,
+                                      occurred_at=when)
 
     def test_letter_is_drafted_refused_completed_signed_and_superseded(self):
         # Step. The organisation: the party committee, a department and its top leader.
         pc, clerk, dept = self.district()
         leader_person = uuid.uuid4()
         leader = self.app.register_cadre(
-            leader_person, "王伟", dept, "党组书记、局长", "财政", True, True, clerk, at(1, 3)
+            person_id=leader_person, name="王伟", unit_id=dept, post_title="党组书记、局长",
+            line_of_work="财政", leadership_member=True, top_leader=True, actor=clerk,
+            occurred_at=at(1, 3),
         )
         # Step. A standardised draft: common clauses only, no top leader duties.
-        draft = LetterDraft(2026, pc, dept, leader, ["认真履行一岗双责"], [], [], date(2026, 2, 28))
-        letter = self.app.draft_letter(draft, clerk, at(1, 10))
+        draft = content(pc, dept, signatory_cadre_id=leader, common_clauses=["认真履行一岗双责"],
+                        sign_by=date(2026, 2, 28))
+        letter = self.app.draft_letter(letter=draft, actor=clerk, occurred_at=at(1, 10))
         with pytest.raises(LetterNotSignableError, match="individual clause"):
-            self.app.sign_letter(letter, clerk.person_id, leader_person, clerk, at(1, 15))
-        self.app.add_individual_clause(letter, "资金拨付全程留痕", "资金拨付", clerk, at(1, 16))
+            self.sign(letter, clerk, leader_person, at(1, 15))
+        self.app.add_individual_clause(letter_id=letter, text="资金拨付全程留痕",
+                                       risk_point="资金拨付", actor=clerk, occurred_at=at(1, 16))
         with pytest.raises(LetterNotSignableError, match="top leader"):
-            self.app.sign_letter(letter, clerk.person_id, leader_person, clerk, at(1, 16))
-        self.app.set_top_leader_duties(letter, ["对本单位负总责"], clerk, at(1, 17))
+            self.sign(letter, clerk, leader_person, at(1, 16))
+        self.app.set_top_leader_duties(letter_id=letter, duties=["对本单位负总责"], actor=clerk,
+                                       occurred_at=at(1, 17))
         # Step. Only the addressed cadre can sign as signatory.
         with pytest.raises(WrongSignatoryError):
-            self.app.sign_letter(letter, clerk.person_id, uuid.uuid4(), clerk, at(1, 18))
-        self.app.sign_letter(letter, clerk.person_id, leader_person, clerk, at(1, 20))
+            self.sign(letter, clerk, uuid.uuid4(), at(1, 18))
+        self.sign(letter, clerk, leader_person, at(1, 20))
         view = self.app.get_letter(letter)
         assert view.status == "signed"
         assert view.signed_at == at(1, 20)
         assert [s["person_id"] for s in view.signatures] == [clerk.person_id, leader_person]
         # Step. A signed letter is never edited; it is superseded and both stay.
         with pytest.raises(LetterAlreadySignedError):
-            self.app.add_individual_clause(letter, "追加", "人事", clerk, at(7, 1))
-        replacement = LetterDraft(
-            2026, pc, dept, leader, ["认真履行一岗双责"],
-            [{"text": "不插手工程招投标", "risk_point": "工程招投标"}], ["对本单位负总责"],
+            self.app.add_individual_clause(letter_id=letter, text="追加", risk_point="人事",
+                                           actor=clerk, occurred_at=at(7, 1))
+        replacement = content(
+            pc, dept, signatory_cadre_id=leader, common_clauses=["认真履行一岗双责"],
+            individual_clauses=[{"text": "不插手工程招投标", "risk_point": "工程招投标"}],
+            top_leader_duties=["对本单位负总责"],
         )
-        new = self.app.supersede_letter(letter, replacement, clerk, at(7, 1))
+        new = self.app.supersede_letter(letter_id=letter, letter=replacement, actor=clerk,
+                                        occurred_at=at(7, 1))
         assert self.app.get_letter(letter).status == "superseded"
         assert self.app.get_letter(letter).superseded_by == new
         assert self.app.get_letter(new).supersedes == letter
@@ -107,33 +142,34 @@ class ResponsibilityScenario:
     def test_refused_commands_store_nothing(self):
         pc, clerk, dept = self.district()
         before = len(self.app.events_after(0))
-        outsider = Actor(uuid.uuid4(), dept)
+        outsider = someone(dept)
         with pytest.raises(NotPermittedError):
-            self.app.draft_letter(
-                LetterDraft(2026, pc, dept, None, ["c"], [{"text": "t", "risk_point": "r"}], []),
-                outsider,
-            )
+            self.app.draft_letter(letter=content(pc, dept, individual_clauses=[CLAUSE]),
+                                  actor=outsider)
         with pytest.raises(UnitAlreadyRegisteredError):
-            self.app.register_unit("D01", "again", "district_department", pc, clerk)
+            self.app.register_unit(code="D01", name="again", kind="district_department",
+                                   parent_unit_id=pc, actor=clerk)
         with pytest.raises(UnitNotFoundError):
-            self.app.register_unit("D02", "orphan", "district_department", uuid.uuid4(), clerk)
+            self.app.register_unit(code="D02", name="orphan", kind="district_department",
+                                   parent_unit_id=uuid.uuid4(), actor=clerk)
         person = uuid.uuid4()
-        self.app.register_cadre(person, "李娜", dept, "副局长", "教育", True, False, clerk)
+        register_cadre = functools.partial(
+            self.app.register_cadre, person_id=person, name="李娜", unit_id=dept,
+            post_title="副局长", line_of_work="教育", leadership_member=True, actor=clerk,
+        )
+        register_cadre()
         with pytest.raises(CadreAlreadyRegisteredError):
-            self.app.register_cadre(person, "李娜", dept, "副局长", "教育", True, False, clerk)
+            register_cadre()
         # Only the first cadre registration was stored. (Positions are not counted: on
         # PostgreSQL a refused insert burns a position, DESIGN §2.)
         assert len(self.app.events_after(0)) == before + 1
 
     def test_check_deadlines_records_each_overdue_letter_exactly_once(self):
         pc, clerk, dept = self.district()
-        late = self.app.draft_letter(
-            LetterDraft(2026, pc, dept, None, ["c"], [{"text": "t", "risk_point": "r"}], [],
-                        date(2026, 2, 28)), clerk, at(1, 10))
-        on_time = self.app.draft_letter(
-            LetterDraft(2026, pc, dept, None, ["c"], [{"text": "t", "risk_point": "r"}], [],
-                        date(2026, 2, 28)), clerk, at(1, 10))
-        self.app.sign_letter(on_time, clerk.person_id, uuid.uuid4(), clerk, at(2, 1))
+        terms = content(pc, dept, individual_clauses=[CLAUSE], sign_by=date(2026, 2, 28))
+        late = self.app.draft_letter(letter=terms, actor=clerk, occurred_at=at(1, 10))
+        on_time = self.app.draft_letter(letter=terms, actor=clerk, occurred_at=at(1, 10))
+        self.sign(on_time, clerk, uuid.uuid4(), at(2, 1))
         assert self.app.check_deadlines(at(2, 28)) == []
         assert self.app.check_deadlines(at(3, 2)) == [late]
         assert self.app.check_deadlines(at(3, 9)) == []
@@ -152,9 +188,8 @@ class ResponsibilityScenario:
 
     def test_concurrent_commands_on_one_letter_do_not_both_win(self):
         pc, clerk, dept = self.district()
-        letter = self.app.draft_letter(
-            LetterDraft(2026, pc, dept, None, ["c"], [{"text": "t", "risk_point": "r"}], []), clerk
-        )
+        letter = self.app.draft_letter(letter=content(pc, dept, individual_clauses=[CLAUSE]),
+                                       actor=clerk)
         apps = [self.open_app() for _ in range(4)]
         outcomes: list[str] = []
         barrier = threading.Barrier(len(apps))
@@ -162,7 +197,7 @@ class ResponsibilityScenario:
         def sign(app: Responsibilities) -> None:
             barrier.wait()
             try:
-                app.sign_letter(letter, clerk.person_id, uuid.uuid4(), clerk)
+                self.sign(letter, clerk, uuid.uuid4(), app=app)
                 outcomes.append("signed")
             except Exception as error:  # noqa: BLE001 - the loser's error is the assertion
                 outcomes.append(type(error).__name__)
@@ -182,7 +217,8 @@ class ResponsibilityScenario:
     def test_catch_up_pages_continue_exactly_where_the_last_stopped(self):
         pc, clerk, _ = self.district()
         for i in range(30):
-            self.app.register_unit(f"C{i:02d}", f"社区{i}", "community", pc, clerk)
+            self.app.register_unit(code=f"C{i:02d}", name=f"社区{i}", kind="community",
+                                   parent_unit_id=pc, actor=clerk)
         everything = self.app.events_after(0, 500)
         paged, after = [], 0
         while page := self.app.events_after(after, 7):
@@ -193,6 +229,31 @@ class ResponsibilityScenario:
         assert len(everything) == 32
         positions = [parse_position(e["sequence"]) for e in everything]
         assert positions == sorted(set(positions))
+
+    def test_an_id_of_another_kind_is_refused_as_not_found_naming_the_kind(self):
+        pc, clerk, dept = self.district()
+        task_person = uuid.uuid4()
+        cadre = self.app.register_cadre(person_id=task_person, name="王伟", unit_id=dept,
+                                        post_title="局长", line_of_work="财政", actor=clerk)
+        task = self.app.create_task(year=2026, title="t", requirement="r", lead_unit_id=dept,
+                                    responsible_cadre_id=cadre, deadline=date(2026, 6, 30),
+                                    actor=clerk)
+        before = len(self.app.events_after(0))
+        # A task's id where a letter's is expected.
+        with pytest.raises(LetterNotFoundError, match=f"^No letter {task}\\.$"):
+            self.sign(task, clerk, task_person)
+        # A unit's id where a cadre's is expected (the letter's addressee).
+        with pytest.raises(CadreNotFoundError, match=f"^No cadre {dept} is registered\\.$"):
+            self.app.draft_letter(letter=content(pc, dept, signatory_cadre_id=dept), actor=clerk)
+        # A cadre's id where a task's is expected.
+        with pytest.raises(TaskNotFoundError, match=f"^No task {cadre}\\.$"):
+            self.app.complete_task(task_id=cadre, actor=clerk)
+        # A letter's id where a unit's is expected.
+        letter = self.app.draft_letter(letter=content(pc, dept), actor=clerk)
+        with pytest.raises(UnitNotFoundError, match=f"^No unit {letter} is registered\\.$"):
+            self.app.register_unit(code="X", name="x", kind="office", parent_unit_id=letter,
+                                   actor=clerk)
+        assert len(self.app.events_after(0)) == before + 1  # only the letter drafted
 
 
 class TestOnSQLite(ResponsibilityScenario):

@@ -10,9 +10,10 @@ from nameko.containers import ServiceContainer
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.responsibility import metrics as own_metrics
 from services.responsibility.service import ResponsibilityService
 from shared import metrics
-from shared.nameko_adapters import service_config
+from shared.nameko_kit import service_config
 
 ACTOR = {"person_id": str(uuid.uuid4()), "unit_id": str(uuid.uuid4())}
 SOME_ID = str(uuid.uuid4())
@@ -90,7 +91,6 @@ def test_every_rpc_method_refuses_malformed_input_naming_field_and_rule(rpc):
     entrypoints = {
         name for name in dir(ResponsibilityService)
         if callable(getattr(ResponsibilityService, name)) and not name.startswith("_")
-        and name != "record_gauges"
     } - {"ping", "check_deadlines_now"}
     assert entrypoints <= covered, entrypoints - covered
 
@@ -119,7 +119,7 @@ def test_domain_refusals_reach_the_caller_and_the_service_keeps_serving(rpc):
 
 
 def test_operations_metrics_count_overdue_tasks_and_flagged_letters(rpc):
-    flagged = metrics.LETTERS_FLAGGED.labels("responsibility")
+    flagged = own_metrics.LETTERS_FLAGGED.labels("responsibility")
     flagged_before = flagged._value.get()
     pc = rpc.register_unit({"code": "PC", "name": "**区委", "kind": "party_committee",
                             "actor": ACTOR})
@@ -146,4 +146,30 @@ def test_operations_metrics_count_overdue_tasks_and_flagged_letters(rpc):
                          "deadline": deadline, "actor": clerk,
                          "occurred_at": "2026-01-05T09:00:00+00:00"})
     rpc.check_deadlines({"as_of": "2026-05-01T00:00:00+00:00"})
-    assert metrics.TASKS_OVERDUE.labels("responsibility")._value.get() == 2
+    assert own_metrics.TASKS_OVERDUE.labels("responsibility")._value.get() == 2
+
+
+def test_answers_keep_their_shape_ids_as_strings_and_coverage_says_whether_complete(rpc):
+    pc = rpc.register_unit({"code": "PC", "name": "**区委", "kind": "party_committee",
+                            "actor": ACTOR})
+    assert str(uuid.UUID(pc)) == pc
+    dept = rpc.register_unit({"code": "D01", "name": "区财政局", "kind": "district_department",
+                              "parent_unit_id": pc, "actor": ACTOR})
+    clerk = {"person_id": str(uuid.uuid4()), "unit_id": pc}
+    letter = rpc.draft_letter({"letter": {"year": 2026, "issuer_unit_id": pc,
+                                          "signatory_unit_id": dept, "common_clauses": ["c"]},
+                               "actor": clerk})
+    assert rpc.add_individual_clause({"letter_id": letter, "text": "t", "risk_point": "r",
+                                      "actor": clerk}) is None
+    view = rpc.get_letter({"letter_id": letter})
+    assert (view["letter_id"], view["status"], view["individual_clauses"]) == (
+        letter, "draft", [{"text": "t", "risk_point": "r"}])
+    coverage = rpc.coverage({"year": 2026, "as_of": "2026-12-31"})
+    assert coverage["units_without_signed_letter"] == [dept]
+    assert coverage["complete"] is False
+    # A unit's id is no letter: refused by name, not a crash.
+    with pytest.raises(RemoteError) as refused:
+        rpc.sign_letter({"letter_id": pc, "issuer_person_id": clerk["person_id"],
+                         "signatory_person_id": clerk["person_id"], "actor": clerk})
+    assert (refused.value.exc_type, refused.value.value) == ("LetterNotFoundError",
+                                                             f"No letter {pc}.")

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
-from services.responsibility.application import LetterDraft
 from services.responsibility.domain import (
     TaskDeadlineAfterParentError,
     TaskHasOpenSubtasksError,
 )
-from shared.actors import Actor
+from shared.contracts.responsibility import EducationKind
 from shared.errors import NotPermittedError
+from shared.persistence import drop_postgres_schemas
 from shared.settings import StoreSettings
-from tests.conftest import drop_postgres_schemas, postgres_settings, sqlite_settings
-from tests.integration.test_responsibility_application import ResponsibilityScenario, at
+from tests.conftest import postgres_settings, sqlite_settings
+from tests.integration.test_responsibility_application import (
+    ResponsibilityScenario,
+    at,
+    content,
+    someone,
+)
 
 CLAUSES = [
     {"text": "严格执行项目审批程序，杜绝“打招呼”“批条子”，审批结果一律在政务公开栏公示。", "risk_point": "项目审批"},
@@ -32,38 +37,48 @@ class TaskScenarios(ResponsibilityScenario):
     def organisation(self):
         pc, clerk, dept = self.district()
         top_person, member_person = uuid.uuid4(), uuid.uuid4()
-        top = self.app.register_cadre(top_person, "王伟", dept, "局长", "财政", True, True, clerk, at(1, 3))
-        member = self.app.register_cadre(member_person, "李娜", dept, "副局长", "预算", True, False, clerk, at(1, 3))
-        dept_clerk = Actor(uuid.uuid4(), dept)
+        top = self.app.register_cadre(person_id=top_person, name="王伟", unit_id=dept, post_title="局长",
+                                      line_of_work="财政", leadership_member=True, top_leader=True,
+                                      actor=clerk, occurred_at=at(1, 3))
+        member = self.app.register_cadre(person_id=member_person, name="李娜", unit_id=dept,
+                                         post_title="副局长", line_of_work="预算", leadership_member=True,
+                                         actor=clerk, occurred_at=at(1, 3))
+        dept_clerk = someone(dept)
         return pc, clerk, dept, dept_clerk, (top, top_person), (member, member_person)
 
     def test_tasks_break_down_to_people_and_colour_as_of_any_day(self):
         pc, clerk, dept, dept_clerk, (top, _), (member, _) = self.organisation()
         # Step. The party committee gives the department a task; the department breaks it down.
-        task = self.app.create_task(2026, "廉政风险点排查", "每个岗位列出风险点", dept, [], top,
-                                    date(2026, 6, 30), clerk, at(1, 10))
+        task = self.app.create_task(year=2026, title="廉政风险点排查", requirement="每个岗位列出风险点",
+                                    lead_unit_id=dept, responsible_cadre_id=top,
+                                    deadline=date(2026, 6, 30), actor=clerk, occurred_at=at(1, 10))
+        budget_review = {"parent_task_id": task, "title": "预算科排查", "requirement": "列出预算风险点",
+                         "lead_unit_id": dept, "responsible_cadre_id": member,
+                         "occurred_at": at(1, 12)}
         with pytest.raises(TaskDeadlineAfterParentError):
-            self.app.break_down_task(task, "预算科排查", "列出预算风险点", dept, member,
-                                     date(2026, 7, 15), dept_clerk, at(1, 12))
+            self.app.break_down_task(**budget_review, deadline=date(2026, 7, 15), actor=dept_clerk)
         with pytest.raises(NotPermittedError):
-            self.app.break_down_task(task, "预算科排查", "x", dept, member,
-                                     date(2026, 6, 15), Actor(uuid.uuid4(), pc), at(1, 12))
-        child = self.app.break_down_task(task, "预算科排查", "列出预算风险点", dept, member,
-                                         date(2026, 6, 15), dept_clerk, at(1, 12))
+            self.app.break_down_task(**budget_review, deadline=date(2026, 6, 15), actor=someone(pc))
+        child = self.app.break_down_task(**budget_review, deadline=date(2026, 6, 15), actor=dept_clerk)
         # Down to an office of the department and a person in it.
-        office = self.app.register_unit("D01-YS", "预算科", "office", dept, clerk, at(1, 2))
-        section_chief = self.app.register_cadre(uuid.uuid4(), "周敏", office, "科长", "预算",
-                                                False, False, clerk, at(1, 3))
-        grandchild = self.app.break_down_task(child, "预算岗自查", "岗位自查", office,
-                                              section_chief, date(2026, 6, 1), dept_clerk,
-                                              at(1, 13))
+        office = self.app.register_unit(code="D01-YS", name="预算科", kind="office", parent_unit_id=dept,
+                                        actor=clerk, occurred_at=at(1, 2))
+        section_chief = self.app.register_cadre(person_id=uuid.uuid4(), name="周敏", unit_id=office,
+                                                post_title="科长", line_of_work="预算", actor=clerk,
+                                                occurred_at=at(1, 3))
+        grandchild = self.app.break_down_task(parent_task_id=child, title="预算岗自查",
+                                              requirement="岗位自查", lead_unit_id=office,
+                                              responsible_cadre_id=section_chief,
+                                              deadline=date(2026, 6, 1), actor=dept_clerk,
+                                              occurred_at=at(1, 13))
         # Step. A parent cannot complete before its subtasks.
         with pytest.raises(TaskHasOpenSubtasksError, match="预算科排查"):
-            self.app.complete_task(task, "", dept_clerk, at(5, 1))
+            self.app.complete_task(task_id=task, actor=dept_clerk, occurred_at=at(5, 1))
         # Step. The tree, as of different days.
-        office_clerk = Actor(uuid.uuid4(), office)
-        self.app.report_progress(grandchild, 60, "过半", office_clerk, at(5, 20))
-        self.app.complete_task(grandchild, "", office_clerk, at(5, 30))
+        office_clerk = someone(office)
+        self.app.report_progress(task_id=grandchild, percent=60, note="过半", actor=office_clerk,
+                                 occurred_at=at(5, 20))
+        self.app.complete_task(task_id=grandchild, actor=office_clerk, occurred_at=at(5, 30))
         [root] = self.app.task_tree(dept, as_of=date(2026, 5, 31))
         assert root.task_id == task
         assert [n.task_id for n in root.subtasks] == [child]
@@ -82,11 +97,11 @@ class TaskScenarios(ResponsibilityScenario):
 
     def test_check_deadlines_warns_and_marks_tasks_overdue_exactly_once(self):
         _pc, clerk, dept, dept_clerk, (top, _), _ = self.organisation()
-        task = self.app.create_task(2026, "述责述廉", "年中述职", dept, [], top,
-                                    date(2026, 6, 30), clerk, at(1, 10))
-        done = self.app.create_task(2026, "签订责任书", "全部签订", dept, [], top,
-                                    date(2026, 6, 30), clerk, at(1, 10))
-        self.app.complete_task(done, "", dept_clerk, at(6, 1))
+        due_june_30 = {"year": 2026, "lead_unit_id": dept, "responsible_cadre_id": top,
+                       "deadline": date(2026, 6, 30), "actor": clerk, "occurred_at": at(1, 10)}
+        task = self.app.create_task(title="述责述廉", requirement="年中述职", **due_june_30)
+        done = self.app.create_task(title="签订责任书", requirement="全部签订", **due_june_30)
+        self.app.complete_task(task_id=done, actor=dept_clerk, occurred_at=at(6, 1))
         recorded = []
         for month, d in [(6, 22), (6, 23), (6, 24), (6, 27), (6, 28), (7, 1), (7, 1), (7, 8)]:
             recorded.append(self.app.check_deadlines(at(month, d)))
@@ -96,8 +111,10 @@ class TaskScenarios(ResponsibilityScenario):
 
     def test_coverage_names_everyone_and_every_unit_not_yet_covered(self):
         pc, clerk, dept, _dept_clerk, (top, top_person), (member, member_person) = self.organisation()
-        town = self.app.register_unit("T01", "**镇", "town", pc, clerk, at(1, 2))
-        self.app.register_unit("C01", "**社区", "community", town, clerk, at(1, 2))
+        town = self.app.register_unit(code="T01", name="**镇", kind="town", parent_unit_id=pc,
+                                      actor=clerk, occurred_at=at(1, 2))
+        self.app.register_unit(code="C01", name="**社区", kind="community", parent_unit_id=town,
+                               actor=clerk, occurred_at=at(1, 2))
         gap = self.app.coverage(2026, date(2026, 1, 31))
         assert set(gap.units_without_signed_letter) == {dept, town}
         assert set(gap.units_without_task) == {dept, town}
@@ -105,13 +122,20 @@ class TaskScenarios(ResponsibilityScenario):
         assert gap.units_without_top_leader == [town]
         # Step. Letters and tasks for the department's two leaders.
         top_letter = self.app.draft_letter(
-            LetterDraft(2026, pc, dept, top, ["共性"], CLAUSES, []), clerk, at(1, 10))
-        self.app.set_top_leader_duties(top_letter, ["负总责"], clerk, at(1, 11))
-        self.app.sign_letter(top_letter, clerk.person_id, top_person, clerk, at(1, 20))
+            letter=content(pc, dept, signatory_cadre_id=top, common_clauses=["共性"],
+                           individual_clauses=CLAUSES),
+            actor=clerk, occurred_at=at(1, 10))
+        self.app.set_top_leader_duties(letter_id=top_letter, duties=["负总责"], actor=clerk,
+                                       occurred_at=at(1, 11))
+        self.sign(top_letter, clerk, top_person, at(1, 20))
         member_letter = self.app.draft_letter(
-            LetterDraft(2026, pc, dept, member, ["共性"], OTHER_CLAUSES, []), clerk, at(1, 10))
-        self.app.sign_letter(member_letter, clerk.person_id, member_person, clerk, at(2, 3))
-        self.app.create_task(2026, "t", "r", dept, [town], top, date(2026, 6, 30), clerk, at(2, 5))
+            letter=content(pc, dept, signatory_cadre_id=member, common_clauses=["共性"],
+                           individual_clauses=OTHER_CLAUSES),
+            actor=clerk, occurred_at=at(1, 10))
+        self.sign(member_letter, clerk, member_person, at(2, 3))
+        self.app.create_task(year=2026, title="t", requirement="r", lead_unit_id=dept,
+                             co_unit_ids=[town], responsible_cadre_id=top,
+                             deadline=date(2026, 6, 30), actor=clerk, occurred_at=at(2, 5))
         on_feb_1 = self.app.coverage(2026, date(2026, 2, 1))
         assert on_feb_1.leaders_without_signed_letter == [member]
         assert on_feb_1.units_whose_top_leader_lacks_duties_letter == []
@@ -123,7 +147,9 @@ class TaskScenarios(ResponsibilityScenario):
         assert not now.complete
         # A top leader whose letter lacks the top leader's duties is named.
         town_top_person = uuid.uuid4()
-        town_top = self.app.register_cadre(town_top_person, "赵强", town, "镇党委书记", "全面", True, True, clerk)
+        town_top = self.app.register_cadre(person_id=town_top_person, name="赵强", unit_id=town,
+                                           post_title="镇党委书记", line_of_work="全面",
+                                           leadership_member=True, top_leader=True, actor=clerk)
         assert self.app.coverage(2026, date(2026, 12, 31)).units_whose_top_leader_lacks_duties_letter == [town]
         assert town_top in self.app.coverage(2026, date(2026, 12, 31)).leaders_without_signed_letter
 
@@ -131,8 +157,10 @@ class TaskScenarios(ResponsibilityScenario):
     def test_boilerplate_letters_are_flagged_naming_the_other_letter(self, variant):
         pc, clerk, dept, _dept_clerk, (top, top_person), (member, member_person) = self.organisation()
         first = self.app.draft_letter(
-            LetterDraft(2026, pc, dept, top, ["共性"], CLAUSES, ["负总责"]), clerk, at(1, 10))
-        self.app.sign_letter(first, clerk.person_id, top_person, clerk, at(1, 20))
+            letter=content(pc, dept, signatory_cadre_id=top, common_clauses=["共性"],
+                           individual_clauses=CLAUSES, top_leader_duties=["负总责"]),
+            actor=clerk, occurred_at=at(1, 10))
+        self.sign(first, clerk, top_person, at(1, 20))
         copy = {
             "exact": [dict(c) for c in CLAUSES],
             "few_characters": [
@@ -143,8 +171,10 @@ class TaskScenarios(ResponsibilityScenario):
             "different": OTHER_CLAUSES,
         }[variant]
         second = self.app.draft_letter(
-            LetterDraft(2026, pc, dept, member, ["共性"], copy, []), clerk, at(1, 10))
-        self.app.sign_letter(second, clerk.person_id, member_person, clerk, at(1, 21))
+            letter=content(pc, dept, signatory_cadre_id=member, common_clauses=["共性"],
+                           individual_clauses=copy),
+            actor=clerk, occurred_at=at(1, 10))
+        self.sign(second, clerk, member_person, at(1, 21))
         flagged = self.app.flagged_letters(2026)
         flags = [e for e in self.app.events_after(0) if e["type"].endswith("letter_flagged_as_boilerplate.v1")]
         if variant == "different":
@@ -163,13 +193,16 @@ class TaskScenarios(ResponsibilityScenario):
 
     def test_education_totals_by_period_and_as_of(self):
         pc, _clerk, dept, dept_clerk, _, _ = self.organisation()
-        for kind, held, count, recorded in [
+        activities: list[tuple[EducationKind, date, int, datetime]] = [
             ("study_session", date(2026, 1, 15), 40, at(1, 16)),
             ("phone_class", date(2026, 2, 3), 120, at(2, 4)),
             ("warning_education_visit", date(2026, 4, 8), 86, at(4, 9)),
             ("study_session", date(2026, 4, 20), 35, at(4, 21)),
-        ]:
-            self.app.record_education_activity(kind, "活动", held, dept, count, dept_clerk, recorded)
+        ]
+        for kind, held, count, recorded in activities:
+            self.app.record_education_activity(kind=kind, title="活动", held_on=held,
+                                               organiser_unit_id=dept, participant_count=count,
+                                               actor=dept_clerk, occurred_at=recorded)
         q1 = self.app.education_totals(date(2026, 1, 1), date(2026, 3, 31))
         assert q1.activities == {"study_session": 1, "phone_class": 1}
         assert q1.total_participants == 160
@@ -180,8 +213,9 @@ class TaskScenarios(ResponsibilityScenario):
         as_of_april = self.app.education_totals(date(2026, 1, 1), date(2026, 12, 31), as_of=date(2026, 4, 10))
         assert as_of_april.total_activities == 3
         with pytest.raises(NotPermittedError):
-            self.app.record_education_activity("party_lecture", "党课", date(2026, 5, 1), dept,
-                                               10, Actor(uuid.uuid4(), pc))
+            self.app.record_education_activity(kind="party_lecture", title="党课",
+                                               held_on=date(2026, 5, 1), organiser_unit_id=dept,
+                                               participant_count=10, actor=someone(pc))
 
 
 class TestTasksOnSQLite(TaskScenarios):

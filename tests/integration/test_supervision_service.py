@@ -16,10 +16,10 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.responsibility.application import Responsibilities
 from services.responsibility.service import ResponsibilityService
+from services.supervision import metrics
 from services.supervision.service import SupervisionService
-from shared import metrics
 from shared.envelope import CONTENT_TYPE, parse_position
-from shared.nameko_adapters import service_config
+from shared.nameko_kit import service_config
 from shared.persistence import store_environment
 from shared.relay import Relay
 from tests.integration.probe_consumer import (
@@ -55,7 +55,7 @@ def cluster(sqlite_store, use_store, amqp_uri):
         delete_queues(amqp_uri, QUEUE)
 
 
-def organisation(r) -> tuple[str, dict, str, str]:
+def organisation(r) -> tuple[str, dict[str, str], str, str]:
     pc = r.register_unit({"code": "PC", "name": "**区委", "kind": "party_committee",
                           "actor": CLERK, "occurred_at": at(1, 2)})
     clerk = {"person_id": str(uuid.uuid4()), "unit_id": pc}
@@ -206,7 +206,6 @@ def test_every_supervision_rpc_method_names_the_field_and_rule_it_refuses(cluste
     entrypoints = sorted(
         name for name in dir(SupervisionService)
         if callable(getattr(SupervisionService, name)) and not name.startswith("_")
-        and name != "record_gauges"
         and name not in {"ping", "on_responsibility_event", "pull_upstreams",
                          "check_deadlines_now", "upstream_position"}
     )

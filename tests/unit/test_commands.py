@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
 import uuid
 
 import pytest
 
-from services.responsibility.commands import DraftLetter, RegisterUnit, SignLetter
+from services.responsibility.commands import (
+    DraftLetter,
+    RecordEducationActivity,
+    RegisterUnit,
+    SignLetter,
+)
 from shared.commands import parse_command
+from shared.contracts.responsibility import EducationKind, UnitKind
 from shared.errors import InvalidCommandError
 
 ACTOR = {"person_id": str(uuid.uuid4()), "unit_id": str(uuid.uuid4())}
@@ -57,3 +64,40 @@ def test_a_command_that_is_not_an_object_is_refused():
 def test_the_actor_is_required():
     with pytest.raises(InvalidCommandError, match="actor: Field required"):
         parse_command(RegisterUnit, {"code": "D01", "name": "n", "kind": "town"})
+
+
+def bindings() -> list[tuple[str, type, object]]:
+    """Each RPC method of the table with its model and its application method."""
+    from services.responsibility.application import Responsibilities
+    from services.responsibility.service import ResponsibilityService
+
+    found = []
+    for name, value in sorted(vars(ResponsibilityService).items()):
+        closure = inspect.getclosurevars(value).nonlocals if inspect.isfunction(value) else {}
+        if "model" in closure:
+            found.append((name, closure["model"], getattr(Responsibilities, name)))
+    return found
+
+
+def test_every_command_and_query_of_the_service_is_bound_in_its_table():
+    names = {name for name, _, _ in bindings()}
+    assert len(names) == 21
+    assert {"register_unit", "sign_letter", "create_task", "coverage", "list_units"} <= names
+
+
+BINDINGS = bindings()
+
+
+@pytest.mark.parametrize(("name", "model", "method"), BINDINGS, ids=[b[0] for b in BINDINGS])
+def test_each_models_fields_are_exactly_its_use_cases_parameters(name, model, method):
+    parameters = set(inspect.signature(method).parameters) - {"self"}
+    assert set(model.model_fields) == parameters, name
+
+
+def test_the_commands_take_their_vocabularies_from_the_contract():
+    # Compared as plain objects: mypy types an annotation and a Literal alias as forms that
+    # cannot be the same object, though at runtime the field holds the alias itself.
+    unit_kind: object = RegisterUnit.model_fields["kind"].annotation
+    education_kind: object = RecordEducationActivity.model_fields["kind"].annotation
+    assert unit_kind is UnitKind
+    assert education_kind is EducationKind

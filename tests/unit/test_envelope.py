@@ -1,4 +1,4 @@
-"""The CloudEvents envelope built from stored records (DESIGN §2)."""
+"""The CloudEvents envelope built from stored records."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ import pytest
 from click.testing import CliRunner
 from pydantic import ValidationError
 
-from services.responsibility.application import LetterDraft, Responsibilities
+from dutytrail_ops.cli import main
+from services.responsibility.application import Responsibilities
+from services.responsibility.commands import LetterContent
 from shared.actors import Actor
-from shared.cli import main
 from shared.contracts import all_contracts, contract_for_type
 from shared.envelope import CONTENT_TYPE, decode, encode, format_position
 from shared.persistence import store_environment
@@ -30,9 +31,11 @@ def app(tmp_path: Path):
 
 def test_every_stored_event_becomes_a_complete_cloudevent(app, monkeypatch):
     monkeypatch.delenv("DUTYTRAIL_SCHEMA_BASE_URL", raising=False)
-    founder = Actor(uuid.uuid4(), uuid.uuid4())
+    founder = Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4())
     when = datetime(2026, 1, 2, 8, 30, tzinfo=UTC)
-    unit = app.register_unit("PC", "**区委", "party_committee", None, founder, when)
+    unit = app.register_unit(
+        code="PC", name="**区委", kind="party_committee", actor=founder, occurred_at=when
+    )
     [event] = app.events_after(0)
     assert event["specversion"] == "1.0"
     assert event["id"] == f"{unit}:1"
@@ -55,7 +58,10 @@ def test_every_stored_event_becomes_a_complete_cloudevent(app, monkeypatch):
 
 def test_dataschema_follows_the_configured_base_url(app, monkeypatch):
     monkeypatch.setenv("DUTYTRAIL_SCHEMA_BASE_URL", "https://schemas.example.gov/dutytrail/")
-    app.register_unit("PC", "**区委", "party_committee", None, Actor(uuid.uuid4(), uuid.uuid4()))
+    app.register_unit(
+        code="PC", name="**区委", kind="party_committee",
+        actor=Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4()),
+    )
     [event] = app.events_after(0)
     assert event["dataschema"] == (
         "https://schemas.example.gov/dutytrail/dutytrail.responsibility.unit_registered.v1.json"
@@ -63,15 +69,23 @@ def test_dataschema_follows_the_configured_base_url(app, monkeypatch):
 
 
 def test_cadre_events_are_internal_and_dates_are_iso_strings(app):
-    founder = Actor(uuid.uuid4(), uuid.uuid4())
-    pc = app.register_unit("PC", "**区委", "party_committee", None, founder)
-    clerk = Actor(uuid.uuid4(), pc)
-    cadre = app.register_cadre(uuid.uuid4(), "王伟", pc, "书记", "全面", True, True, clerk)
+    founder = Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4())
+    pc = app.register_unit(code="PC", name="**区委", kind="party_committee", actor=founder)
+    clerk = Actor(person_id=uuid.uuid4(), unit_id=pc)
+    cadre = app.register_cadre(
+        person_id=uuid.uuid4(), name="王伟", unit_id=pc, post_title="书记", line_of_work="全面",
+        leadership_member=True, top_leader=True, actor=clerk,
+    )
     from datetime import date
 
     app.draft_letter(
-        LetterDraft(2026, pc, pc, cadre, ["c"], [{"text": "t", "risk_point": "r"}], ["d"],
-                    date(2026, 2, 28)), clerk,
+        letter=LetterContent.model_validate({
+            "year": 2026, "issuer_unit_id": pc, "signatory_unit_id": pc,
+            "signatory_cadre_id": cadre, "common_clauses": ["c"],
+            "individual_clauses": [{"text": "t", "risk_point": "r"}],
+            "top_leader_duties": ["d"], "sign_by": date(2026, 2, 28),
+        }),
+        actor=clerk,
     )
     events = {e["type"].split(".")[2]: e for e in app.events_after(0)}
     assert events["cadre_registered"]["dataclassification"] == "internal"

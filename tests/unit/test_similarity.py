@@ -1,6 +1,11 @@
 """Boilerplate detection's similarity measure over Chinese clause text."""
 
-from services.responsibility.similarity import DEFAULT_THRESHOLD, normalise, shingles, similarity
+from services.responsibility.domain.similarity import (
+    DEFAULT_THRESHOLD,
+    normalise,
+    shingles,
+    similarity,
+)
 
 CLAUSES = [
     "严格执行项目审批程序，杜绝“打招呼”“批条子”，审批结果一律在政务公开栏公示。",

@@ -13,20 +13,10 @@ from services.supervision.commands import (
     ScheduleUnannouncedVisit,
     SubmitQuarterlyReport,
 )
-from services.supervision.domain import (
-    AGGREGATES,
-    BULLETIN_KINDS,
-    INSPECTION_KINDS,
-    PROBLEM_CATEGORIES,
-)
+from services.supervision.domain import AGGREGATES
 from shared.commands import parse_command
 from shared.contracts import all_contracts, contract_for_domain_event
-from shared.contracts.supervision import (
-    BulletinKind,
-    InspectionKind,
-    ProblemCategory,
-    UnannouncedVisitScheduled,
-)
+from shared.contracts.supervision import UnannouncedVisitScheduled
 from shared.errors import InvalidCommandError
 
 ACTOR = {"person_id": str(uuid.uuid4()), "unit_id": str(uuid.uuid4())}
@@ -62,12 +52,6 @@ def test_the_scheduling_of_an_unannounced_visit_is_confidential_and_carries_only
     assert escalated.type == "dutytrail.supervision.rectification_notice_escalated.v1"
     assert {"notice_id", "recipient_kind", "recipient_unit_id", "recipient_cadre_id",
             "problems", "reason"} <= set(escalated.model.model_fields)
-
-
-def test_contract_literals_match_the_domain_vocabulary():
-    assert set(InspectionKind.__args__) == set(INSPECTION_KINDS)
-    assert set(ProblemCategory.__args__) == set(PROBLEM_CATEGORIES)
-    assert set(BulletinKind.__args__) == set(BULLETIN_KINDS)
 
 
 def test_a_schedule_command_takes_no_place_date_or_target():

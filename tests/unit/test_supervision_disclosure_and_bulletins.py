@@ -14,8 +14,9 @@ from services.supervision.domain import (
     MajorDecision,
     check_bulletin,
 )
+from shared.actors import Actor
 
-ACTOR = {"person_id": uuid4(), "unit_id": uuid4()}
+ACTOR = Actor(person_id=uuid4(), unit_id=uuid4())
 
 
 def day(month: int, d: int) -> datetime:

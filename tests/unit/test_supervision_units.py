@@ -1,6 +1,7 @@
 """Domain rules of a unit's supervision file: quarterly reports and follow-up items."""
 
 from datetime import UTC, date, datetime
+from typing import Any, cast
 from uuid import uuid4
 
 import pytest
@@ -8,17 +9,21 @@ import pytest
 from services.supervision.domain import (
     InvalidQuarterError,
     QuarterlyReportAlreadySubmittedError,
+    QuarterlyReporting,
     QuarterNotStartedError,
     UnitDoesNotReportError,
     UnitFile,
     quarter_end,
     quarter_of,
     report_deadline,
+    report_status,
 )
+from shared.actors import Actor
 
-ACTOR = {"person_id": uuid4(), "unit_id": uuid4()}
-CLOCK = {"person_id": uuid4(), "unit_id": uuid4()}
+ACTOR = Actor(person_id=uuid4(), unit_id=uuid4())
+CLOCK = Actor(person_id=uuid4(), unit_id=uuid4())
 KINDS = ("district_department", "town", "subdistrict")
+REPORTING = QuarterlyReporting(unit_kinds=KINDS, grace_days=10)
 
 
 def at(year: int, month: int, d: int) -> datetime:
@@ -39,6 +44,7 @@ def test_quarters_and_report_deadlines():
     assert quarter_end(2026, 4) == date(2026, 12, 31)
     assert report_deadline(2026, 1, 10) == date(2026, 4, 10)
     assert report_deadline(2026, 4, 10) == date(2027, 1, 10)
+    assert REPORTING.deadline(2026, 1) == date(2026, 4, 10)
 
 
 def test_the_unit_file_id_is_derived_from_but_never_equal_to_the_unit_id():
@@ -48,50 +54,87 @@ def test_the_unit_file_id_is_derived_from_but_never_equal_to_the_unit_id():
 
 def test_a_report_by_the_deadline_is_on_time_and_after_it_late():
     unit = make_file()
-    unit.submit_quarterly_report(2026, 1, "一季度", date(2026, 4, 10), ACTOR, at(2026, 4, 10))
-    unit.submit_quarterly_report(2026, 2, "二季度", date(2026, 7, 10), ACTOR, at(2026, 7, 14))
-    q1, q2 = unit.pending_events[1:]
-    assert (q1.on_time, q1.days_late) == (True, 0)
-    assert (q2.on_time, q2.days_late) == (False, 4)
+    unit.submit_quarterly_report(2026, 1, "一季度", REPORTING, ACTOR, at(2026, 4, 10))
+    unit.submit_quarterly_report(2026, 2, "二季度", REPORTING, ACTOR, at(2026, 7, 14))
+    # The event classes are made at runtime by @event; mypy cannot see their fields.
+    q1, q2 = cast(list[Any], unit.pending_events[1:])
+    assert (q1.on_time, q1.days_late, q1.deadline) == (True, 0, date(2026, 4, 10))
+    assert (q2.on_time, q2.days_late, q2.deadline) == (False, 4, date(2026, 7, 10))
     with pytest.raises(QuarterlyReportAlreadySubmittedError, match="2026Q1"):
-        unit.submit_quarterly_report(2026, 1, "again", date(2026, 4, 10), ACTOR, at(2026, 5, 1))
+        unit.submit_quarterly_report(2026, 1, "again", REPORTING, ACTOR, at(2026, 5, 1))
 
 
 def test_a_report_is_not_taken_before_its_quarter_begins_or_for_a_fifth_quarter():
     unit = make_file()
     with pytest.raises(QuarterNotStartedError):
-        unit.submit_quarterly_report(2026, 3, "x", date(2026, 10, 10), ACTOR, at(2026, 6, 30))
+        unit.submit_quarterly_report(2026, 3, "x", REPORTING, ACTOR, at(2026, 6, 30))
     with pytest.raises(InvalidQuarterError):
-        unit.submit_quarterly_report(2026, 5, "x", date(2026, 10, 10), ACTOR, at(2026, 6, 30))
+        unit.submit_quarterly_report(2026, 5, "x", REPORTING, ACTOR, at(2026, 6, 30))
 
 
 def test_communities_do_not_report_quarterly_by_default():
-    make_file("town").check_reports(KINDS)
+    make_file("town").check_reports(REPORTING)
     with pytest.raises(UnitDoesNotReportError, match="community"):
-        make_file("community").check_reports(KINDS)
+        make_file("community").check_reports(REPORTING)
+    with pytest.raises(UnitDoesNotReportError, match="community"):
+        make_file("community").submit_quarterly_report(2026, 1, "x", REPORTING, ACTOR,
+                                                       at(2026, 4, 1))
+
+
+def test_reporting_kinds_must_be_unit_kinds():
+    with pytest.raises(ValueError, match="village"):
+        QuarterlyReporting(unit_kinds=("town", "village"), grace_days=10)
+    with pytest.raises(ValueError, match="grace"):
+        QuarterlyReporting(unit_kinds=KINDS, grace_days=-1)
 
 
 def test_a_missing_report_is_flagged_once_after_the_deadline():
     unit = make_file()
-    deadline = date(2026, 4, 10)
-    assert not unit.flag_missing_report_if_due(2026, 1, deadline, at(2026, 4, 10), KINDS, CLOCK)
-    assert unit.flag_missing_report_if_due(2026, 1, deadline, at(2026, 4, 11), KINDS, CLOCK)
-    assert not unit.flag_missing_report_if_due(2026, 1, deadline, at(2026, 5, 1), KINDS, CLOCK)
+    assert not unit.flag_missing_report_if_due(2026, 1, at(2026, 4, 10), REPORTING, CLOCK)
+    assert unit.flag_missing_report_if_due(2026, 1, at(2026, 4, 11), REPORTING, CLOCK)
+    assert not unit.flag_missing_report_if_due(2026, 1, at(2026, 5, 1), REPORTING, CLOCK)
     # A late report still arrives, and nothing is flagged again.
-    unit.submit_quarterly_report(2026, 1, "补报", deadline, ACTOR, at(2026, 5, 2))
-    assert not unit.flag_missing_report_if_due(2026, 1, deadline, at(2026, 6, 1), KINDS, CLOCK)
+    unit.submit_quarterly_report(2026, 1, "补报", REPORTING, ACTOR, at(2026, 5, 2))
+    assert not unit.flag_missing_report_if_due(2026, 1, at(2026, 6, 1), REPORTING, CLOCK)
     assert [type(e).__name__ for e in unit.pending_events] == [
         "Learned", "QuarterlyReportMissing", "QuarterlyReportSubmitted",
     ]
 
 
+def test_the_clock_flags_every_quarter_missing_since_registration_once():
+    unit = make_file(registered=at(2026, 2, 1))
+    unit.submit_quarterly_report(2026, 2, "二季度", REPORTING, ACTOR, at(2026, 7, 1))
+    assert not unit.flag_missing_reports_due(at(2026, 4, 10), REPORTING, CLOCK)
+    assert unit.flag_missing_reports_due(at(2026, 10, 11), REPORTING, CLOCK)
+    assert not unit.flag_missing_reports_due(at(2026, 10, 12), REPORTING, CLOCK)
+    flagged = [(e.year, e.quarter) for e in cast(list[Any], unit.pending_events)
+               if type(e).__name__ == "QuarterlyReportMissing"]
+    assert flagged == [(2026, 1), (2026, 3)]
+
+
+def test_the_quarters_past_deadline_start_with_the_quarter_of_registration():
+    registered = date(2026, 5, 20)
+    assert list(REPORTING.quarters_past_deadline("town", registered, date(2026, 7, 10))) == []
+    assert list(REPORTING.quarters_past_deadline("town", registered, date(2027, 1, 11))) == [
+        (2026, 2), (2026, 3), (2026, 4)]
+    assert list(REPORTING.quarters_past_deadline("community", registered,
+                                                 date(2027, 1, 11))) == []
+
+
+def test_a_report_is_pending_until_its_deadline_and_missing_after():
+    deadline = date(2026, 4, 10)
+    assert report_status(deadline, date(2026, 4, 10), None) == "pending"
+    assert report_status(deadline, date(2026, 4, 11), None) == "missing"
+    assert report_status(deadline, date(2026, 4, 11), True) == "on_time"
+    assert report_status(deadline, date(2026, 4, 11), False) == "late"
+
+
 def test_a_unit_registered_after_the_quarter_ended_owes_nothing_for_it():
     unit = make_file(registered=at(2026, 4, 1))
-    assert not unit.owes_report(2026, 1, KINDS)
-    assert unit.owes_report(2026, 2, KINDS)
-    assert not unit.flag_missing_report_if_due(2026, 1, date(2026, 4, 10), at(2026, 5, 1),
-                                               KINDS, CLOCK)
-    assert not make_file("community").owes_report(2026, 2, KINDS)
+    assert not unit.owes_report(2026, 1, REPORTING)
+    assert unit.owes_report(2026, 2, REPORTING)
+    assert not unit.flag_missing_report_if_due(2026, 1, at(2026, 5, 1), REPORTING, CLOCK)
+    assert not make_file("community").owes_report(2026, 2, REPORTING)
 
 
 def test_a_follow_up_opens_once_per_task_and_an_inspection_addresses_all_open_ones():

@@ -1,37 +1,26 @@
 """Starting one service's nameko container or its relay as a process of its own.
 
 Services are started through ``nameko.runners.ServiceRunner`` rather than nameko's CLI (which
-imports ``pkg_resources``; DESIGN §7). The service class is named by an import path, so that
-``shared`` never imports a service's code.
+imports ``pkg_resources``; docs/operations.md). The service class is the one the service's
+declaration names (``dutytrail_ops.registry``), so that ``shared`` never imports a service's
+code.
+
+Each process serves /metrics on the port ``DUTYTRAIL_METRICS_PORT`` gives it (the supervisor
+sets it for every child), else its declaration's default (``shared.settings.metrics_port``).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-import logging.config
 import os
 import signal
+import threading
 from pathlib import Path
 from typing import Any
 
+from dutytrail_ops.registry import declaration, load_service_class
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEPLOY_DIR = PROJECT_ROOT / "deploy"
-
-SERVICE_CLASSES: dict[str, str] = {
-    "responsibility": "services.responsibility.service:ResponsibilityService",
-    "supervision": "services.supervision.service:SupervisionService",
-}
-
-
-def available_services() -> list[str]:
-    return list(SERVICE_CLASSES)
-
-
-def load_service_class(service: str) -> type[Any]:
-    module_name, _, class_name = SERVICE_CLASSES[service].partition(":")
-    cls: type[Any] = getattr(importlib.import_module(module_name), class_name)
-    return cls
 
 
 def load_config(service: str) -> dict[str, Any]:
@@ -40,23 +29,26 @@ def load_config(service: str) -> dict[str, Any]:
     from nameko.cli.main import setup_yaml_parser
 
     setup_yaml_parser()
-    with (DEPLOY_DIR / f"{service}.yaml").open(encoding="utf-8") as handle:
+    path = PROJECT_ROOT / declaration(service).deploy_file
+    with path.open(encoding="utf-8") as handle:
         config: dict[str, Any] = yaml.safe_load(handle)
     return config
 
 
 def run_service(service: str) -> None:
     """Run one nameko service until SIGTERM or SIGINT."""
-    # psycopg's C wait would block the eventlet hub on every round trip (DESIGN §7).
+    declaration(service)  # an unknown name fails here, before eventlet patches anything
+    # psycopg's C wait would block the eventlet hub on every round trip (docs/operations.md).
     os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
     import eventlet
 
     eventlet.monkey_patch()
     from nameko.runners import ServiceRunner
 
+    from shared.logs import configure_logging
+
+    configure_logging(service)
     config = load_config(service)
-    if "LOGGING" in config:
-        logging.config.dictConfig(config["LOGGING"])
     runner = ServiceRunner(config)
     runner.add_service(load_service_class(service))
 
@@ -80,18 +72,22 @@ def run_service(service: str) -> None:
 def run_relay(service: str) -> None:
     """Run one service's relay (plain Python, no eventlet) until SIGTERM or SIGINT."""
     from shared import metrics
+    from shared.logs import configure_logging
     from shared.relay import Relay
-    from shared.settings import relay_metrics_port
+    from shared.settings import metrics_address, metrics_port
 
-    logging.basicConfig(
-        level=os.environ.get("DUTYTRAIL_LOG_LEVEL", "INFO"),
-        format=f"%(asctime)s {service}-relay %(levelname)s %(name)s: %(message)s",
-    )
+    declared = declaration(service)
+    configure_logging(f"{service}-relay")
     relay = Relay(service)
-    metrics.serve_metrics(relay_metrics_port(service))
+    metrics.serve_metrics(
+        metrics_address(), metrics_port(service, relay=True, default=declared.relay_metrics_port)
+    )
 
     def shutdown(signum: int, frame: Any) -> None:
-        relay.stop()
+        # Not relay.stop() here: the handler runs on the main thread, which may be holding
+        # the stop event's lock inside Event.wait(); setting the event from the handler would
+        # then wait for that lock for ever. Another thread sets it once the handler returns.
+        threading.Thread(target=relay.stop, name="relay-stop", daemon=True).start()
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)

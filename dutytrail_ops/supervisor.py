@@ -1,11 +1,14 @@
 """`dutytrail up`: every service and its relay as supervised child processes.
 
 Children are restarted when they crash, their output is tagged with the process name, and
-Ctrl-C or SIGTERM stops them all cleanly (SIGTERM, then SIGKILL after a grace period).
+Ctrl-C or SIGTERM stops them all cleanly (SIGTERM, then SIGKILL after a grace period). Each
+child gets the port of its /metrics in ``DUTYTRAIL_METRICS_PORT``: the one its service declares,
+unless the operator fixed another (docs/operations.md).
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -14,13 +17,19 @@ import time
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from dutytrail_ops.registry import declaration
+
 GRACE_SECONDS = 10.0
+# Each child's /metrics port, read by the child (shared.settings.metrics_port).
+METRICS_PORT_VARIABLE = "DUTYTRAIL_METRICS_PORT"
 
 
 @dataclass
 class Child:
     tag: str
     argv: list[str]
+    # Variables set in the child's environment on top of the supervisor's own.
+    env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     started_at: float = 0.0
@@ -49,7 +58,8 @@ class Supervisor:
 
     def start(self, child: Child) -> None:
         child.process = subprocess.Popen(
-            child.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            child.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env={**os.environ, **child.env},
         )
         child.started_at = time.monotonic()
         assert child.process.stdout is not None
@@ -106,12 +116,28 @@ class Supervisor:
         self.say("stopped")
 
 
+def child_metrics_port(service: str, *, relay: bool) -> int:
+    """The operator's ``DUTYTRAIL_<NAME>[_RELAY]_METRICS_PORT`` if set, else the port the
+    service declares for its process or its relay's, so that no two children collide."""
+    declared = declaration(service)  # an unknown name is refused before anything starts
+    chosen = os.environ.get(
+        f"DUTYTRAIL_{service.upper()}{'_RELAY' if relay else ''}_METRICS_PORT", ""
+    ).strip()
+    if chosen:
+        return int(chosen)
+    return declared.relay_metrics_port if relay else declared.metrics_port
+
+
 def children_for(services: list[str]) -> list[Child]:
+    """A service child and a relay child for each declared service named."""
     python = sys.executable
     children = []
     for service in services:
-        children.append(Child(service, [python, "-m", "shared.cli", "run", service]))
-        children.append(
-            Child(f"{service}-relay", [python, "-m", "shared.cli", "relay", service])
-        )
+        for relay in (False, True):
+            port = child_metrics_port(service, relay=relay)
+            children.append(Child(
+                f"{service}-relay" if relay else service,
+                [python, "-m", "dutytrail_ops.cli", "relay" if relay else "run", service],
+                {METRICS_PORT_VARIABLE: str(port)},
+            ))
     return children

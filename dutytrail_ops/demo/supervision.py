@@ -1,16 +1,25 @@
-"""The demo's year of continuous supervision (supervision service), played over RPC: weekly
-key-project inspections with a circular each week, unannounced visits at key dates,
-rectification notices through their lifecycle, monthly special reports, quarterly reports and
-the disclosure trail."""
+"""The supervision service's part in the demo year (the discipline commission's supervision
+responsibility, 监督责任), played over RPC: weekly key-project inspections with a circular each
+week, unannounced visits at key dates, rectification notices through their lifecycle, monthly
+special reports, quarterly reports and the disclosure trail; then its section of the report.
+
+It supervises the district the responsibility scenario registered (``DemoContext.district``),
+once the supervision service has learned it from responsibility's events.
+"""
 
 from __future__ import annotations
 
 import random
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+import click
+
+from dutytrail_ops.demo.timeline import DemoContext, Scenario
 
 CATEGORIES = [
     "work_discipline", "eight_point_rules", "formalism_bureaucratism", "fund_management",
@@ -259,6 +268,55 @@ class SupervisionYear:
                     decision = getattr(self.s, method)(command)
                 else:
                     getattr(self.s, method)({**command, "decision_id": decision})
+
+
+class SupervisionScenario(Scenario):
+    service = "supervision"
+
+    def __init__(self, ctx: DemoContext) -> None:
+        super().__init__(ctx)
+        self.year_played: SupervisionYear | None = None
+
+    def setup(self) -> None:
+        district = self.ctx.district
+        if district is None:
+            msg = "the supervision scenario needs the district the responsibility one registers"
+            raise click.ClickException(msg)
+        _wait_until_known(self.ctx.rpc, len(district.units) + len(district.communities) + 1)
+        commission = district.units[0][0]
+        self.year_played = SupervisionYear(
+            self.ctx.rpc, self.ctx.rng, self.ctx.year, commission,
+            [(u, name) for u, name, _ in district.units[1:]], district.communities,
+            self.ctx.actor,
+            {u: [p.top_cadre, *p.members] for u, p in district.people.items()},
+        )
+        self.year_played.start()
+        self.year_played.disclosure_trail()
+
+    def after_clock(self, monday: date) -> None:
+        assert self.year_played is not None
+        self.year_played.play_week(monday)
+
+    def report(self, as_of: date) -> list[str]:
+        year = self.ctx.year
+        return [
+            "",
+            f"== {year}年 **区纪委监督责任落实情况 (supervision service) ==",
+            *report_supervision(self.ctx.rpc, year, as_of),
+        ]
+
+
+SCENARIO = SupervisionScenario
+
+
+def _wait_until_known(rpc: Any, units: int, timeout: float = 60.0) -> None:
+    """Supervision learns the organisation from responsibility's events, asynchronously."""
+    deadline = time.monotonic() + timeout
+    while len(rpc.supervision.list_units()) < units:
+        if time.monotonic() > deadline:
+            msg = "supervision did not learn the organisation from responsibility's events"
+            raise click.ClickException(msg)
+        time.sleep(0.2)
 
 
 def report_supervision(rpc: Any, year: int, as_of: date) -> list[str]:

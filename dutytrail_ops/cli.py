@@ -1,4 +1,7 @@
-"""The ``dutytrail`` command line: run the services, read events, export schemas, the demo."""
+"""The ``dutytrail`` command line: run the services, read events, export schemas, the demo.
+
+Every command that takes a service offers exactly the declared ones (``dutytrail_ops.registry``).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from typing import Any
 
 import click
 
-from shared.settings import SERVICES
+from dutytrail_ops.registry import service_names
 
 Reader = Callable[[int, int], list[dict[str, Any]]]
 
@@ -21,24 +24,22 @@ Reader = Callable[[int, int], list[dict[str, Any]]]
 @click.group()
 def main() -> None:
     """dutytrail: a traceable record of a district's two responsibilities."""
-    # Known, harmless noise from pinned dependencies (DESIGN §7), not for operators' eyes.
+    # Known, harmless noise from pinned dependencies (docs/operations.md), not for operators'
+    # eyes.
     warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
     logging.getLogger("amqp").setLevel(logging.ERROR)
 
 
 @main.command()
-@click.option("--service", "services", multiple=True, help="Only these services (repeatable).")
+@click.option("--service", "services", multiple=True, type=click.Choice(service_names()),
+              help="Only these services (repeatable).")
 def up(services: tuple[str, ...]) -> None:
     """Start every service and its relay as supervised child processes (Ctrl-C stops)."""
-    from shared.preflight import check_broker, check_store
-    from shared.runner import available_services
-    from shared.supervisor import Supervisor, children_for
+    from dutytrail_ops.preflight import check_broker, check_store
+    from dutytrail_ops.supervisor import Supervisor, children_for
 
-    chosen = list(services) or available_services()
-    unknown = sorted(set(chosen) - set(available_services()))
-    if unknown:
-        raise click.UsageError(f"no such service: {', '.join(unknown)}")
+    chosen = sorted(set(services)) or service_names()
     problems = [p for p in (check_broker(), check_store()) if p]
     if problems:
         for problem in problems:
@@ -48,25 +49,25 @@ def up(services: tuple[str, ...]) -> None:
 
 
 @main.command()
-@click.argument("service", type=click.Choice(SERVICES))
+@click.argument("service", type=click.Choice(service_names()))
 def run(service: str) -> None:
     """Run one service's nameko container in this process."""
-    from shared.runner import run_service
+    from dutytrail_ops.runner import run_service
 
     run_service(service)
 
 
 @main.command()
-@click.argument("service", type=click.Choice(SERVICES))
+@click.argument("service", type=click.Choice(service_names()))
 def relay(service: str) -> None:
     """Run one service's relay (stored events -> <service>.events) in this process."""
-    from shared.runner import run_relay
+    from dutytrail_ops.runner import run_relay
 
     run_relay(service)
 
 
 @main.command()
-@click.argument("service", type=click.Choice(SERVICES))
+@click.argument("service", type=click.Choice(service_names()))
 @click.option("--from", "start", type=int, default=1, show_default=True,
               help="First position to print (inclusive).")
 @click.option("--follow", is_flag=True, help="Keep printing new events as they are stored.")
@@ -74,7 +75,7 @@ def relay(service: str) -> None:
               help="Read through the service's catch-up RPC instead of its store.")
 def events(service: str, start: int, follow: bool, via_rpc: bool) -> None:
     """Print SERVICE's events from position N onward, one CloudEvent JSON per line."""
-    from shared.catchup import MAX_PAGE
+    from shared.application import MAX_PAGE
     from shared.envelope import encode, parse_position
 
     read, close = _rpc_reader(service) if via_rpc else _store_reader(service)
@@ -115,7 +116,7 @@ def _store_reader(service: str) -> tuple[Reader, Callable[[], None]]:
 def _rpc_reader(service: str) -> tuple[Reader, Callable[[], None]]:
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    from shared.nameko_adapters import service_config
+    from shared.nameko_kit.config import service_config
 
     proxy = ClusterRpcProxy(service_config(), timeout=30).start()
     remote = getattr(proxy, service)
@@ -135,12 +136,19 @@ def schemas() -> None:
 @schemas.command("export")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def export_schemas(directory: Path) -> None:
-    """Write one JSON Schema per public event type into DIRECTORY."""
+    """Write one JSON Schema per public event type of every declared service into DIRECTORY."""
+    import importlib
+
+    from dutytrail_ops.registry import declarations
     from shared.contracts import all_contracts
     from shared.envelope import dataschema_for
 
+    for declared in declarations().values():
+        importlib.import_module(declared.contracts_module)  # registers its contracts
     directory.mkdir(parents=True, exist_ok=True)
     for info in all_contracts():
+        if info.service not in declarations():
+            continue
         schema = info.model.model_json_schema()
         schema["$id"] = dataschema_for(info.type)
         schema["title"] = info.type
@@ -157,7 +165,7 @@ def export_schemas(directory: Path) -> None:
               help="Seconds to wait for the services to answer.")
 def demo(seed: int, year: int, timeout: float) -> None:
     """Play a seeded district year over RPC against the running services and report."""
-    from shared.demo import run_demo
+    from dutytrail_ops.demo import run_demo
 
     sys.exit(run_demo(seed=seed, year=year, timeout=timeout))
 

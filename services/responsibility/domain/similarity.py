@@ -1,12 +1,11 @@
-"""How alike two letters' individual clauses are (boilerplate detection).
+"""How alike two letters' individual clauses are: the measure behind boilerplate detection.
 
 The measure: the Sørensen–Dice coefficient, 2·|A∩B| / (|A|+|B|), of the two sets of character
 bigrams ("2-shingles") of the letters' individual clauses, after removing whitespace and
-punctuation. Chinese is written
-without spaces, so whitespace tokens would make a whole clause one "word"; character shingles
-see a copy with a few characters changed as nearly identical. Shingles are taken clause by
-clause and pooled, so reordering the clauses of a letter does not change its set. 1.0 means
-the same clauses; unrelated texts score near 0.
+punctuation. Chinese is written without spaces, so whitespace tokens would make a whole clause
+one "word"; character shingles see a copy with a few characters changed as nearly identical.
+Shingles are taken clause by clause and pooled, so reordering the clauses of a letter does not
+change its set. 1.0 means the same clauses; unrelated texts score near 0.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ import unicodedata
 from collections.abc import Iterable
 
 SHINGLE_SIZE = 2
+# DUTYTRAIL_BOILERPLATE_THRESHOLD overrides it (services/responsibility/settings.py).
 DEFAULT_THRESHOLD = 0.85
 
 

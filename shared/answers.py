@@ -1,4 +1,4 @@
-"""Turning application views (dataclasses of UUIDs, dates, decimals) into JSON for RPC."""
+"""Turning application answers (dataclasses of UUIDs, dates, decimals) into JSON for RPC."""
 
 from __future__ import annotations
 

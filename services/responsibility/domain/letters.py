@@ -1,0 +1,383 @@
+"""Responsibility letters (责任书): common clauses plus individual clauses for one post, signed
+by both sides, never edited once signed but superseded by a new letter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, ClassVar, Protocol, get_args
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import event
+
+from services.responsibility.domain.cadres import Cadre, WrongSignatoryError
+from services.responsibility.domain.similarity import shingles, similarity
+from shared.actors import Actor
+from shared.contracts.responsibility import LetterStatus
+from shared.domain import DomainAggregate
+from shared.errors import DomainError, NotFoundError
+
+LETTER_STATUSES: tuple[LetterStatus, ...] = get_args(LetterStatus)
+
+
+class LetterNotFoundError(NotFoundError):
+    pass
+
+
+class LetterAlreadySignedError(DomainError):
+    """A signed letter is never edited; supersede it with a new letter instead."""
+
+
+class LetterNotSignableError(DomainError):
+    pass
+
+
+class LetterNotSignedError(DomainError):
+    pass
+
+
+class LetterAlreadySupersededError(DomainError):
+    pass
+
+
+class Clause(Protocol):
+    """An individual clause: the text written for the post, and the risk point it addresses."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def risk_point(self) -> str: ...
+
+
+class LetterTerms(Protocol):
+    """What a letter says (a new letter's or a superseding one's)."""
+
+    @property
+    def year(self) -> int: ...
+
+    @property
+    def issuer_unit_id(self) -> UUID: ...
+
+    @property
+    def signatory_unit_id(self) -> UUID: ...
+
+    @property
+    def signatory_cadre_id(self) -> UUID | None: ...
+
+    @property
+    def common_clauses(self) -> Sequence[str]: ...
+
+    @property
+    def individual_clauses(self) -> Sequence[Clause]: ...
+
+    @property
+    def top_leader_duties(self) -> Sequence[str]: ...
+
+    @property
+    def sign_by(self) -> date | None: ...
+
+
+class OtherLetter(Protocol):
+    """Another letter as the read model knows it, for boilerplate comparison."""
+
+    @property
+    def letter_id(self) -> UUID: ...
+
+    @property
+    def year(self) -> int: ...
+
+    @property
+    def status(self) -> LetterStatus: ...
+
+    @property
+    def signatory_unit_id(self) -> UUID: ...
+
+    @property
+    def signatory_cadre_id(self) -> UUID | None: ...
+
+    @property
+    def individual_clauses(self) -> Sequence[Mapping[str, str]]: ...
+
+
+def signing_overdue_mark_due(
+    *, sign_by: date | None, signed: bool, recorded: bool, on: date
+) -> bool:
+    """Whether a letter's signing is overdue on ``on`` and not yet recorded as such: a letter
+    with a deadline that is still unsigned the day after it."""
+    return not signed and not recorded and sign_by is not None and on > sign_by
+
+
+class Letter(DomainAggregate):
+    """A responsibility letter: common clauses plus individual clauses for one post."""
+
+    noun: ClassVar[str] = "letter"
+    NotFound: ClassVar[type[NotFoundError]] = LetterNotFoundError
+
+    @classmethod
+    def draft(
+        cls,
+        *,
+        terms: LetterTerms,
+        signatory: Cadre | None,
+        letter_id: UUID | None,
+        supersedes: UUID | None,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> Letter:
+        """A new draft; ``signatory`` is the cadre ``terms`` addresses, if it names one."""
+        _check_addressee(signatory, terms.signatory_cadre_id)
+        if signatory is not None and signatory.unit_id != terms.signatory_unit_id:
+            msg = (
+                f"{signatory.name} belongs to another unit than the letter's signatory unit "
+                f"{terms.signatory_unit_id}."
+            )
+            raise WrongSignatoryError(msg)
+        return cls(
+            id=letter_id or uuid4(), year=terms.year, issuer_unit_id=terms.issuer_unit_id,
+            signatory_unit_id=terms.signatory_unit_id,
+            signatory_cadre_id=terms.signatory_cadre_id,
+            signatory_is_top_leader=signatory is not None and signatory.top_leader,
+            common_clauses=list(terms.common_clauses),
+            individual_clauses=[_clause(c.text, c.risk_point) for c in terms.individual_clauses],
+            top_leader_duties=list(terms.top_leader_duties), sign_by=terms.sign_by,
+            supersedes=supersedes, actor=actor, occurred_at=occurred_at,
+        )
+
+    @event("Drafted")
+    def __init__(
+        self,
+        id: UUID,
+        year: int,
+        issuer_unit_id: UUID,
+        signatory_unit_id: UUID,
+        signatory_cadre_id: UUID | None,
+        signatory_is_top_leader: bool,
+        common_clauses: list[str],
+        individual_clauses: list[dict[str, str]],
+        top_leader_duties: list[str],
+        sign_by: date | None,
+        supersedes: UUID | None,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self.year = year
+        self.issuer_unit_id = issuer_unit_id
+        self.signatory_unit_id = signatory_unit_id
+        self.signatory_cadre_id = signatory_cadre_id
+        self.signatory_is_top_leader = signatory_is_top_leader
+        self.common_clauses = list(common_clauses)
+        self.individual_clauses = [dict(c) for c in individual_clauses]
+        self.top_leader_duties = list(top_leader_duties)
+        self.sign_by = sign_by
+        self.supersedes = supersedes
+        self.superseded_by: UUID | None = None
+        self.signed_at: datetime | None = None
+        self.signatures: list[dict[str, Any]] = []
+        self.signing_overdue_recorded = False
+        self.flagged_like: UUID | None = None
+        self.drafted_at = occurred_at
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+    @property
+    def status(self) -> LetterStatus:
+        if self.superseded_by is not None:
+            return "superseded"
+        return "signed" if self.is_signed else "draft"
+
+    # Guards.
+
+    def check_not_signed(self) -> None:
+        if self.is_signed:
+            msg = (
+                f"Letter {self.id} was signed on {self.signed_at:%Y-%m-%d} and can no longer "
+                "be changed; draft a new letter that supersedes it."
+            )
+            raise LetterAlreadySignedError(msg)
+
+    def check_signable(self) -> None:
+        self.check_not_signed()
+        if not self.individual_clauses:
+            msg = (
+                f"Letter {self.id} has no individual clause: add at least one clause written "
+                "for this post and its integrity-risk points before signing."
+            )
+            raise LetterNotSignableError(msg)
+        if self.signatory_is_top_leader and not self.top_leader_duties:
+            msg = (
+                f"Letter {self.id} is addressed to a unit's top leader (一把手) and must state "
+                "the top leader's own duties before it can be signed."
+            )
+            raise LetterNotSignableError(msg)
+
+    # Commands.
+
+    def add_individual_clause(
+        self, text: str, risk_point: str, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.check_not_signed()
+        self._individual_clause_added(
+            text=text, risk_point=risk_point, actor=actor, occurred_at=occurred_at
+        )
+
+    @event("IndividualClauseAdded")
+    def _individual_clause_added(
+        self, text: str, risk_point: str, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.individual_clauses.append(_clause(text, risk_point))
+
+    def set_top_leader_duties(
+        self, duties: Sequence[str], actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.check_not_signed()
+        self._top_leader_duties_set(duties=list(duties), actor=actor, occurred_at=occurred_at)
+
+    @event("TopLeaderDutiesSet")
+    def _top_leader_duties_set(
+        self, duties: list[str], actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.top_leader_duties = list(duties)
+
+    def sign(
+        self,
+        *,
+        issuer_person_id: UUID,
+        signatory_person_id: UUID,
+        addressee: Cadre | None,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        """Both sides sign at once: the issuer for the issuing unit, the signatory for the
+        signatory unit. ``addressee`` is the cadre the letter is addressed to, if any: only
+        that person may sign as signatory."""
+        _check_addressee(addressee, self.signatory_cadre_id)
+        if addressee is not None and addressee.person_id != signatory_person_id:
+            msg = (
+                f"Letter {self.id} is addressed to {addressee.name}; only that person can "
+                "sign it as signatory."
+            )
+            raise WrongSignatoryError(msg)
+        self.check_signable()
+        self._signed(
+            issuer_signature={
+                "person_id": issuer_person_id, "unit_id": self.issuer_unit_id,
+                "signed_at": occurred_at,
+            },
+            signatory_signature={
+                "person_id": signatory_person_id, "unit_id": self.signatory_unit_id,
+                "signed_at": occurred_at,
+            },
+            actor=actor,
+            occurred_at=occurred_at,
+        )
+
+    @event("Signed")
+    def _signed(
+        self,
+        issuer_signature: dict[str, Any],
+        signatory_signature: dict[str, Any],
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self.signed_at = occurred_at
+        self.signatures = [issuer_signature, signatory_signature]
+
+    def mark_superseded(self, superseded_by: UUID, actor: Actor, occurred_at: datetime) -> None:
+        if not self.is_signed:
+            msg = f"Letter {self.id} is still a draft: change the draft instead of superseding it."
+            raise LetterNotSignedError(msg)
+        if self.superseded_by is not None:
+            msg = f"Letter {self.id} was already superseded by letter {self.superseded_by}."
+            raise LetterAlreadySupersededError(msg)
+        self._superseded(superseded_by=superseded_by, actor=actor, occurred_at=occurred_at)
+
+    @event("Superseded")
+    def _superseded(self, superseded_by: UUID, actor: Actor, occurred_at: datetime) -> None:
+        self.superseded_by = superseded_by
+
+    def record_signing_overdue_if_due(self, as_of: datetime, actor: Actor) -> bool:
+        """Record, once, that the letter was not signed by its deadline."""
+        if not signing_overdue_mark_due(
+            sign_by=self.sign_by, signed=self.is_signed, recorded=self.signing_overdue_recorded,
+            on=as_of.date(),
+        ):
+            return False
+        assert self.sign_by is not None  # only a letter with a deadline is ever overdue
+        self._signing_overdue(sign_by=self.sign_by, actor=actor, occurred_at=as_of)
+        return True
+
+    @event("SigningOverdue")
+    def _signing_overdue(self, sign_by: date, actor: Actor, occurred_at: datetime) -> None:
+        self.signing_overdue_recorded = True
+
+    # Boilerplate detection.
+
+    def compares_with(self, other: OtherLetter) -> bool:
+        """Whether ``other`` is a letter this one must not copy: another post's letter of the
+        same year that was signed (not a draft, not the letter this one supersedes)."""
+        return (
+            other.letter_id not in (self.id, self.supersedes)
+            and other.year == self.year
+            and other.status != "draft"
+            and (other.signatory_cadre_id, other.signatory_unit_id)
+            != (self.signatory_cadre_id, self.signatory_unit_id)
+        )
+
+    def most_similar(
+        self, others: Iterable[OtherLetter], threshold: float
+    ) -> tuple[UUID, float] | None:
+        """The letter whose individual clauses this one's copy most closely, if any reaches
+        ``threshold``, with the similarity."""
+        mine = shingles(c["text"] for c in self.individual_clauses)
+        best: tuple[UUID, float] | None = None
+        for other in others:
+            if not self.compares_with(other):
+                continue
+            score = similarity(mine, shingles(c["text"] for c in other.individual_clauses))
+            if score >= threshold and (best is None or score > best[1]):
+                best = (other.letter_id, score)
+        return best
+
+    def flag_if_copy(
+        self, others: Iterable[OtherLetter], threshold: float, actor: Actor,
+        occurred_at: datetime,
+    ) -> bool:
+        """Flag the letter if its individual clauses copy another post's letter of the year;
+        whether a flag was recorded."""
+        found = self.most_similar(others, threshold)
+        if found is None:
+            return False
+        return self.flag_as_boilerplate(found[0], found[1], actor, occurred_at)
+
+    def flag_as_boilerplate(
+        self, similar_letter_id: UUID, similarity: float, actor: Actor, occurred_at: datetime
+    ) -> bool:
+        """Record, once, that this letter's individual clauses copy another post's letter."""
+        if self.flagged_like is not None:
+            return False
+        self._flagged_as_boilerplate(
+            similar_letter_id=similar_letter_id, similarity=round(similarity, 4),
+            actor=actor, occurred_at=occurred_at,
+        )
+        return True
+
+    @event("FlaggedAsBoilerplate")
+    def _flagged_as_boilerplate(
+        self, similar_letter_id: UUID, similarity: float, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.flagged_like = similar_letter_id
+
+
+def _clause(text: str, risk_point: str) -> dict[str, str]:
+    return {"text": text, "risk_point": risk_point}
+
+
+def _check_addressee(cadre: Cadre | None, cadre_id: UUID | None) -> None:
+    """The caller must hand over exactly the cadre the letter names (a programming error
+    otherwise, not a clerk's)."""
+    if (cadre.id if cadre is not None else None) != cadre_id:
+        msg = f"expected the letter's addressee {cadre_id}, got {cadre and cadre.id}"
+        raise ValueError(msg)

@@ -1,0 +1,101 @@
+"""Units: the party committee, district departments, towns, subdistricts, communities and
+their offices."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, get_args
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import event
+
+from shared.actors import Actor
+from shared.contracts.responsibility import UnitKind
+from shared.domain import DomainAggregate
+from shared.errors import ConflictError, InvalidCommandError, NotFoundError, NotPermittedError
+
+# Units and cadres have ids derived from their natural keys, so registering one twice is
+# refused by the store itself (docs/architecture.md).
+ID_NAMESPACE = uuid5(NAMESPACE_URL, "urn:dutytrail:responsibility")
+
+UNIT_KINDS: tuple[UnitKind, ...] = get_args(UnitKind)
+
+# Coverage ("horizontal to every edge") is owed by every department, town and subdistrict;
+# communities and offices are reached through them.
+COVERED_UNIT_KINDS: tuple[UnitKind, ...] = ("district_department", "town", "subdistrict")
+
+
+class UnitAlreadyRegisteredError(ConflictError):
+    pass
+
+
+class UnitNotFoundError(NotFoundError):
+    pass
+
+
+class UnknownUnitKindError(InvalidCommandError):
+    pass
+
+
+class Unit(DomainAggregate):
+    """A district department, town, subdistrict, community or the party committee itself."""
+
+    noun: ClassVar[str] = "unit"
+    NotFound: ClassVar[type[NotFoundError]] = UnitNotFoundError
+
+    @classmethod
+    def not_found(cls, aggregate_id: object) -> NotFoundError:
+        # The wording callers have always received for a unit.
+        return UnitNotFoundError(f"No unit {aggregate_id} is registered.")
+
+    @staticmethod
+    def create_id(code: str) -> UUID:
+        return uuid5(ID_NAMESPACE, f"unit:{code}")
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        code: str,
+        name: str,
+        kind: UnitKind,
+        parent_unit_id: UUID | None,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> Unit:
+        """A new unit; a kind outside the vocabulary is refused here too, not only by the
+        command model, so that no caller can store one."""
+        if kind not in UNIT_KINDS:
+            msg = f"kind: {kind!r} is not a unit kind ({', '.join(UNIT_KINDS)})."
+            raise UnknownUnitKindError(msg)
+        return cls(
+            code=code, name=name, kind=kind, parent_unit_id=parent_unit_id, actor=actor,
+            occurred_at=occurred_at,
+        )
+
+    @event("Registered")
+    def __init__(
+        self,
+        code: str,
+        name: str,
+        kind: UnitKind,
+        parent_unit_id: UUID | None,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self.code = code
+        self.name = name
+        self.kind = kind
+        self.parent_unit_id = parent_unit_id
+        self.registered_at = occurred_at
+
+
+def check_acts_for(actor: Actor, unit_id: UUID) -> None:
+    """Only a clerk of the unit a record belongs to (a letter's issuer, a task's lead unit, an
+    activity's organiser) may change it."""
+    if actor.unit_id != unit_id:
+        msg = (
+            f"Only a clerk of the issuing unit {unit_id} may do this; you act for unit "
+            f"{actor.unit_id}."
+        )
+        raise NotPermittedError(msg)

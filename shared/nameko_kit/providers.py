@@ -1,0 +1,129 @@
+"""Dependency providers, one job each: the application, the upstream feeds, the metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from nameko.extensions import DependencyProvider
+
+from shared import metrics
+from shared.application import ServiceApplication
+from shared.errors import DomainError
+from shared.feed import UpstreamFeed
+from shared.policy import Reactions
+from shared.settings import metrics_address, metrics_port
+
+log = logging.getLogger(__name__)
+
+
+class ApplicationProvider(DependencyProvider):
+    """Builds the service's eventsourcing application once per container (nameko makes a
+    worker per call) and hands the same one to every worker."""
+
+    def __init__(self, factory: Callable[[], ServiceApplication[Any]], **kwargs: Any) -> None:
+        self.factory = factory
+        self.app: ServiceApplication[Any] | None = None
+        super().__init__(**kwargs)
+
+    def setup(self) -> None:
+        self.app = self.factory()
+
+    def stop(self) -> None:
+        if self.app is not None:
+            self.app.close()
+
+    def get_dependency(self, worker_ctx: Any) -> ServiceApplication[Any]:
+        assert self.app is not None
+        return self.app
+
+
+def _application_of(container: Any) -> ServiceApplication[Any]:
+    """The application built by the container's (only) ApplicationProvider."""
+    for dependency in container.dependencies:
+        if isinstance(dependency, ApplicationProvider) and dependency.app is not None:
+            return dependency.app
+    msg = f"{container.service_cls.__name__} has no ApplicationProvider"
+    raise RuntimeError(msg)
+
+
+class UpstreamFeeds(DependencyProvider):
+    """One :class:`UpstreamFeed` per declared upstream, applying the application's
+    ``@reacts_to`` reactions for that upstream."""
+
+    def __init__(self, upstreams: tuple[str, ...], **kwargs: Any) -> None:
+        self.upstreams = upstreams
+        self.feeds: dict[str, UpstreamFeed] = {}
+        super().__init__(**kwargs)
+
+    def start(self) -> None:
+        app = _application_of(self.container)
+        service = self.container.service_name
+        for upstream in self.upstreams:
+            gauge = metrics.UPSTREAM_POSITION.labels(service, upstream)
+            self.feeds[upstream] = UpstreamFeed(
+                app, upstream, Reactions(app, upstream), on_applied=gauge.set
+            )
+            gauge.set(self.feeds[upstream].position())
+
+    def get_dependency(self, worker_ctx: Any) -> dict[str, UpstreamFeed]:
+        return self.feeds
+
+
+def _green_metrics_server(address: str, port: int) -> None:
+    """prometheus-client's threaded server blocks the eventlet hub; serve it green. No
+    SO_REUSEPORT: a second process on the same port must fail, not take half the scrapes."""
+    import eventlet
+    import eventlet.wsgi
+
+    sock = eventlet.listen((address, port), reuse_port=False)
+    quiet = logging.getLogger("dutytrail.metrics.http")
+    quiet.setLevel(logging.WARNING)
+    eventlet.spawn_n(
+        eventlet.wsgi.server, sock, metrics.metrics_app(), log=quiet, log_output=False
+    )
+
+
+class ServiceMetrics(DependencyProvider):
+    """The process's /metrics endpoint, and the measures every service shares: each
+    entrypoint's outcome and latency, and every stored event."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._started: dict[Any, float] = {}
+        super().__init__(**kwargs)
+
+    def setup(self) -> None:
+        service = self.container.service_name
+        configured = self.container.config.get("METRICS_PORT")
+        default = self.container.service_cls.declaration.metrics_port
+        port = int(configured) if configured is not None else metrics_port(service, False, default)
+        metrics.serve_metrics(metrics_address(), port, start=_green_metrics_server)
+
+    def start(self) -> None:
+        service = self.container.service_name
+
+        def count_stored(names: list[str]) -> None:
+            for name in names:
+                metrics.EVENTS_STORED.labels(service, name).inc()
+
+        _application_of(self.container).add_recorded_listener(count_stored)
+        metrics.declare_service_series(service)
+
+    def worker_setup(self, worker_ctx: Any) -> None:
+        self._started[worker_ctx] = time.perf_counter()
+
+    def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
+        started = self._started.pop(worker_ctx, None)
+        name = worker_ctx.entrypoint.method_name
+        service = self.container.service_name
+        if exc_info is None:
+            outcome = "ok"
+        elif isinstance(exc_info[1], DomainError):
+            outcome = "refused"
+        else:
+            outcome = "error"
+        metrics.COMMANDS.labels(service, name, outcome).inc()
+        if started is not None:
+            metrics.COMMAND_SECONDS.labels(service, name).observe(time.perf_counter() - started)

@@ -1,0 +1,104 @@
+"""The base of every nameko service class, wired from the service's declaration."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
+
+from shared.answers import to_json
+from shared.clock import utcnow
+from shared.commands import CheckDeadlines, EventsAfter, arguments, parse_command
+from shared.declaration import ServiceDeclaration
+from shared.feed import UpstreamFeed
+from shared.nameko_kit.consumer import rpc_pull, upstream_handler
+from shared.nameko_kit.entrypoints import EXPECTED
+from shared.nameko_kit.providers import ServiceMetrics, UpstreamFeeds
+
+# How often a consumer pulls each upstream, whatever was delivered: it covers an event whose
+# message never arrived and a pull that failed (docs/reliability.md).
+PULL_INTERVAL_SECONDS = 5.0
+CLOCK_INTERVAL_SECONDS = 3600
+
+
+class ServiceKit:
+    """Subclass it with ``declaration = DECLARATION`` and ``app = ApplicationProvider(App)``.
+
+    Every service gets the catch-up query ``events_after``, the clock ``check_deadlines`` (an
+    RPC for a stated time and an hourly timer for now), ``ping`` and its metrics; a service
+    with upstreams also gets, per upstream, an ``on_<upstream>_event`` handler on a
+    dead-lettering quorum queue, an RPC proxy for pulls, a pull timer and
+    ``upstream_position``.
+    """
+
+    declaration: ClassVar[ServiceDeclaration]
+    pull_interval: ClassVar[float] = PULL_INTERVAL_SECONDS
+    name: ClassVar[str]
+    app: Any
+    feeds: dict[str, UpstreamFeed]  # set when the declaration names upstreams
+    metrics = ServiceMetrics()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declaration: ServiceDeclaration | None = cls.__dict__.get("declaration")
+        if declaration is None:
+            return
+        cls.name = declaration.name
+        if declaration.upstreams:
+            _wire_upstreams(cls, declaration.upstreams)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def events_after(self, query: Any = None) -> list[dict[str, Any]]:
+        q = parse_command(EventsAfter, query or {})
+        events: list[dict[str, Any]] = self.app.events_after(**arguments(q))
+        return events
+
+    @rpc(expected_exceptions=EXPECTED)
+    def check_deadlines(self, command: Any) -> Any:
+        c = parse_command(CheckDeadlines, command)
+        recorded = self.app.check_deadlines(c.as_of)
+        self.app.refresh_gauges(c.as_of.date())
+        return to_json(recorded)
+
+    @timer(interval=CLOCK_INTERVAL_SECONDS)
+    def check_deadlines_now(self) -> None:
+        now = utcnow()
+        self.app.check_deadlines(now)
+        self.app.refresh_gauges(now.date())
+
+    @rpc
+    def ping(self) -> str:
+        return utcnow().isoformat()
+
+
+def _wire_upstreams(cls: type[ServiceKit], upstreams: tuple[str, ...]) -> None:
+    """The consumer of each upstream, built from the declaration (docs/reliability.md)."""
+    attributes: dict[str, Any] = {"feeds": UpstreamFeeds(upstreams)}
+    for upstream in upstreams:
+        attributes[f"{upstream}_rpc"] = RpcProxy(upstream)
+        attributes[f"on_{upstream}_event"] = _event_handler(upstream)
+
+    def pull_upstreams(self: Any) -> int:
+        return sum(
+            self.feeds[upstream].retry(rpc_pull(getattr(self, f"{upstream}_rpc")))
+            for upstream in upstreams
+        )
+
+    def upstream_position(self: Any, query: Any = None) -> dict[str, int]:
+        return {upstream: self.feeds[upstream].position() for upstream in upstreams}
+
+    attributes["pull_upstreams"] = timer(interval=cls.pull_interval)(pull_upstreams)
+    attributes["upstream_position"] = rpc(expected_exceptions=EXPECTED)(upstream_position)
+    for name, value in attributes.items():
+        setattr(cls, name, value)
+
+
+def _event_handler(upstream: str) -> Any:
+    def on_event(self: Any, cloud_event: Any) -> str:
+        proxy = getattr(self, f"{upstream}_rpc")
+        outcome: str = self.feeds[upstream].deliver(cloud_event, rpc_pull(proxy))
+        return outcome
+
+    on_event.__name__ = on_event.__qualname__ = f"on_{upstream}_event"
+    return upstream_handler(upstream)(on_event)
