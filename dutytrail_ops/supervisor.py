@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from dutytrail_ops.registry import declaration
+from shared.settings import env, metrics_port_variable
 
 GRACE_SECONDS = 10.0
 # Each child's /metrics port, read by the child (shared.settings.metrics_port).
@@ -120,12 +121,8 @@ def child_metrics_port(service: str, *, relay: bool) -> int:
     """The operator's ``DUTYTRAIL_<NAME>[_RELAY]_METRICS_PORT`` if set, else the port the
     service declares for its process or its relay's, so that no two children collide."""
     declared = declaration(service)  # an unknown name is refused before anything starts
-    chosen = os.environ.get(
-        f"DUTYTRAIL_{service.upper()}{'_RELAY' if relay else ''}_METRICS_PORT", ""
-    ).strip()
-    if chosen:
-        return int(chosen)
-    return declared.relay_metrics_port if relay else declared.metrics_port
+    default = declared.relay_metrics_port if relay else declared.metrics_port
+    return int(env(metrics_port_variable(service, relay), str(default)))
 
 
 def children_for(services: list[str]) -> list[Child]:

@@ -77,12 +77,17 @@ def metrics_address() -> str:
     return env("DUTYTRAIL_METRICS_ADDRESS", "0.0.0.0")
 
 
+def metrics_port_variable(service: str, relay: bool = False) -> str:
+    """The variable an operator sets to move one service's (or its relay's) metrics port."""
+    return f"DUTYTRAIL_{service.upper()}{'_RELAY' if relay else ''}_METRICS_PORT"
+
+
 def metrics_port(service: str, relay: bool = False, default: int = 0) -> int:
     """This process's metrics port: ``DUTYTRAIL_<SERVICE>[_RELAY]_METRICS_PORT``, else
     ``DUTYTRAIL_METRICS_PORT`` (which ``dutytrail up`` sets per child from the service's
     declaration), else ``default``; 0 disables the endpoint."""
-    specific = f"DUTYTRAIL_{service.upper()}{'_RELAY' if relay else ''}_METRICS_PORT"
-    return int(env(specific, env("DUTYTRAIL_METRICS_PORT", str(default))))
+    generic = env("DUTYTRAIL_METRICS_PORT", str(default))
+    return int(env(metrics_port_variable(service, relay), generic))
 
 
 def env_int(name: str, default: int) -> int:

@@ -123,6 +123,15 @@ def test_demo_through_up_agrees_with_the_store(any_store, vhost, launcher, subsc
 
     demo = run_cli(["demo", "--timeout", "60"], env, timeout=180)
     assert demo.returncode == 0, demo.stdout + demo.stderr + up.tail()
+    # The demo's refused commands reach the log as one INFO line each, with no traceback.
+    counted = re.search(r"refused commands .*?: (\d+)", demo.stdout)
+    assert counted, demo.stdout
+    refused_in_report = int(counted.group(1))
+    refused_in_log = [line for line in up.output().splitlines() if " refused " in line]
+    assert refused_in_report > 0
+    assert len(refused_in_log) == refused_in_report, refused_in_log
+    assert all(" INFO nameko.containers: refused " in line for line in refused_in_log)
+    assert "Traceback" not in up.output(), up.tail()
     report = report_numbers(demo.stdout)
 
     # The store, read by the events CLI (not through the services).

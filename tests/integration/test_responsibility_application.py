@@ -161,7 +161,7 @@ class ResponsibilityScenario:
         with pytest.raises(CadreAlreadyRegisteredError):
             register_cadre()
         # Only the first cadre registration was stored. (Positions are not counted: on
-        # PostgreSQL a refused insert burns a position, DESIGN §2.)
+        # PostgreSQL a refused insert burns a position; docs/contract.md.)
         assert len(self.app.events_after(0)) == before + 1
 
     def test_check_deadlines_records_each_overdue_letter_exactly_once(self):

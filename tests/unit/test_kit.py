@@ -229,6 +229,9 @@ def test_json_logs_are_one_object_per_line(
 
 def test_metrics_refuse_a_port_another_process_holds() -> None:
     holder = socket.socket()
+    # The holder even allows sharing (as a second process would with SO_REUSEPORT): the
+    # metrics server must still refuse, not split the scrapes with it.
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     holder.bind(("127.0.0.1", 0))
     holder.listen(1)
     port = holder.getsockname()[1]
