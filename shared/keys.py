@@ -1,0 +1,123 @@
+"""Ed25519 keys: each service's event-signing key, and the token authority's key that signs
+callers' tokens (docs/trust.md).
+
+Keys come from configuration: ``DUTYTRAIL_<NAME>_PRIVATE_KEY_FILE`` and
+``DUTYTRAIL_<NAME>_PUBLIC_KEY_FILE`` (PEM), or the files ``<name>.key`` / ``<name>.pub`` in
+``DUTYTRAIL_KEY_DIR`` (default ``$DUTYTRAIL_VAR_DIR/keys``). There is no silent default: a
+missing key is a :class:`KeyConfigurationError`, unless ``DUTYTRAIL_DEV_KEYS=1`` asks for
+development keys, which are generated in ``<key dir>/dev/`` and announced as such in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from shared.settings import StoreSettings, env
+
+log = logging.getLogger(__name__)
+
+TOKEN_AUTHORITY = "tokens"
+
+
+class KeyConfigurationError(RuntimeError):
+    """A key the process needs is not configured (and development keys were not asked for)."""
+
+
+def dev_keys_enabled() -> bool:
+    return env("DUTYTRAIL_DEV_KEYS", "0") == "1"
+
+
+def key_dir() -> Path:
+    default = StoreSettings.from_environ().var_dir / "keys"
+    return Path(env("DUTYTRAIL_KEY_DIR", str(default))).resolve()
+
+
+def _variable(name: str, kind: str) -> str:
+    return f"DUTYTRAIL_{name.upper()}_{kind}_KEY_FILE"
+
+
+def _configured(name: str, kind: str, suffix: str) -> Path | None:
+    explicit = env(_variable(name, kind), "")
+    if explicit:
+        return Path(explicit)
+    path = key_dir() / f"{name}{suffix}"
+    return path if path.exists() else None
+
+
+def _dev_private_key(name: str) -> Ed25519PrivateKey:
+    """The development key ``name``, generated once (atomically: several processes may ask
+    at the same moment) in ``<key dir>/dev/``."""
+    folder = key_dir() / "dev"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.key"
+    if not path.exists():
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(pem)
+            (folder / f"{name}.pub").write_bytes(public_pem(key.public_key()))
+            log.warning("generated a DEVELOPMENT key %s (DUTYTRAIL_DEV_KEYS=1)", path)
+    for _ in range(50):  # another process may be writing it right now
+        data = path.read_bytes()
+        if data:
+            return _load_private(data, path)
+        time.sleep(0.02)
+    raise KeyConfigurationError(f"development key {path} is empty")
+
+
+def _load_private(data: bytes, path: Path) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(data, password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyConfigurationError(f"{path} is not an Ed25519 private key")
+    return key
+
+
+def private_key(name: str) -> Ed25519PrivateKey:
+    """The private key ``name`` (a service's signing key, or ``tokens``)."""
+    path = _configured(name, "PRIVATE", ".key")
+    if path is not None:
+        return _load_private(path.read_bytes(), path)
+    if dev_keys_enabled():
+        return _dev_private_key(name)
+    msg = (
+        f"no private key for {name!r}: set {_variable(name, 'PRIVATE')} to a PEM file, put "
+        f"{name}.key in {key_dir()}, or set DUTYTRAIL_DEV_KEYS=1 for a development key"
+    )
+    raise KeyConfigurationError(msg)
+
+
+def public_key(name: str) -> Ed25519PublicKey:
+    """The public key ``name`` (to verify its events, or the tokens it issued)."""
+    path = _configured(name, "PUBLIC", ".pub")
+    if path is not None:
+        key = serialization.load_pem_public_key(path.read_bytes())
+        if not isinstance(key, Ed25519PublicKey):
+            raise KeyConfigurationError(f"{path} is not an Ed25519 public key")
+        return key
+    if dev_keys_enabled():
+        return _dev_private_key(name).public_key()
+    msg = (
+        f"no public key for {name!r}: set {_variable(name, 'PUBLIC')} to a PEM file, put "
+        f"{name}.pub in {key_dir()}, or set DUTYTRAIL_DEV_KEYS=1 for a development key"
+    )
+    raise KeyConfigurationError(msg)
+
+
+def public_pem(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
