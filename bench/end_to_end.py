@@ -20,6 +20,10 @@ on both alike; rates pool the rounds.
 
 Run it against a broker (or vhost, ``--amqp-uri``) where no other responsibility service is
 running: the script refuses to measure if ``rpc-responsibility`` has another consumer.
+
+Every call carries a token, as in production (docs/roles.md): the commands a party-committee
+clerk's, signed with DEVELOPMENT keys generated in the temporary ``DUTYTRAIL_VAR_DIR``
+(``DUTYTRAIL_DEV_KEYS=1`` for the script and its children alike); ``ping`` is open to all.
 """
 
 from __future__ import annotations
@@ -56,8 +60,10 @@ from typing import Any  # noqa: E402
 import amqp  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
+from dutytrail_ops.acting import Acting  # noqa: E402
 from shared.nameko_kit import service_config  # noqa: E402
 from shared.relay import AmqpTarget, event_exchange_name  # noqa: E402
+from shared.roles import PARTY_COMMITTEE  # noqa: E402
 from shared.settings import amqp_uri  # noqa: E402
 
 # py-amqp warns about confirms that arrive while a timed-out proxy closes; harmless here.
@@ -331,14 +337,15 @@ def ping(proxy: Any, index: int, n: int) -> Any:
     return proxy.responsibility.ping()
 
 
-def register(phase: str, prefix: str, actor: dict[str, str]) -> Call:
+def register(phase: str, prefix: str) -> Call:
+    """``register_unit`` by the proxy's caller (a party-committee clerk's token)."""
+
     def call(proxy: Any, index: int, n: int) -> Any:
         return proxy.responsibility.register_unit({
             "code": f"{prefix}.{phase}.{index}.{n}",
             "name": f"bench unit {phase}/{index}/{n}",
             "kind": "district_department",
             "parent_unit_id": None,
-            "actor": actor,
         })
 
     return call
@@ -473,7 +480,12 @@ def measure(args: argparse.Namespace, levels: list[int]) -> tuple[list[Row], dic
         f"DUTYTRAIL_{SERVICE.upper()}_METRICS_PORT": "0",
         f"DUTYTRAIL_{SERVICE.upper()}_RELAY_METRICS_PORT": "0",
         "DUTYTRAIL_LOG_LEVEL": "WARNING",
+        # DEVELOPMENT keys, in the temporary store: the service verifies the tokens this
+        # script signs, and signs the events the relay publishes.
+        "DUTYTRAIL_DEV_KEYS": "1",
+        "DUTYTRAIL_KEY_DIR": str(var_dir / "keys"),
     })
+    os.environ.update({key: environ[key] for key in ("DUTYTRAIL_DEV_KEYS", "DUTYTRAIL_KEY_DIR")})
     if args.max_workers:
         environ["DUTYTRAIL_MAX_WORKERS"] = str(args.max_workers)
     print(f"  store: SQLite in {var_dir}; run id {run_id}")
@@ -501,13 +513,16 @@ def measure(args: argparse.Namespace, levels: list[int]) -> tuple[list[Row], dic
                    "of its own")
             raise RuntimeError(msg)
         clients = [ClusterRpcProxy(config, timeout=60) for _ in range(max(levels))]
-        proxies = [client.start() for client in clients]
-        actor = {"person_id": str(uuid.uuid4()), "unit_id": str(uuid.uuid4())}
+        # One party-committee clerk, calling through every proxy (each with its token).
+        clerk, committee = uuid.uuid4(), uuid.uuid4()
+        proxies = [
+            Acting(client.start()).as_(clerk, committee, PARTY_COMMITTEE) for client in clients
+        ]
         prefix = subscriber.prefix
 
         # Warm-up: every proxy, the store's tables, the relay and the subscriber's queue.
         run_callers(proxies, len(proxies), 1.0, ping)
-        warm = run_callers(proxies, len(proxies), 1.0, register("warm", prefix, actor))
+        warm = run_callers(proxies, len(proxies), 1.0, register("warm", prefix))
         subscriber.wait_for("warm", warm.calls, timeout=60)
 
         meter = CpuMeter({
@@ -527,7 +542,7 @@ def measure(args: argparse.Namespace, levels: list[int]) -> tuple[list[Row], dic
 
                 phase = f"c{level}r{n}"
                 before = meter.snapshot()
-                done = run_callers(proxies, level, args.seconds, register(phase, prefix, actor))
+                done = run_callers(proxies, level, args.seconds, register(phase, prefix))
                 done.last_event_at = subscriber.wait_for(phase, done.calls, timeout=120)
                 done.cpu_seconds = meter.used_since(before)
                 row.commands.append(done)

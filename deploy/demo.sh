@@ -7,6 +7,10 @@ deploy/bootstrap.sh
 VENV=${DUTYTRAIL_VENV:-.venv}
 export DUTYTRAIL_VAR_DIR=${DUTYTRAIL_VAR_DIR:-$PWD/var/demo}
 rm -rf "$DUTYTRAIL_VAR_DIR"; mkdir -p "$DUTYTRAIL_VAR_DIR"
+# DEVELOPMENT keys only (never in production): the services' event-signing keys and the token
+# authority's key that signs the demo's callers' tokens are generated afresh under
+# $DUTYTRAIL_VAR_DIR/keys/dev, shared by `up` and `demo` (shared/keys.py).
+export DUTYTRAIL_DEV_KEYS=1
 LOG="$DUTYTRAIL_VAR_DIR/up.log"
 "$VENV/bin/dutytrail" up >"$LOG" 2>&1 &
 UP=$!

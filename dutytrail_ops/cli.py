@@ -7,18 +7,28 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
+import uuid
 import warnings
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from dutytrail_ops.broker import broker
 from dutytrail_ops.registry import service_names
+from shared.roles import ROLES
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 Reader = Callable[[int, int], list[dict[str, Any]]]
+# The caller's token for the commands that call a service (``events --rpc``).
+TOKEN_VARIABLE = "DUTYTRAIL_TOKEN"
 
 
 @click.group()
@@ -36,11 +46,12 @@ def main() -> None:
               help="Only these services (repeatable).")
 def up(services: tuple[str, ...]) -> None:
     """Start every service and its relay as supervised child processes (Ctrl-C stops)."""
-    from dutytrail_ops.preflight import check_broker, check_store
+    from dutytrail_ops.preflight import check_broker, check_keys, check_store
     from dutytrail_ops.supervisor import Supervisor, children_for
 
     chosen = sorted(set(services)) or service_names()
     problems = [p for p in (check_broker(), check_store()) if p]
+    problems += [p for p in map(check_keys, chosen) if p and p not in problems]
     if problems:
         for problem in problems:
             click.echo(f"cannot start: {problem}", err=True)
@@ -72,13 +83,24 @@ def relay(service: str) -> None:
               help="First position to print (inclusive).")
 @click.option("--follow", is_flag=True, help="Keep printing new events as they are stored.")
 @click.option("--rpc", "via_rpc", is_flag=True,
-              help="Read through the service's catch-up RPC instead of its store.")
+              help="Read through the service's catch-up RPC instead of its store, with the "
+                   "token in DUTYTRAIL_TOKEN.")
 def events(service: str, start: int, follow: bool, via_rpc: bool) -> None:
-    """Print SERVICE's events from position N onward, one CloudEvent JSON per line."""
+    """Print SERVICE's events from position N onward, one CloudEvent JSON per line.
+
+    With --rpc the call carries the token in the environment variable DUTYTRAIL_TOKEN (a
+    token with the role auditor, service or subscriber: `dutytrail token issue`)."""
     from shared.application import MAX_PAGE
     from shared.envelope import encode, parse_position
+    from shared.keys import KeyConfigurationError
 
-    read, close = _rpc_reader(service) if via_rpc else _store_reader(service)
+    if via_rpc and not os.environ.get(TOKEN_VARIABLE, "").strip():
+        msg = f"--rpc needs a token: set {TOKEN_VARIABLE} (see `dutytrail token issue`)"
+        raise click.ClickException(msg)
+    try:
+        read, close = _rpc_reader(service) if via_rpc else _store_reader(service)
+    except KeyConfigurationError as error:  # the store reader signs what it prints
+        raise click.ClickException(str(error)) from None
     after = max(0, start - 1)
     try:
         while True:
@@ -98,9 +120,9 @@ def _store_reader(service: str) -> tuple[Reader, Callable[[], None]]:
     from shared.envelope import EnvelopeBuilder, read_page
     from shared.persistence import open_factory, store_environment
 
+    builder = EnvelopeBuilder(service)  # first: no signing key, no store opened
     factory = open_factory(store_environment(service))
     recorder = factory.application_recorder()
-    builder = EnvelopeBuilder(service)
 
     def read(after: int, limit: int) -> list[dict[str, Any]]:
         return read_page(recorder, builder, after, limit)
@@ -114,18 +136,27 @@ def _store_reader(service: str) -> tuple[Reader, Callable[[], None]]:
 
 
 def _rpc_reader(service: str) -> tuple[Reader, Callable[[], None]]:
+    from nameko.exceptions import RemoteError
     from nameko.standalone.rpc import ClusterRpcProxy
 
     from shared.nameko_kit.config import service_config
+    from shared.nameko_kit.providers import AUTHORIZATION
 
-    proxy = ClusterRpcProxy(service_config(), timeout=30).start()
-    remote = getattr(proxy, service)
+    token = os.environ[TOKEN_VARIABLE].strip().removeprefix("Bearer ")
+    context = {AUTHORIZATION: f"Bearer {token}"}
+    client = ClusterRpcProxy(service_config(), timeout=30, context_data=context)
+    remote = getattr(client.start(), service)
 
     def read(after: int, limit: int) -> list[dict[str, Any]]:
-        page: list[dict[str, Any]] = remote.events_after({"after": after, "limit": limit})
+        try:
+            page: list[dict[str, Any]] = remote.events_after({"after": after, "limit": limit})
+        except RemoteError as error:
+            if error.exc_type in ("NotAuthenticatedError", "NotPermittedError"):
+                raise click.ClickException(f"{TOKEN_VARIABLE}: {error.value}") from None
+            raise
         return page
 
-    return read, proxy.stop
+    return read, client.stop
 
 
 @main.group()
@@ -158,9 +189,53 @@ def export_schemas(directory: Path) -> None:
         click.echo(str(path))
 
 
+@main.group()
+def keys() -> None:
+    """Public keys that verify the services' events (docs/contract.md, "Verifying events")."""
+
+
+@keys.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def export_keys(directory: Path) -> None:
+    """Write <service>.pub (PEM) for every declared service, and tokens.pub if configured,
+    into DIRECTORY."""
+    from shared.keys import TOKEN_AUTHORITY, KeyConfigurationError, public_pem
+    from shared.signing import key_id
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in [*service_names(), TOKEN_AUTHORITY]:
+        try:
+            key = _public_key_of(name)
+        except KeyConfigurationError as error:
+            if name == TOKEN_AUTHORITY:
+                continue  # no token authority configured here: nothing to export
+            raise click.ClickException(str(error)) from None
+        path = directory / f"{name}.pub"
+        path.write_bytes(public_pem(key))
+        click.echo(f"{path}  {key_id(name, key)}")
+
+
+def _public_key_of(name: str) -> Ed25519PublicKey:
+    """The public half of the key ``name`` signs with where its private key is configured
+    (the producer's host), else its configured public key."""
+    from shared.keys import KeyConfigurationError, private_key, public_key
+
+    try:
+        return private_key(name).public_key()
+    except KeyConfigurationError:
+        return public_key(name)
+
+
+# RabbitMQ users and permissions (dutytrail_ops/broker.py).
+main.add_command(broker)
+
+
 @main.command()
 @click.option("--seed", type=int, default=2026, show_default=True)
-@click.option("--year", type=int, default=2026, show_default=True)
+@click.option("--year", type=int, default=lambda: _last_complete_year(),
+              show_default="the last complete year",
+              help="The year played: a past one (the clock checks deadlines as of now or "
+                   "earlier).")
 @click.option("--timeout", type=float, default=60.0, show_default=True,
               help="Seconds to wait for the services to answer.")
 def demo(seed: int, year: int, timeout: float) -> None:
@@ -168,6 +243,55 @@ def demo(seed: int, year: int, timeout: float) -> None:
     from dutytrail_ops.demo import run_demo
 
     sys.exit(run_demo(seed=seed, year=year, timeout=timeout))
+
+
+def _last_complete_year() -> int:
+    from dutytrail_ops.demo.timeline import last_complete_year
+
+    return last_complete_year()
+
+
+
+@main.group()
+def token() -> None:
+    """Callers' tokens (docs/roles.md)."""
+
+
+@token.command("issue")
+@click.option("--person", "person_id", type=click.UUID, required=True, help="The person acting.")
+@click.option("--unit", "unit_id", type=click.UUID, required=True, help="The unit they act for.")
+@click.option(
+    "--role", "roles", multiple=True, required=True, type=click.Choice(ROLES),
+    help="A role the token grants (repeatable).",
+)
+@click.option("--hours", type=click.FloatRange(min=0.01, max=24 * 31), default=8.0,
+              show_default=True, help="How long the token is valid.")
+def issue_token_command(
+    person_id: uuid.UUID, unit_id: uuid.UUID, roles: tuple[str, ...], hours: float
+) -> None:
+    """Print a token signed by the token authority's key (``tokens``)."""
+    from shared.keys import KeyConfigurationError
+    from shared.tokens import issue_token
+
+    try:
+        click.echo(issue_token(
+            person_id, unit_id, [r for r in ROLES if r in roles], timedelta(hours=hours)
+        ))
+    except KeyConfigurationError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@main.group()
+def roles() -> None:
+    """Who may call what."""
+
+
+@roles.command("matrix")
+def roles_matrix() -> None:
+    """Print the role matrix of every declared service (docs/roles.md) as Markdown."""
+    from dutytrail_ops.roles_matrix import markdown
+
+    click.echo(markdown(), nl=False)
 
 
 if __name__ == "__main__":

@@ -57,3 +57,19 @@ def check_store(settings: StoreSettings | None = None) -> str | None:
             f"{settings.pg_dbname!r} ({error}). Start it, or unset DUTYTRAIL_STORE to use "
             "the embedded SQLite stores."
         )
+
+
+def check_keys(service: str, *, upstreams: bool = True) -> str | None:
+    """None if ``service``'s event-signing key is configured (and, with ``upstreams``, the
+    public key of every service it follows), else the :class:`KeyConfigurationError` message
+    (docs/contract.md, "Verifying events")."""
+    from dutytrail_ops.registry import declaration
+    from shared.keys import KeyConfigurationError, private_key, public_key
+
+    try:
+        private_key(service)
+        for upstream in declaration(service).upstreams if upstreams else ():
+            public_key(upstream)
+    except KeyConfigurationError as error:
+        return str(error)
+    return None

@@ -38,6 +38,7 @@ def load_config(service: str) -> dict[str, Any]:
 def run_service(service: str) -> None:
     """Run one nameko service until SIGTERM or SIGINT."""
     declaration(service)  # an unknown name fails here, before eventlet patches anything
+    _refuse_without_keys(service, upstreams=True)
     # psycopg's C wait would block the eventlet hub on every round trip (docs/operations.md).
     os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
     import eventlet
@@ -46,9 +47,13 @@ def run_service(service: str) -> None:
     from nameko.runners import ServiceRunner
 
     from shared.logs import configure_logging
+    from shared.settings import amqp_uri_for
 
     configure_logging(service)
     config = load_config(service)
+    # The service's own broker login when it has one (DUTYTRAIL_<SERVICE>_AMQP_URI), else
+    # AMQP_URI, as the YAML says (docs/operations.md, "Broker users and permissions").
+    config["AMQP_URI"] = amqp_uri_for(service)
     runner = ServiceRunner(config)
     runner.add_service(load_service_class(service))
 
@@ -77,6 +82,7 @@ def run_relay(service: str) -> None:
     from shared.settings import metrics_address, metrics_port
 
     declared = declaration(service)
+    _refuse_without_keys(service, upstreams=False)
     configure_logging(f"{service}-relay")
     relay = Relay(service)
     metrics.serve_metrics(
@@ -92,3 +98,13 @@ def run_relay(service: str) -> None:
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
     relay.run()
+
+
+def _refuse_without_keys(service: str, upstreams: bool) -> None:
+    """Stop here, with the KeyConfigurationError's message, when the service's signing key
+    (or an upstream's public key) is not configured (docs/contract.md, "Verifying events")."""
+    from dutytrail_ops.preflight import check_keys
+
+    problem = check_keys(service, upstreams=upstreams)
+    if problem:
+        raise SystemExit(f"cannot start {service}: {problem}")

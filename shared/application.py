@@ -60,6 +60,8 @@ class ServiceApplication(Application[UUID], Generic[P]):
 
     def __init__(self, env: EnvType | None = None) -> None:
         self._recorded_listeners: list[RecordedListener] = []
+        # Signs the catch-up pages with the service's key, as the relay signs what it
+        # publishes; no key configured refuses to start (docs/contract.md, "Verifying events").
         self._envelopes = EnvelopeBuilder(self.service_name)
         super().__init__(env if env is not None else store_environment(self.service_name))
         self.live: P = self.projection()  # type: ignore[assignment]

@@ -6,16 +6,15 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from shared.actors import Actor
 from shared.errors import InvalidCommandError
 
 
 class Command(BaseModel):
-    """Every command names its actor and may state the business time of the act. Its fields
-    are the keyword arguments of the application method it is bound to."""
+    """Every command may state the business time of the act. Its fields are the keyword
+    arguments of the application method it is bound to; the actor is not among them: it
+    comes from the caller's verified token (docs/roles.md)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-    actor: Actor
     occurred_at: AwareDatetime | None = None
 
 

@@ -3,7 +3,9 @@
 
 The envelope is built from the stored record alone (topic, state, position), so the relay and
 the catch-up reader need no service code: the public contract registered for the stored
-event's class name validates and shapes ``data``.
+event's class name validates and shapes ``data``. The builder signs every event with the
+service's key (``shared.signing``; docs/contract.md, "Verifying events"), so the relay's
+messages and the catch-up pages carry the same signatures.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from eventsourcing.persistence import ApplicationRecorder, JSONTranscoder, Notif
 from shared.contracts import contract_for_domain_event
 from shared.persistence import build_transcoder
 from shared.settings import schema_base_url
+from shared.signing import EventSigner, Signer
 
 CONTENT_TYPE = "application/cloudevents+json"
 CONTENT_ENCODING = "utf-8"
@@ -64,13 +67,28 @@ def _iso(moment: datetime) -> str:
 
 
 class EnvelopeBuilder:
-    """Turns one stored notification of ``service`` into a CloudEvent dict."""
+    """Turns one stored notification of ``service`` into a signed CloudEvent dict.
 
-    def __init__(self, service: str, transcoder: JSONTranscoder | None = None) -> None:
+    ``signer`` defaults to the service's configured key (``shared.keys.private_key``): without
+    one (and without development keys) the builder, and so the service, its relay and the
+    catch-up reader, refuses to start with :class:`shared.keys.KeyConfigurationError`.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        transcoder: JSONTranscoder | None = None,
+        signer: Signer | None = None,
+    ) -> None:
         self.service = service
         self.transcoder = transcoder or build_transcoder()
+        self.signer: Signer = signer if signer is not None else EventSigner.for_service(service)
 
     def build(self, notification: Notification, previous: int | None) -> dict[str, Any]:
+        """One notification as a signed CloudEvent; ``previous`` is the position before it."""
+        return self.signer.sign(self._unsigned(notification, previous))
+
+    def _unsigned(self, notification: Notification, previous: int | None) -> dict[str, Any]:
         qualname = notification.topic.rpartition(":")[2]
         info = contract_for_domain_event(self.service, qualname)
         state: dict[str, Any] = self.transcoder.decode(notification.state)

@@ -30,3 +30,7 @@ class InvalidCommandError(DomainError):
 
 class PoisonMessageError(Exception):
     """A message on the bus that can never be processed; it goes to the dead-letter queue."""
+
+
+class NotAuthenticatedError(DomainError):
+    """The call carries no valid token: missing, unsigned, wrongly signed or expired."""

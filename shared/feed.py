@@ -5,6 +5,10 @@ A consumer records the upstream position with its own new events in one transact
 (eventsourcing tracking, one row per upstream). A delivered event is applied at once only if
 its ``prevsequence`` is exactly the recorded position; anything else is a wake-up to pull the
 upstream's catch-up pages, which are authoritative. Duplicates are no-ops.
+
+Nothing moves the position unless it is verified first (docs/contract.md, "Verifying
+events"): every delivered message and every pulled event must carry a valid signature by the
+upstream's key and a type the upstream's public contract registers; anything else is poison.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, RecordConflictError, Tracking
 
 from shared.application import ServiceApplication
+from shared.contracts import UnknownEventError, contract_for_type
 from shared.envelope import parse_position
 from shared.errors import PoisonMessageError
+from shared.signing import EventVerifier, SignatureError, Verifier
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +38,9 @@ Pull = Callable[[int, int], list[dict[str, Any]]]
 _REQUIRED = ("specversion", "id", "source", "type", "sequence", "prevsequence", "data")
 
 
-def check_envelope(event: Any, upstream: str) -> dict[str, Any]:
-    """Refuse, as poison, anything that is not a CloudEvent from ``upstream``."""
+def check_envelope(event: Any, upstream: str, verifier: Verifier) -> dict[str, Any]:
+    """The verified CloudEvent (only what the upstream signed); poison if it is not a
+    CloudEvent from ``upstream`` signed with its key, of a type its contract registers."""
     if not isinstance(event, dict):
         raise PoisonMessageError(f"not a CloudEvent object: {type(event).__name__}")
     missing = [key for key in _REQUIRED if key not in event]
@@ -47,7 +54,22 @@ def check_envelope(event: Any, upstream: str) -> dict[str, Any]:
         parse_position(event["prevsequence"])
     except (TypeError, ValueError):
         raise PoisonMessageError("sequence/prevsequence are not positions") from None
-    return event
+    try:
+        verified = verifier.verify(event)
+    except SignatureError as error:
+        msg = (
+            f"{event.get('type')} {event.get('id')} at {event['sequence']} fails verification "
+            f"with {upstream}'s key: {error}"
+        )
+        raise PoisonMessageError(msg) from None
+    try:
+        info = contract_for_type(str(verified["type"]))
+    except UnknownEventError:
+        info = None
+    if info is None or info.service != upstream:
+        msg = f"{verified['type']} at {verified['sequence']} has no public contract of {upstream}"
+        raise PoisonMessageError(msg)
+    return verified
 
 
 class UpstreamFeed:
@@ -60,10 +82,15 @@ class UpstreamFeed:
         policy: Policy,
         page_size: int = PAGE_SIZE,
         on_applied: Callable[[int], None] | None = None,
+        verifier: Verifier | None = None,
     ) -> None:
         self.app = app
         self.upstream = upstream
         self.policy = policy
+        # The upstream's configured public key unless told otherwise (shared.keys).
+        self.verifier: Verifier = (
+            verifier if verifier is not None else EventVerifier.for_service(upstream)
+        )
         self.page_size = page_size
         self.on_applied = on_applied
         self.behind = False
@@ -74,7 +101,7 @@ class UpstreamFeed:
 
     def deliver(self, event: Any, pull: Pull) -> str:
         """Handle one live message. Returns what happened: applied, duplicate or pulled."""
-        event = check_envelope(event, self.upstream)
+        event = check_envelope(event, self.upstream, self.verifier)
         with self._lock:
             position = self.position()
             sequence = parse_position(event["sequence"])
@@ -103,14 +130,26 @@ class UpstreamFeed:
             return 0
 
     def pull(self, pull: Pull) -> int:
-        """Apply every upstream event after our position, page by page. Returns the count."""
+        """Apply every upstream event after our position, page by page. Returns the count.
+
+        An event that fails verification stops the pull there: the events before it are
+        applied, the position stays at the last of them, and the feed stays behind (the timer
+        pulls again; docs/reliability.md)."""
         applied = 0
         with self._lock:
             while True:
                 position = self.position()
                 page = pull(position, self.page_size)
-                for event in page:
-                    check_envelope(event, self.upstream)
+                for received in page:
+                    try:
+                        event = check_envelope(received, self.upstream, self.verifier)
+                    except PoisonMessageError as error:
+                        log.error(
+                            "pulled event from %s refused (%s); staying at position %s",
+                            self.upstream, error, position,
+                        )
+                        self.behind = True
+                        return applied
                     if parse_position(event["sequence"]) > position:
                         self._apply(event)
                         position = parse_position(event["sequence"])

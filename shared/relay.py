@@ -6,6 +6,8 @@ channel, keeping at most two in flight, and records a batch's last position with
 eventsourcing tracking only once the broker confirmed it. A crash anywhere re-publishes at
 most two batches;
 it never skips an event. No ``mandatory`` flag: an event nobody subscribes to yet is normal.
+Every event is signed with the service's key by the envelope builder (docs/contract.md,
+"Verifying events"); without a configured key the relay refuses to start.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from eventsourcing.persistence import ApplicationRecorder, Notification, Trackin
 from shared import metrics
 from shared.envelope import CONTENT_ENCODING, CONTENT_TYPE, EnvelopeBuilder, encode
 from shared.persistence import open_factory, store_environment
-from shared.settings import StoreSettings, amqp_uri
+from shared.settings import StoreSettings, amqp_uri_for
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +162,7 @@ class Relay:
         self.tracking_name = f"{service}.relay"
         self.batch_size = batch_size
         self.poll_interval = poll_interval
-        self.target = AmqpTarget.from_uri(uri or amqp_uri())
+        self.target = AmqpTarget.from_uri(uri or amqp_uri_for(service))
         settings = settings or StoreSettings.from_environ()
         factory = open_factory(store_environment(service, settings))
         recorder = factory.application_recorder()

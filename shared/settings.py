@@ -67,6 +67,17 @@ def amqp_uri() -> str:
     return env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 
 
+def amqp_uri_variable(service: str) -> str:
+    """The variable that gives one service's processes (its nameko container and its relay)
+    a broker login of their own (``dutytrail broker setup``, docs/operations.md)."""
+    return f"DUTYTRAIL_{service.upper()}_AMQP_URI"
+
+
+def amqp_uri_for(service: str) -> str:
+    """``DUTYTRAIL_<SERVICE>_AMQP_URI`` if set, else :func:`amqp_uri`."""
+    return env(amqp_uri_variable(service), amqp_uri())
+
+
 def schema_base_url() -> str:
     return os.environ.get("DUTYTRAIL_SCHEMA_BASE_URL", "").rstrip("/")
 
@@ -115,6 +126,11 @@ def log_format() -> str:
 
 def log_level() -> str:
     return env("DUTYTRAIL_LOG_LEVEL", "INFO").upper()
+
+
+def clock_skew_seconds() -> int:
+    """How far ahead of this process's clock the system clock's ``as_of`` may be."""
+    return env_int("DUTYTRAIL_CLOCK_SKEW_SECONDS", 300)
 
 
 def delivery_limit() -> int:

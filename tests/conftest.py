@@ -7,6 +7,9 @@ integration and end-to-end tests (their own conftest files ask for it)."""
 import os
 
 os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+# Development signing keys (shared/keys.py), generated in the session's own key directory
+# (the ``_dev_key_dir`` fixture); subprocesses started by the tests inherit both variables.
+os.environ.setdefault("DUTYTRAIL_DEV_KEYS", "1")
 
 import eventlet
 
@@ -26,6 +29,9 @@ from shared.settings import StoreSettings  # noqa: E402
 
 register_content_type()
 
+# What a subprocess needs to sign and verify with the session's development keys.
+DEV_KEY_VARIABLES = ("DUTYTRAIL_DEV_KEYS", "DUTYTRAIL_KEY_DIR")
+
 _BROKER = urlsplit(os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
 # Every test session gets a RabbitMQ virtual host of its own, so a demo or another test run on
 # this machine (answering `rpc-responsibility` on "/") can never reply to these tests' calls.
@@ -35,6 +41,21 @@ AMQP_URI = f"{_BROKER.scheme}://{_BROKER.netloc}/{TEST_VHOST}"
 
 def _rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dev_key_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One key directory for the whole session, whatever store a test points at (the
+    default key directory follows DUTYTRAIL_VAR_DIR), so that every producer, consumer and
+    subprocess of the session signs and verifies with the same development keys."""
+    folder = tmp_path_factory.mktemp("keys")
+    previous = os.environ.get("DUTYTRAIL_KEY_DIR")
+    os.environ["DUTYTRAIL_KEY_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("DUTYTRAIL_KEY_DIR", None)
+    else:
+        os.environ["DUTYTRAIL_KEY_DIR"] = previous
 
 
 @pytest.fixture(scope="session")

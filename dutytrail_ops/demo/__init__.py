@@ -3,8 +3,13 @@ that `dutytrail up` runs, then the figures those services report and what an out
 subscriber received on the bus.
 
 Each service plays its own part in ``dutytrail_ops/demo/<service>.py`` (a ``Scenario``); the
-shared year, its dates and clock, and the report are in ``timeline.py``. A running service
-with no scenario still hears the clock and is reported on the bus (docs/operations.md).
+shared year, its dates and clock, the identities every call is made under, and the report are
+in ``timeline.py``. A running service with no scenario still hears the clock and is reported
+on the bus (docs/operations.md).
+
+The demo signs its callers' tokens with the token authority's key (``shared.keys``): with
+development keys (``DUTYTRAIL_DEV_KEYS=1``, as ``deploy/demo.sh`` sets) the services and the
+demo must share one key directory.
 """
 
 from __future__ import annotations
@@ -69,6 +74,7 @@ def _drain_subscriber(
 
 
 def _all_events(service: Any) -> list[dict[str, Any]]:
+    """Every event ``service`` stores, read page by page (by a caller who may)."""
     events: list[dict[str, Any]] = []
     after = 0
     while True:
@@ -83,11 +89,22 @@ def run_demo(seed: int, year: int, timeout: float) -> int:
     from kombu.connection import Connection
     from nameko.standalone.rpc import ClusterRpcProxy
 
+    from dutytrail_ops.acting import Acting
     from dutytrail_ops.demo import timeline
     from dutytrail_ops.registry import in_dependency_order
+    from shared.keys import TOKEN_AUTHORITY, KeyConfigurationError, private_key
     from shared.nameko_kit.config import service_config
     from shared.settings import amqp_uri
 
+    latest = timeline.last_complete_year()
+    if year > latest:
+        msg = (f"year {year} is not over: the clock checks deadlines as of now or earlier, "
+               f"so the demo plays a past year (at most {latest})")
+        raise click.ClickException(msg)
+    try:
+        private_key(TOKEN_AUTHORITY)  # every call the demo makes carries a token it signs
+    except KeyConfigurationError as error:
+        raise click.ClickException(f"the demo cannot sign its callers' tokens: {error}") from None
     declared = in_dependency_order()
     click.echo(f"dutytrail demo: seed {seed}, year {year}, services {', '.join(declared)}")
     with Connection(amqp_uri()) as conn:
@@ -103,7 +120,7 @@ def run_demo(seed: int, year: int, timeout: float) -> int:
             channel.queue_purge(queue)
         with ClusterRpcProxy(service_config(), timeout=120) as rpc:
             services, notes = _running(rpc, declared, timeout)
-            ctx = timeline.DemoContext(rpc, random.Random(seed), seed, year, services)
+            ctx = timeline.DemoContext(Acting(rpc), random.Random(seed), seed, year, services)
             scenarios, skipped = timeline.find_scenarios(ctx)
             for note in [*notes, *skipped]:
                 click.echo(f"note: {note}")
@@ -111,7 +128,9 @@ def run_demo(seed: int, year: int, timeout: float) -> int:
             timeline.play_year(ctx, scenarios)
             elapsed = time.monotonic() - started
             sections = timeline.report_sections(scenarios, timeline.report_day(year))
-            stored = {service: _all_events(getattr(rpc, service)) for service in services}
+            stored = {
+                service: _all_events(getattr(ctx.auditor, service)) for service in services
+            }
         received = {
             service: _drain_subscriber(
                 channel, _subscriber_queue(service),

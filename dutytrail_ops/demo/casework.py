@@ -12,7 +12,7 @@ class CaseworkScenario(Scenario):
     service = "casework"
 
     def report(self, as_of: date) -> list[str]:
-        stored = len(self.rpc.events_after({"after": 0, "limit": 500}))
+        stored = len(self.audit.events_after({"after": 0, "limit": 500}))
         return [
             "",
             f"== {self.ctx.year}年 **区纪委执纪审查 (casework service) ==",

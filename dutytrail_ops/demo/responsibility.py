@@ -3,14 +3,16 @@ responsibility, 主体责任), played over RPC: the district's organisation and 
 drafted and signed level by level (some refused, one copied, one superseded), tasks broken
 down to people, integrity education; then its section of the report.
 
-It registers the district for the scenarios that follow it (``DemoContext.district``).
+It registers the district for the scenarios that follow it (``DemoContext.district``). The
+party committee's clerk registers the organisation and issues the letters and the tasks
+(role ``party_committee``); each unit's clerk breaks its tasks down, reports on them and
+records its own education activities (``unit_clerk``).
 """
 
 from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -18,7 +20,16 @@ from uuid import NAMESPACE_URL, uuid5
 
 import click
 
-from dutytrail_ops.demo.timeline import CLERK, DemoContext, District, Scenario, UnitPeople
+from dutytrail_ops.demo.timeline import (
+    CLERK,
+    DemoContext,
+    District,
+    Scenario,
+    UnitPeople,
+    clerk_of,
+    week_of,
+)
+from shared.roles import PARTY_COMMITTEE, UNIT_CLERK
 
 DEPARTMENTS = [
     "区纪委监委", "区财政局", "区发改局", "区住建局", "区教育局", "区卫健局", "区民政局",
@@ -87,16 +98,19 @@ class ResponsibilityScenario(Scenario):
         self.people: dict[str, UnitPeople] = {}
         self.signatories: list[tuple[str, str, str, bool]] = []  # unit, cadre, person, top
         self.letters: list[Letter] = []
-        self.tasks = TaskYear(ctx.rpc, self.rng, self.year, self.pc_unit, ctx.actor)
+        self.persons: dict[str, str] = {}  # cadre id -> person id
+        self.tasks = TaskYear(ctx, self.rng, self.year, self.pc_unit)
 
     def setup(self) -> None:
-        if self.rpc.list_units():
+        if self.audit.list_units():
             raise click.ClickException(
                 "the responsibility store already holds a district; the demo needs empty "
                 "stores (deploy/demo.sh starts the services on fresh ones)."
             )
         self.organise()
-        self.ctx.district = District(self.pc_unit, self.units, self.communities, self.people)
+        self.ctx.district = District(
+            self.pc_unit, self.units, self.communities, self.people, self.persons
+        )
         self.letters = self.draft_and_sign_letters()
         self.tasks.pc_unit = self.pc_unit
         self.tasks.create([self.people[u] for u, _, _ in self.units])
@@ -104,44 +118,43 @@ class ResponsibilityScenario(Scenario):
 
     def before_clock(self, monday: date) -> None:
         self.tasks.play_week(monday)
-        if monday == date(self.year, 6, 29):
+        if week_of(monday, date(self.year, 6, 29)):
             self.supersede()
 
-    def actor(self, unit_id: str) -> dict[str, str]:
-        return self.ctx.actor(unit_id)
+    @property
+    def committee(self) -> Any:
+        """The service as the party committee's clerk."""
+        return self.ctx.clerk(self.pc_unit, PARTY_COMMITTEE).responsibility
 
     def name(self) -> str:
         return self.rng.choice(SURNAMES) + "".join(self.rng.choice(GIVEN) for _ in range(2))
 
     def organise(self) -> None:
         """Step. The party committee, departments, towns and communities, and their leaders."""
-        r = self.rpc
         jan2 = date(self.year, 1, 2)
-        self.pc_unit = r.register_unit({
-            "code": "PC", "name": "**区委", "kind": "party_committee",
-            "actor": {"person_id": str(CLERK), "unit_id": str(CLERK)}, "occurred_at": at(jan2),
+        founder = self.ctx.acting.as_(CLERK, CLERK, PARTY_COMMITTEE).responsibility
+        self.pc_unit = founder.register_unit({
+            "code": "PC", "name": "**区委", "kind": "party_committee", "occurred_at": at(jan2),
         })
+        r = self.committee
         for i, name in enumerate(DEPARTMENTS):
             unit = r.register_unit({
                 "code": f"D{i + 1:02d}", "name": name, "kind": "district_department",
-                "parent_unit_id": self.pc_unit, "actor": self.actor(self.pc_unit),
-                "occurred_at": at(jan2),
+                "parent_unit_id": self.pc_unit, "occurred_at": at(jan2),
             })
             self.units.append((unit, name, "district_department"))
         towns = []
         for i, (kind, name) in enumerate(TOWNS):
             unit = r.register_unit({
                 "code": f"T{i + 1:02d}", "name": name, "kind": kind,
-                "parent_unit_id": self.pc_unit, "actor": self.actor(self.pc_unit),
-                "occurred_at": at(jan2),
+                "parent_unit_id": self.pc_unit, "occurred_at": at(jan2),
             })
             towns.append(unit)
             self.units.append((unit, name, kind))
         for i in range(10):
             self.communities.append(r.register_unit({
                 "code": f"C{i + 1:02d}", "name": f"**社区{i + 1}", "kind": "community",
-                "parent_unit_id": towns[i % len(towns)], "actor": self.actor(self.pc_unit),
-                "occurred_at": at(jan2),
+                "parent_unit_id": towns[i % len(towns)], "occurred_at": at(jan2),
             }))
         for k, (unit, _, _) in enumerate(self.units):
             people = None
@@ -152,9 +165,9 @@ class ResponsibilityScenario(Scenario):
                     "person_id": person, "name": self.name(), "unit_id": unit,
                     "post_title": "党组书记、局长" if top else "党组成员、副局长",
                     "line_of_work": self.rng.choice(RISKS)[0], "leadership_member": True,
-                    "top_leader": top, "actor": self.actor(self.pc_unit),
-                    "occurred_at": at(date(self.year, 1, 3)),
+                    "top_leader": top, "occurred_at": at(date(self.year, 1, 3)),
                 })
+                self.persons[cadre] = person
                 if people is None:
                     people = UnitPeople(unit, cadre)
                 else:
@@ -166,7 +179,7 @@ class ResponsibilityScenario(Scenario):
     def draft_and_sign_letters(self) -> list[Letter]:
         """Step. Letters drafted in January, signed level by level before the end of
         February: "common + individual", each individual clause written for the post."""
-        r = self.rpc
+        r = self.committee
         letters: list[tuple[str, str, tuple[str, str], bool, list[dict[str, str]]]] = []
         for n, (unit, cadre, person, top) in enumerate(self.signatories):
             unit_name = next(name for u, name, _ in self.units if u == unit)
@@ -189,16 +202,14 @@ class ResponsibilityScenario(Scenario):
                     "top_leader_duties": TOP_LEADER_DUTIES if top else [],
                     "sign_by": date(self.year, 2, 28).isoformat(),
                 },
-                "actor": self.actor(self.pc_unit),
                 "occurred_at": at(date(self.year, 1, 10)),
             })
             letters.append((letter, person, risk, standardised, clauses))
         for n, (letter, person, _risk, standardised, clauses) in enumerate(letters):
             day = date(self.year, 1, 15) + timedelta(days=n % 40)
             sign = {
-                "letter_id": letter, "issuer_person_id": str(CLERK),
-                "signatory_person_id": person, "actor": self.actor(self.pc_unit),
-                "occurred_at": at(day),
+                "letter_id": letter, "issuer_person_id": str(clerk_of(self.pc_unit)),
+                "signatory_person_id": person, "occurred_at": at(day),
             }
             if standardised:
                 # A standardised letter is refused; half get their individual clauses in time.
@@ -208,20 +219,19 @@ class ResponsibilityScenario(Scenario):
                 for clause in clauses:
                     r.add_individual_clause({
                         "letter_id": letter, "text": clause["text"],
-                        "risk_point": clause["risk_point"], "actor": self.actor(self.pc_unit),
-                        "occurred_at": at(day),
+                        "risk_point": clause["risk_point"], "occurred_at": at(day),
                     })
             r.sign_letter(sign)
         return [(x[0], x[1], x[2], x[3] and bool(i % 2)) for i, x in enumerate(letters)]
 
     def supersede(self) -> None:
         """Step. In July a post changes; the signed letter is superseded, never edited."""
-        r = self.rpc
+        r = self.committee
         letter = next(x[0] for x in self.letters if not x[3])
         old = r.get_letter({"letter_id": letter})
         self.try_command(r.add_individual_clause, {
             "letter_id": letter, "text": "追加条款", "risk_point": "人事任免",
-            "actor": self.actor(self.pc_unit), "occurred_at": at(date(self.year, 7, 1)),
+            "occurred_at": at(date(self.year, 7, 1)),
         })
         new_risk = RISKS[-1]
         r.supersede_letter({
@@ -236,11 +246,11 @@ class ResponsibilityScenario(Scenario):
                 ],
                 "top_leader_duties": old["top_leader_duties"],
             },
-            "actor": self.actor(self.pc_unit), "occurred_at": at(date(self.year, 7, 1)),
+            "occurred_at": at(date(self.year, 7, 1)),
         })
 
     def report(self, as_of: date) -> list[str]:
-        r = self.rpc
+        r = self.audit
         year = self.year
         units = r.list_units()
         letters = r.list_letters({"year": year})
@@ -266,7 +276,7 @@ class ResponsibilityScenario(Scenario):
             f"units holding a signed letter: {len(covered)}",
             f"refused commands (clear errors, nothing stored): {len(self.refusals)}",
             *(f"  - {refusal}" for refusal in self.refusals[:3]),
-            *report_tasks(self.ctx.rpc, year, as_of),
+            *report_tasks(self.ctx.auditor, year, as_of),
         ]
 
 
@@ -275,15 +285,19 @@ class ResponsibilityScenario(Scenario):
 class TaskYear:
     """Plays the tasks and education of one year; the clock is driven by the caller."""
 
-    rpc: Any
+    ctx: DemoContext
     rng: random.Random
     year: int
     pc_unit: str
-    actor: Callable[[str], dict[str, str]]
     tasks: list[tuple[str, str, date, bool]] = field(default_factory=list)  # id, unit, due, done
 
+    def clerk(self, unit_id: str) -> Any:
+        """The service as the clerk of ``unit_id``: the party committee's acts in its role."""
+        role = PARTY_COMMITTEE if unit_id == self.pc_unit else UNIT_CLERK
+        return self.ctx.clerk(unit_id, role).responsibility
+
     def create(self, units: list[UnitPeople]) -> None:
-        r = self.rpc.responsibility
+        r = self.clerk(self.pc_unit)
         for n, unit in enumerate(units):
             title, requirement = TASKS[n % len(TASKS)]
             due = date(self.year, 3 * (1 + n % 3), 28)  # end of March, June or September
@@ -291,18 +305,17 @@ class TaskYear:
                 "year": self.year, "title": title, "requirement": requirement,
                 "lead_unit_id": unit.unit_id, "co_unit_ids": [],
                 "responsible_cadre_id": unit.top_cadre, "deadline": due.isoformat(),
-                "actor": self.actor(self.pc_unit), "occurred_at": at(date(self.year, 1, 12)),
+                "occurred_at": at(date(self.year, 1, 12)),
             })
             # Horizontal to every edge, vertical to every level: each member gets a subtask.
             children = []
             for k, member in enumerate(unit.members):
                 sub_title, sub_req = SUBTASKS[k % len(SUBTASKS)]
                 child_due = due - timedelta(days=14)
-                child = r.break_down_task({
+                child = self.clerk(unit.unit_id).break_down_task({
                     "parent_task_id": task, "title": sub_title, "requirement": sub_req,
                     "lead_unit_id": unit.unit_id, "responsible_cadre_id": member,
-                    "deadline": child_due.isoformat(), "actor": self.actor(unit.unit_id),
-                    "occurred_at": at(date(self.year, 1, 20)),
+                    "deadline": child_due.isoformat(), "occurred_at": at(date(self.year, 1, 20)),
                 })
                 children.append((child, child_due))
             # Most units finish on time; about one in five lets a subtask slip.
@@ -314,51 +327,47 @@ class TaskYear:
 
     def play_week(self, monday: date) -> None:
         """Progress and completions due this week, just before each deadline."""
-        r = self.rpc.responsibility
         week = [t for t in self.tasks if monday <= t[2] - timedelta(days=2) < monday + timedelta(7)]
         # Children first, so a parent is completed only after its subtasks.
         for task, unit, due, done in sorted(week, key=lambda t: t[2]):
+            r = self.clerk(unit)
             if not done:
                 r.report_progress({
                     "task_id": task, "percent": 40, "note": "进度滞后",
-                    "actor": self.actor(unit), "occurred_at": at(due - timedelta(days=10)),
+                    "occurred_at": at(due - timedelta(days=10)),
                 })
                 continue
             r.report_progress({
                 "task_id": task, "percent": 80, "note": "按计划推进",
-                "actor": self.actor(unit), "occurred_at": at(due - timedelta(days=9)),
+                "occurred_at": at(due - timedelta(days=9)),
             })
             try:
                 r.complete_task({
-                    "task_id": task, "note": "已完成", "actor": self.actor(unit),
-                    "occurred_at": at(due - timedelta(days=2)),
+                    "task_id": task, "note": "已完成", "occurred_at": at(due - timedelta(days=2)),
                 })
             except Exception:  # noqa: BLE001 - a parent with a late subtask stays open
                 continue
 
     def educate(self, units: list[UnitPeople]) -> None:
-        r = self.rpc.responsibility
         for month in range(1, 12):
             kind, title, low, high = EDUCATION[month % len(EDUCATION)]
             organiser = self.pc_unit if month % 2 else self.rng.choice(units).unit_id
             held = date(self.year, month, 18)
-            r.record_education_activity({
+            self.clerk(organiser).record_education_activity({
                 "kind": kind, "title": title, "held_on": held.isoformat(),
                 "organiser_unit_id": organiser,
-                "participant_count": self.rng.randint(low, high),
-                "actor": self.actor(organiser), "occurred_at": at(held, 17),
+                "participant_count": self.rng.randint(low, high), "occurred_at": at(held, 17),
             })
         visit = date(self.year, 4, 8)
-        r.record_education_activity({
+        self.clerk(self.pc_unit).record_education_activity({
             "kind": "warning_education_visit", "title": "赴市警示教育基地参观学习",
             "held_on": visit.isoformat(), "organiser_unit_id": self.pc_unit,
-            "participant_count": 86, "actor": self.actor(self.pc_unit),
-            "occurred_at": at(visit, 17),
+            "participant_count": 86, "occurred_at": at(visit, 17),
         })
 
 
-def report_tasks(rpc: Any, year: int, as_of: date) -> list[str]:
-    r = rpc.responsibility
+def report_tasks(reader: Any, year: int, as_of: date) -> list[str]:
+    r = reader.responsibility
     lines = []
     overdue = r.overdue_tasks({"as_of": as_of.isoformat()})
     coverage = r.coverage({"year": year, "as_of": as_of.isoformat()})

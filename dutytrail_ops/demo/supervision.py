@@ -4,7 +4,11 @@ week, unannounced visits at key dates, rectification notices through their lifec
 special reports, quarterly reports and the disclosure trail; then its section of the report.
 
 It supervises the district the responsibility scenario registered (``DemoContext.district``),
-once the supervision service has learned it from responsibility's events.
+once the supervision service has learned it from responsibility's events. The commission's
+clerk acts for the discipline commission (role ``discipline_commission``); each unit's clerk
+acknowledges and reports on its notices, submits its quarterly reports and keeps its own
+disclosure trail or board (``unit_clerk``); a cadre named by a notice reports on it themself
+(``cadre``).
 """
 
 from __future__ import annotations
@@ -12,14 +16,14 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import click
 
-from dutytrail_ops.demo.timeline import DemoContext, Scenario
+from dutytrail_ops.demo.timeline import DemoContext, Scenario, first_monday, week_of
+from shared.roles import DISCIPLINE_COMMISSION
 
 CATEGORIES = [
     "work_discipline", "eight_point_rules", "formalism_bureaucratism", "fund_management",
@@ -44,22 +48,28 @@ def at(day: date, hour: int = 10) -> str:
 
 @dataclass
 class SupervisionYear:
-    rpc: Any
+    ctx: DemoContext
     rng: random.Random
     year: int
     commission: str  # the unit whose clerks act for the discipline commission
     units: list[tuple[str, str]]  # (unit id, name): departments, towns, subdistricts
     communities: list[str]
-    actor: Callable[[str], dict[str, str]]
     cadres: dict[str, list[str]] = field(default_factory=dict)  # unit id -> cadre ids
+    persons: dict[str, str] = field(default_factory=dict)  # cadre id -> person id
     project_list: str = ""
     notices: list[tuple[str, str, date]] = field(default_factory=list)  # id, unit, deadline
+    visits: list[str] = field(default_factory=list)  # scheduled, not yet conducted
     problems_this_week: list[str] = field(default_factory=list)
     counter: int = 0
 
     @property
     def s(self) -> Any:
-        return self.rpc.supervision
+        """The service as the commission's clerk."""
+        return self.ctx.clerk(self.commission, DISCIPLINE_COMMISSION).supervision
+
+    def clerk(self, unit_id: str) -> Any:
+        """The service as the clerk of ``unit_id`` (role ``unit_clerk``)."""
+        return self.ctx.clerk(unit_id).supervision
 
     def start(self) -> None:
         projects = [
@@ -68,21 +78,19 @@ class SupervisionYear:
         ]
         self.project_list = self.s.publish_key_project_list({
             "year": self.year, "name": "“项目建设攻坚年”重点项目", "projects": projects,
-            "actor": self.actor(self.commission), "occurred_at": at(date(self.year, 1, 6)),
+            "occurred_at": at(date(self.year, 1, 6)),
         })
         for n, community in enumerate(self.communities):
             if n % 5 == 4:
                 continue  # a few communities still have no disclosure board
-            self.s.install_disclosure_board({
+            self.clerk(community).install_disclosure_board({
                 "community_id": community, "location": "社区服务中心门口",
-                "actor": self.actor(self.commission),
                 "occurred_at": at(date(self.year, 2, 10 + n)),
             })
         for key_month, key_day in KEY_DATES:
-            self.s.schedule_unannounced_visit({
-                "actor": self.actor(self.commission),
+            self.visits.append(self.s.schedule_unannounced_visit({
                 "occurred_at": at(date(self.year, key_month, key_day) - timedelta(days=10)),
-            })
+            }))
 
     def inspect(self, day: date, kind: str, units: list[tuple[str, str]], visit: str = "") -> None:
         problems = []
@@ -101,14 +109,13 @@ class SupervisionYear:
         }
         if visit:
             self.s.conduct_unannounced_visit({
-                "visit_id": visit, "report": report, "actor": self.actor(self.commission),
-                "occurred_at": at(day),
+                "visit_id": visit, "report": report, "occurred_at": at(day),
             })
+            self.visits.remove(visit)
             inspection = visit
         else:
             command: dict[str, Any] = {
-                "kind": kind, "report": report, "actor": self.actor(self.commission),
-                "occurred_at": at(day),
+                "kind": kind, "report": report, "occurred_at": at(day),
             }
             if kind == "key_project":
                 index = self.units.index(units[0]) % 12
@@ -129,7 +136,7 @@ class SupervisionYear:
                 "recipient_unit_id": unit, "problem_ids": [problem],
                 "recipient_cadre_id": found_problem.get("cadre_id"),
                 "deadline": deadline.isoformat(), "self_examination_required": True,
-                "actor": self.actor(self.commission), "occurred_at": at(day, 15),
+                "occurred_at": at(day, 15),
             })
             self.notices.append((notice, unit, deadline))
 
@@ -147,17 +154,14 @@ class SupervisionYear:
             self.inspect(monday + timedelta(days=3), "open_visit", [(community, "社区")])
         for key_month, key_day in KEY_DATES:
             key = date(self.year, key_month, key_day)
-            if monday <= key < monday + timedelta(days=7):
-                visits = [v for v in self._scheduled_visits()]
-                if visits:
-                    sample = self.rng.sample(self.units, 3)
-                    self.inspect(key, "unannounced_visit", sample, visit=visits[0])
+            if week_of(monday, key) and self.visits:
+                sample = self.rng.sample(self.units, 3)
+                self.inspect(key, "unannounced_visit", sample, visit=self.visits[0])
         self._notice_steps(monday)
         if self.counter % 2 == 0 or self.problems_this_week:
             self.s.issue_bulletin({
                 "kind": "circular", "request_id": f"circular-{self.year}-{self.counter}",
                 "title": f"第{self.counter}周督查情况通报", "problem_ids": self.problems_this_week,
-                "actor": self.actor(self.commission),
                 "occurred_at": at(monday + timedelta(days=4), 17),
             })
         self.problems_this_week = []
@@ -166,58 +170,56 @@ class SupervisionYear:
                 "kind": "special_report", "request_id": f"special-{self.year}-{monday.month}",
                 "title": f"{monday.month}月督查专报",
                 "notice_ids": [n for n, _, d in self.notices if d < monday][-5:],
-                "actor": self.actor(self.commission), "occurred_at": at(monday, 16),
+                "occurred_at": at(monday, 16),
             })
         if monday.month in (3, 6, 9) and (monday + timedelta(days=7)).month != monday.month:
             self.s.issue_bulletin({
                 "kind": "meeting_circular", "request_id": f"meeting-{self.year}-{monday.month}",
                 "title": f"第{monday.month // 3}季度工作推进会通报",
-                "meeting": "全区党风廉政建设推进会",
-                "actor": self.actor(self.commission), "occurred_at": at(monday, 15),
+                "meeting": "全区党风廉政建设推进会", "occurred_at": at(monday, 15),
             })
         self._quarterly_reports(monday)
 
-    def _scheduled_visits(self) -> list[str]:
-        events = self.s.events_after({"after": 0, "limit": 500})
-        scheduled = [e["subject"] for e in events if e["type"].endswith("visit_scheduled.v1")]
-        done = {e["subject"] for e in events if e["type"].endswith("visit_conducted.v1")}
-        return [v for v in scheduled if v not in done]
-
     def _notice_steps(self, monday: date) -> None:
-        """Recipients acknowledge and report; most on time, some late, one escalated."""
+        """Recipients acknowledge and report (a cadre named by a notice reports, with their
+        self-examination, themself); most on time, some late, one escalated."""
         for notice, unit, deadline in self.notices:
             view = self.s.get_notice({"notice_id": notice})
             status = view["status"]
             issued = datetime.fromisoformat(view["issued_at"]).date()
             if status == "issued" and monday >= issued:
-                self.s.acknowledge_notice({"notice_id": notice, "actor": self.actor(unit),
-                                           "occurred_at": at(max(monday, issued), 11)})
+                self.clerk(unit).acknowledge_notice({
+                    "notice_id": notice, "occurred_at": at(max(monday, issued), 11),
+                })
             elif status in ("acknowledged", "sent_back"):
                 late = int(notice[-2:], 16) % 7 == 0
                 if late and monday <= deadline + timedelta(days=14):
                     continue
                 if monday + timedelta(days=7) < deadline and not late:
                     continue
-                self.s.report_rectification({
+                cadre = view["recipient_cadre_id"]
+                reporter = (
+                    self.ctx.cadre(self.persons[cadre], unit) if cadre in self.persons
+                    else self.ctx.clerk(unit)
+                )
+                reporter.supervision.report_rectification({
                     "notice_id": notice, "report": "已按要求完成整改并建立长效机制",
                     "self_examination": "本单位对照问题深刻检查，主要负责人作书面检查",
-                    "actor": self.actor(unit), "occurred_at": at(monday + timedelta(days=1)),
+                    "occurred_at": at(monday + timedelta(days=1)),
                 })
             elif status == "rectification_reported":
                 if int(notice[-2:], 16) % 11 == 0 and not view["sent_back"]:
                     self.s.send_back_rectification({
                         "notice_id": notice, "reason": "整改不到位，书面检查流于形式",
-                        "actor": self.actor(self.commission),
                         "occurred_at": at(monday + timedelta(days=2)),
                     })
                     continue
                 self.s.verify_rectification({
                     "notice_id": notice, "note": "经核查整改到位",
-                    "actor": self.actor(self.commission),
                     "occurred_at": at(monday + timedelta(days=2)),
                 })
             elif status == "verified":
-                self.s.close_notice({"notice_id": notice, "actor": self.actor(self.commission),
+                self.s.close_notice({"notice_id": notice,
                                      "occurred_at": at(monday + timedelta(days=3))})
         overdue = [
             o for o in self.s.overdue_notices({"as_of": monday.isoformat()})
@@ -227,13 +229,12 @@ class SupervisionYear:
         if overdue:
             self.s.escalate_notice({
                 "notice_id": overdue[0]["notice"]["notice_id"],
-                "reason": "逾期二十日未整改，移送问题线索",
-                "actor": self.actor(self.commission), "occurred_at": at(monday, 16),
+                "reason": "逾期二十日未整改，移送问题线索", "occurred_at": at(monday, 16),
             })
 
     def _quarterly_reports(self, monday: date) -> None:
         """定期汇报制: units report in the first ten days after each quarter."""
-        if monday.month not in (1, 4, 7, 10) or monday.day > 7 or monday == date(self.year, 1, 5):
+        if monday.month not in (1, 4, 7, 10) or monday.day > 7 or monday == first_monday(self.year):
             return
         quarter = (monday.month - 1) // 3 or 4
         year = self.year if monday.month != 1 else self.year - 1
@@ -241,14 +242,16 @@ class SupervisionYear:
             if n % 9 == 8:
                 continue  # missing
             delay = 12 if n % 7 == 6 else self.rng.randint(0, 6)  # late, or on time
-            self.s.submit_quarterly_report({
+            self.clerk(unit).submit_quarterly_report({
                 "unit_id": unit, "year": year, "quarter": quarter,
-                "summary": f"第{quarter}季度纪检监察工作汇报", "actor": self.actor(unit),
+                "summary": f"第{quarter}季度纪检监察工作汇报",
                 "occurred_at": at(monday + timedelta(days=delay)),
             })
 
     def disclosure_trail(self) -> None:
-        """Major decisions traced from topic to execution check; the last is still open."""
+        """Major decisions traced from topic to execution check; the last is still open. The
+        commission's clerk keeps the commission's own trail as any unit does, and the
+        commission supervises the execution."""
         steps = [
             ("collect_topic", {"topic": "民生资金监管服务平台建设",
                                "collected_from": "区直单位和社区征集"}),
@@ -261,13 +264,15 @@ class SupervisionYear:
             day = date(self.year, 2 + 2 * n, 3)
             decision = ""
             for k, (method, fields) in enumerate(steps[: 4 if n < 3 else 2]):
-                command = {**fields, "actor": self.actor(self.commission),
-                           "occurred_at": at(day + timedelta(days=7 * k))}
+                command = {**fields, "occurred_at": at(day + timedelta(days=7 * k))}
+                by = self.s if method == "supervise_decision_execution" else self.clerk(
+                    self.commission
+                )
                 if method == "collect_topic":
                     command["unit_id"] = self.commission
-                    decision = getattr(self.s, method)(command)
+                    decision = getattr(by, method)(command)
                 else:
-                    getattr(self.s, method)({**command, "decision_id": decision})
+                    getattr(by, method)({**command, "decision_id": decision})
 
 
 class SupervisionScenario(Scenario):
@@ -282,13 +287,13 @@ class SupervisionScenario(Scenario):
         if district is None:
             msg = "the supervision scenario needs the district the responsibility one registers"
             raise click.ClickException(msg)
-        _wait_until_known(self.ctx.rpc, len(district.units) + len(district.communities) + 1)
+        _wait_until_known(self.audit, len(district.units) + len(district.communities) + 1)
         commission = district.units[0][0]
         self.year_played = SupervisionYear(
-            self.ctx.rpc, self.ctx.rng, self.ctx.year, commission,
+            self.ctx, self.ctx.rng, self.ctx.year, commission,
             [(u, name) for u, name, _ in district.units[1:]], district.communities,
-            self.ctx.actor,
             {u: [p.top_cadre, *p.members] for u, p in district.people.items()},
+            district.persons,
         )
         self.year_played.start()
         self.year_played.disclosure_trail()
@@ -302,25 +307,25 @@ class SupervisionScenario(Scenario):
         return [
             "",
             f"== {year}年 **区纪委监督责任落实情况 (supervision service) ==",
-            *report_supervision(self.ctx.rpc, year, as_of),
+            *report_supervision(self.ctx.auditor, year, as_of),
         ]
 
 
 SCENARIO = SupervisionScenario
 
 
-def _wait_until_known(rpc: Any, units: int, timeout: float = 60.0) -> None:
+def _wait_until_known(supervision: Any, units: int, timeout: float = 60.0) -> None:
     """Supervision learns the organisation from responsibility's events, asynchronously."""
     deadline = time.monotonic() + timeout
-    while len(rpc.supervision.list_units()) < units:
+    while len(supervision.list_units()) < units:
         if time.monotonic() > deadline:
             msg = "supervision did not learn the organisation from responsibility's events"
             raise click.ClickException(msg)
         time.sleep(0.2)
 
 
-def report_supervision(rpc: Any, year: int, as_of: date) -> list[str]:
-    s = rpc.supervision
+def report_supervision(reader: Any, year: int, as_of: date) -> list[str]:
+    s = reader.supervision
     counts = s.period_counts({"start": date(year, 1, 1).isoformat(), "end": as_of.isoformat()})
     notices, recipients = counts["notices"], counts["notice_recipients"]
     compliance = s.quarterly_compliance({"year": year, "quarter": 3, "as_of": as_of.isoformat()})

@@ -5,11 +5,19 @@ The timeline owns the dates and the clock; each running service plays its own pa
 ``SCENARIO``). The year goes:
 
 1. ``setup()`` of every scenario, each service after the services whose events it follows;
-2. every Monday from 5 January to the end of the year: ``before_clock(monday)`` of every
-   scenario (the week's work), then the clock (``check_deadlines`` as of that Monday on every
-   running service), then ``after_clock(monday)`` of every scenario (what follows from it);
-3. the report: each scenario's section as of 30 November, then what an outside subscriber
-   received on each service's exchange.
+2. every Monday from the first one in January to the end of the year: ``before_clock(monday)``
+   of every scenario (the week's work), then the clock (``check_deadlines`` as of that Monday
+   on every running service, by the system clock), then ``after_clock(monday)`` of every
+   scenario (what follows from it);
+3. the report: each scenario's section as of 30 November, read by an auditor, then what an
+   outside subscriber received on each service's exchange.
+
+Every call carries the token of whoever acts (docs/roles.md), through one
+:class:`~dutytrail_ops.acting.Acting`: a unit's clerk for that unit (the party committee's in
+the role ``party_committee``, the discipline commission's in ``discipline_commission``, any
+other's in ``unit_clerk``), a cadre for their own rectification report, an auditor for every
+query of the report, the system clock for the deadlines. The clock checks deadlines as of now
+or earlier only, so the year played is a past one (by default the last complete year).
 
 Scenarios never import each other: what one needs from another (the district the
 responsibility scenario registered) travels in the :class:`DemoContext` the timeline passes.
@@ -24,16 +32,39 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
-from uuid import NAMESPACE_URL, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid5
 
+from dutytrail_ops.acting import Acting
 from dutytrail_ops.registry import declaration
+from shared.actors import SYSTEM_ACTOR
+from shared.clock import utcnow
+from shared.roles import AUDITOR, CADRE, SYSTEM_CLOCK, UNIT_CLERK, Role
 
+# The clerk who registers the district's party committee, before that unit exists.
 CLERK = uuid5(NAMESPACE_URL, "urn:dutytrail:demo:clerk")
+AUDIT_PERSON = uuid5(NAMESPACE_URL, "urn:dutytrail:demo:auditor")
+AUDIT_OFFICE = uuid5(NAMESPACE_URL, "urn:dutytrail:demo:audit-office")
+
+
+def last_complete_year() -> int:
+    """The demo's default year: the clock may not check deadlines as of a future date."""
+    return utcnow().year - 1
+
+
+def clerk_of(unit_id: str) -> UUID:
+    """The demo's clerk of a unit (one person per unit)."""
+    return uuid5(NAMESPACE_URL, f"urn:dutytrail:demo:clerk:{unit_id}")
 
 
 def first_monday(year: int) -> date:
-    """The first day of the clock (the first Monday of the seed's year, 2026)."""
-    return date(year, 1, 5)
+    """The first day of the clock: the year's first Monday (5 January in the seed's 2026)."""
+    new_year = date(year, 1, 1)
+    return new_year + timedelta(days=(7 - new_year.weekday()) % 7)
+
+
+def week_of(monday: date, day: date) -> bool:
+    """Whether ``day`` falls in the week that starts on ``monday``."""
+    return monday <= day < monday + timedelta(days=7)
 
 
 def last_day(year: int) -> date:
@@ -62,24 +93,40 @@ class District:
     units: list[tuple[str, str, str]]  # (id, name, kind): departments, towns, subdistricts
     communities: list[str]
     people: dict[str, UnitPeople]  # unit id -> its cadres
+    persons: dict[str, str] = field(default_factory=dict)  # cadre id -> the cadre's person id
 
 
 @dataclass
 class DemoContext:
-    """What the timeline passes to every scenario: the RPC proxy, the seeded randomness (one
-    generator for the whole year, so a seed replays the same events), the year, the running
-    services and the facts scenarios share."""
+    """What the timeline passes to every scenario: the callers (one RPC proxy, each call with
+    the token of whoever acts), the seeded randomness (one generator for the whole year, so a
+    seed replays the same events), the year, the running services and the facts scenarios
+    share."""
 
-    rpc: Any
+    acting: Acting
     rng: random.Random
     seed: int
     year: int
     services: list[str]  # the running services, each after the services it follows
     district: District | None = None
 
-    def actor(self, unit_id: str) -> dict[str, str]:
-        """The demo's clerk acting for ``unit_id``."""
-        return {"person_id": str(CLERK), "unit_id": unit_id}
+    def clerk(self, unit_id: str, role: Role = UNIT_CLERK) -> Any:
+        """The services as the clerk of ``unit_id``, acting in ``role``."""
+        return self.acting.as_(clerk_of(unit_id), unit_id, role)
+
+    def cadre(self, person_id: str, unit_id: str) -> Any:
+        """The services as a cadre of ``unit_id``, acting for themself."""
+        return self.acting.as_(person_id, unit_id, CADRE)
+
+    @property
+    def auditor(self) -> Any:
+        """The services as the demo's auditor, who reads and changes nothing."""
+        return self.acting.as_(AUDIT_PERSON, AUDIT_OFFICE, AUDITOR)
+
+    @property
+    def clock(self) -> Any:
+        """The services as the system clock, which only checks deadlines."""
+        return self.acting.as_(SYSTEM_ACTOR.person_id, SYSTEM_ACTOR.unit_id, SYSTEM_CLOCK)
 
 
 class Scenario:
@@ -92,9 +139,9 @@ class Scenario:
         self.refusals: list[str] = []  # commands the service refused, as the clerk saw them
 
     @property
-    def rpc(self) -> Any:
-        """This scenario's service over RPC."""
-        return getattr(self.ctx.rpc, self.service)
+    def audit(self) -> Any:
+        """This scenario's service as the auditor sees it (queries only)."""
+        return getattr(self.ctx.auditor, self.service)
 
     def setup(self) -> None:
         """Before the clock starts: what the service holds at the start of the year."""
@@ -158,7 +205,7 @@ def play_year(ctx: DemoContext, scenarios: list[Scenario], until: date | None = 
         for scenario in scenarios:
             scenario.before_clock(monday)
         for service in ctx.services:
-            getattr(ctx.rpc, service).check_deadlines({"as_of": _clock_time(monday)})
+            getattr(ctx.clock, service).check_deadlines({"as_of": _clock_time(monday)})
         for scenario in scenarios:
             scenario.after_clock(monday)
         monday += timedelta(days=7)

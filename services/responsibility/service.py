@@ -4,6 +4,12 @@ from services.responsibility import DECLARATION
 from services.responsibility import commands as c
 from services.responsibility.application import Responsibilities as App
 from shared.nameko_kit import ApplicationProvider, ServiceKit, command, query
+from shared.roles import DISCIPLINE_COMMISSION, PARTY_COMMITTEE, READERS, UNIT_CLERK
+
+# Who may call what (docs/roles.md); every query is open to the readers.
+EDUCATORS = (PARTY_COMMITTEE, DISCIPLINE_COMMISSION, UNIT_CLERK)
+ISSUERS = (PARTY_COMMITTEE, UNIT_CLERK)
+COMMITTEE = (PARTY_COMMITTEE,)
 
 
 class ResponsibilityService(ServiceKit):
@@ -11,36 +17,36 @@ class ResponsibilityService(ServiceKit):
     app = ApplicationProvider(App)
 
     # Organisation.
-    register_unit = command(c.RegisterUnit, App.register_unit)
-    register_cadre = command(c.RegisterCadre, App.register_cadre)
+    register_unit = command(c.RegisterUnit, App.register_unit, roles=COMMITTEE)
+    register_cadre = command(c.RegisterCadre, App.register_cadre, roles=COMMITTEE)
 
     # Letters.
-    draft_letter = command(c.DraftLetter, App.draft_letter)
-    add_individual_clause = command(c.AddIndividualClause, App.add_individual_clause)
-    set_top_leader_duties = command(c.SetTopLeaderDuties, App.set_top_leader_duties)
-    sign_letter = command(c.SignLetter, App.sign_letter)
-    supersede_letter = command(c.SupersedeLetter, App.supersede_letter)
+    draft_letter = command(c.DraftLetter, App.draft_letter, roles=ISSUERS)
+    add_individual_clause = command(c.AddIndividualClause, App.add_individual_clause, roles=ISSUERS)
+    set_top_leader_duties = command(c.SetTopLeaderDuties, App.set_top_leader_duties, roles=ISSUERS)
+    sign_letter = command(c.SignLetter, App.sign_letter, roles=ISSUERS)
+    supersede_letter = command(c.SupersedeLetter, App.supersede_letter, roles=ISSUERS)
 
     # Tasks.
-    create_task = command(c.CreateTask, App.create_task)
-    break_down_task = command(c.BreakDownTask, App.break_down_task)
-    report_progress = command(c.ReportProgress, App.report_progress)
-    complete_task = command(c.CompleteTask, App.complete_task)
+    create_task = command(c.CreateTask, App.create_task, roles=ISSUERS)
+    break_down_task = command(c.BreakDownTask, App.break_down_task, roles=ISSUERS)
+    report_progress = command(c.ReportProgress, App.report_progress, roles=ISSUERS)
+    complete_task = command(c.CompleteTask, App.complete_task, roles=ISSUERS)
 
     # Integrity education.
     record_education_activity = command(
-        c.RecordEducationActivity, App.record_education_activity
+        c.RecordEducationActivity, App.record_education_activity, roles=EDUCATORS
     )
 
     # Queries whose filters are all optional.
-    list_units = query(c.AsOf, App.list_units)
-    list_cadres = query(c.CadreQuery, App.list_cadres)
-    list_letters = query(c.LetterQuery, App.list_letters)
+    list_units = query(c.AsOf, App.list_units, roles=READERS)
+    list_cadres = query(c.CadreQuery, App.list_cadres, roles=READERS)
+    list_letters = query(c.LetterQuery, App.list_letters, roles=READERS)
 
     # Queries that need a payload (refused without one, like a command).
-    get_letter = command(c.LetterId, App.get_letter)
-    flagged_letters = command(c.FlaggedQuery, App.flagged_letters)
-    task_tree = command(c.TaskTreeQuery, App.task_tree)
-    overdue_tasks = command(c.OverdueQuery, App.overdue_tasks)
-    coverage = command(c.YearQuery, App.coverage)
-    education_totals = command(c.PeriodQuery, App.education_totals)
+    get_letter = command(c.LetterId, App.get_letter, roles=READERS)
+    flagged_letters = command(c.FlaggedQuery, App.flagged_letters, roles=READERS)
+    task_tree = command(c.TaskTreeQuery, App.task_tree, roles=READERS)
+    overdue_tasks = command(c.OverdueQuery, App.overdue_tasks, roles=READERS)
+    coverage = command(c.YearQuery, App.coverage, roles=READERS)
+    education_totals = command(c.PeriodQuery, App.education_totals, roles=READERS)

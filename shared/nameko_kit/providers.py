@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from nameko.extensions import DependencyProvider
+from nameko.rpc import Rpc
 
 from shared import metrics
 from shared.application import ServiceApplication
-from shared.errors import DomainError
+from shared.errors import DomainError, NotPermittedError
 from shared.feed import UpstreamFeed
 from shared.policy import Reactions
+from shared.roles import Role
 from shared.settings import metrics_address, metrics_port
+from shared.signing import EventVerifier
+from shared.tokens import SERVICE_TOKEN_SECONDS, Caller, issue_service_token, verify_token
 
 log = logging.getLogger(__name__)
+
+# The call-context key (an AMQP header ``nameko.authorization``) that carries the token.
+AUTHORIZATION = "authorization"
 
 
 class ApplicationProvider(DependencyProvider):
@@ -51,7 +58,8 @@ def _application_of(container: Any) -> ServiceApplication[Any]:
 
 class UpstreamFeeds(DependencyProvider):
     """One :class:`UpstreamFeed` per declared upstream, applying the application's
-    ``@reacts_to`` reactions for that upstream."""
+    ``@reacts_to`` reactions for that upstream to the events its public key verifies
+    (docs/contract.md, "Verifying events")."""
 
     def __init__(self, upstreams: tuple[str, ...], **kwargs: Any) -> None:
         self.upstreams = upstreams
@@ -64,7 +72,8 @@ class UpstreamFeeds(DependencyProvider):
         for upstream in self.upstreams:
             gauge = metrics.UPSTREAM_POSITION.labels(service, upstream)
             self.feeds[upstream] = UpstreamFeed(
-                app, upstream, Reactions(app, upstream), on_applied=gauge.set
+                app, upstream, Reactions(app, upstream), on_applied=gauge.set,
+                verifier=EventVerifier.for_service(upstream),
             )
             gauge.set(self.feeds[upstream].position())
 
@@ -127,3 +136,49 @@ class ServiceMetrics(DependencyProvider):
         metrics.COMMANDS.labels(service, name, outcome).inc()
         if started is not None:
             metrics.COMMAND_SECONDS.labels(service, name).observe(time.perf_counter() - started)
+
+
+class CallerCheck:
+    """The caller of one RPC: verified on demand against the roles an entrypoint admits."""
+
+    def __init__(self, authorization: Any) -> None:
+        self.authorization = authorization
+
+    def require(self, roles: Sequence[Role]) -> Caller:
+        caller = verify_token(self.authorization)
+        if not caller.has_any(roles):
+            held = ", ".join(sorted(caller.roles))
+            msg = f"This needs one of the roles {', '.join(roles)}; your token has {held}."
+            raise NotPermittedError(msg)
+        return caller
+
+
+class CallerProvider(DependencyProvider):
+    """Hands each RPC worker the token its caller sent in nameko's call context (the
+    ``authorization`` key); nothing else may name the actor of a command."""
+
+    def get_dependency(self, worker_ctx: Any) -> CallerCheck:
+        # Read now, before any worker_setup runs: a call without a token must never pick up
+        # the service's own identity below.
+        return CallerCheck(worker_ctx.data.get(AUTHORIZATION))
+
+
+class ServiceIdentity(DependencyProvider):
+    """The service's own token on the calls it makes by itself (pulling an upstream's
+    events from a message handler or a timer); never on an RPC a caller made."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._token = ""
+        self._expires = 0.0
+        super().__init__(**kwargs)
+
+    def worker_setup(self, worker_ctx: Any) -> None:
+        if isinstance(worker_ctx.entrypoint, Rpc):
+            return
+        worker_ctx.data[AUTHORIZATION] = f"Bearer {self._current()}"
+
+    def _current(self) -> str:
+        if time.monotonic() > self._expires:
+            self._token = issue_service_token(self.container.service_name)
+            self._expires = time.monotonic() + SERVICE_TOKEN_SECONDS / 2
+        return self._token

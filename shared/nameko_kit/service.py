@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from nameko.rpc import RpcProxy, rpc
@@ -11,10 +12,18 @@ from shared.answers import to_json
 from shared.clock import utcnow
 from shared.commands import CheckDeadlines, EventsAfter, arguments, parse_command
 from shared.declaration import ServiceDeclaration
+from shared.errors import NotPermittedError
 from shared.feed import UpstreamFeed
 from shared.nameko_kit.consumer import rpc_pull, upstream_handler
-from shared.nameko_kit.entrypoints import EXPECTED
-from shared.nameko_kit.providers import ServiceMetrics, UpstreamFeeds
+from shared.nameko_kit.entrypoints import EXPECTED, admitting
+from shared.nameko_kit.providers import (
+    CallerProvider,
+    ServiceIdentity,
+    ServiceMetrics,
+    UpstreamFeeds,
+)
+from shared.roles import AUDITOR, EVENT_READERS, SERVICE, SYSTEM_CLOCK
+from shared.settings import clock_skew_seconds
 
 # How often a consumer pulls each upstream, whatever was delivered: it covers an event whose
 # message never arrived and a pull that failed (docs/reliability.md).
@@ -25,8 +34,10 @@ CLOCK_INTERVAL_SECONDS = 3600
 class ServiceKit:
     """Subclass it with ``declaration = DECLARATION`` and ``app = ApplicationProvider(App)``.
 
-    Every service gets the catch-up query ``events_after``, the clock ``check_deadlines`` (an
-    RPC for a stated time and an hourly timer for now), ``ping`` and its metrics; a service
+    Every service gets the catch-up query ``events_after`` (services, subscribers, auditors),
+    the clock ``check_deadlines`` (an RPC for the system clock, as of now or earlier, and an
+    hourly timer), ``ping`` (open to all), its metrics, the verification of every caller's
+    token and its own token for the calls it makes by itself; a service
     with upstreams also gets, per upstream, an ``on_<upstream>_event`` handler on a
     dead-lettering quorum queue, an RPC proxy for pulls, a pull timer and
     ``upstream_position``.
@@ -38,6 +49,8 @@ class ServiceKit:
     app: Any
     feeds: dict[str, UpstreamFeed]  # set when the declaration names upstreams
     metrics = ServiceMetrics()
+    caller = CallerProvider()
+    identity = ServiceIdentity()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -49,14 +62,23 @@ class ServiceKit:
             _wire_upstreams(cls, declaration.upstreams)
 
     @rpc(expected_exceptions=EXPECTED)
+    @admitting(EVENT_READERS)
     def events_after(self, query: Any = None) -> list[dict[str, Any]]:
         q = parse_command(EventsAfter, query or {})
         events: list[dict[str, Any]] = self.app.events_after(**arguments(q))
         return events
 
     @rpc(expected_exceptions=EXPECTED)
+    @admitting((SYSTEM_CLOCK,))
     def check_deadlines(self, command: Any) -> Any:
         c = parse_command(CheckDeadlines, command)
+        latest = utcnow() + timedelta(seconds=clock_skew_seconds())
+        if c.as_of > latest:
+            msg = (
+                f"The clock checks deadlines as of now, not as of {c.as_of.isoformat()}: "
+                "a deadline in the future has not passed yet."
+            )
+            raise NotPermittedError(msg)
         recorded = self.app.check_deadlines(c.as_of)
         self.app.refresh_gauges(c.as_of.date())
         return to_json(recorded)
@@ -85,6 +107,7 @@ def _wire_upstreams(cls: type[ServiceKit], upstreams: tuple[str, ...]) -> None:
             for upstream in upstreams
         )
 
+    @admitting((AUDITOR, SERVICE))
     def upstream_position(self: Any, query: Any = None) -> dict[str, int]:
         return {upstream: self.feeds[upstream].position() for upstream in upstreams}
 

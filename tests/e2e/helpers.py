@@ -28,10 +28,12 @@ from urllib.parse import quote, urlparse
 
 import pika
 
+from dutytrail_ops.acting import Acting
 from dutytrail_ops.registry import service_names
 from shared.envelope import parse_position
+from shared.roles import AUDITOR, PARTY_COMMITTEE
 from shared.settings import StoreSettings
-from tests.conftest import environ_for
+from tests.conftest import DEV_KEY_VARIABLES, environ_for
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The console script installed next to the interpreter running the tests (.venv/bin/dutytrail).
@@ -95,6 +97,8 @@ def process_env(
     }
     env.update(environ_for(settings))
     env.update(AMQP_URI=amqp_uri, PYTHONUNBUFFERED="1")
+    # The session's development keys (tests/conftest.py): children sign and verify alike.
+    env.update({key: os.environ[key] for key in DEV_KEY_VARIABLES if key in os.environ})
     for service in service_names():  # the declared ports would collide with any other run
         env[f"DUTYTRAIL_{service.upper()}_METRICS_PORT"] = "0"
         env[f"DUTYTRAIL_{service.upper()}_RELAY_METRICS_PORT"] = "0"
@@ -233,19 +237,22 @@ def wait_for_ping(rpc: Any, timeout: float) -> None:
 
 
 def stored_events(rpc: Any) -> list[dict[str, Any]]:
-    """Every stored event, through the catch-up RPC, page by page."""
+    """Every stored event, through the catch-up RPC (as an auditor), page by page."""
+    auditor = Acting(rpc).as_(uuid.uuid4(), uuid.uuid4(), AUDITOR)
     events: list[dict[str, Any]] = []
     after = 0
     while True:
-        page = rpc.responsibility.events_after({"after": after, "limit": 500})
+        page = auditor.responsibility.events_after({"after": after, "limit": 500})
         events += page
         if len(page) < 500:
             return events
         after = parse_position(page[-1]["sequence"])
 
 
-def actor() -> dict[str, str]:
-    return {"person_id": str(uuid.uuid4()), "unit_id": str(uuid.uuid4())}
+def committee(rpc: Any) -> Any:
+    """The services as a new clerk of the party committee: each call carries their token
+    (the session's development keys, which the children share: tests/conftest.py)."""
+    return Acting(rpc).as_(uuid.uuid4(), uuid.uuid4(), PARTY_COMMITTEE)
 
 
 # The outside subscriber.

@@ -20,8 +20,8 @@ from shared.envelope import CONTENT_ENCODING, CONTENT_TYPE, parse_position
 from tests.e2e.helpers import (
     Delivery,
     Proc,
-    actor,
     assert_unbroken_chain,
+    committee,
     first_of_each,
     process_env,
     rpc_config,
@@ -37,15 +37,15 @@ IN_FLIGHT = 20  # commands sent before waiting for their replies
 STARTS_AT = r"relay for responsibility starts at position (\d+)"
 
 
-def register_units(rpc: Any, numbers: range, while_in_flight: Any = None) -> list[str]:
-    """``register_unit`` once per number, IN_FLIGHT at a time; ``while_in_flight`` is called
-    once, while the first commands are still being handled. Returns the new units' ids."""
+def register_units(clerk: Any, numbers: range, while_in_flight: Any = None) -> list[str]:
+    """``register_unit`` once per number by the party committee's ``clerk``, IN_FLIGHT at a
+    time; ``while_in_flight`` is called once, while the first commands are still being
+    handled. Returns the new units' ids."""
     ids: list[str] = []
     for start in range(numbers.start, numbers.stop, IN_FLIGHT):
         replies = [
-            rpc.responsibility.register_unit.call_async({
+            clerk.responsibility.register_unit.call_async({
                 "code": f"U{n:04d}", "name": f"单位{n}", "kind": "district_department",
-                "actor": actor(),
             })
             for n in range(start, min(start + IN_FLIGHT, numbers.stop))
         ]
@@ -68,10 +68,11 @@ def test_relay_killed_twice_loses_nothing(any_store, vhost, launcher, subscriber
     started = time.monotonic()
     with ClusterRpcProxy(rpc_config(vhost), timeout=60) as rpc:
         wait_for_ping(rpc, timeout=60)
+        clerk = committee(rpc)
         relay.wait_for(STARTS_AT, timeout=30)
-        ids = register_units(rpc, range(300))
+        ids = register_units(clerk, range(300))
         # Step. Kill 1 lands while commands are being stored and the relay follows them live.
-        ids += register_units(rpc, range(300, 600), while_in_flight=lambda: sigkill(relay))
+        ids += register_units(clerk, range(300, 600), while_in_flight=lambda: sigkill(relay))
         # Step. 300 commands later, restart the relay and kill it again as soon as its first
         # batch (the whole backlog, published before any confirm is awaited) reaches the
         # subscriber's queue: it has not recorded that batch yet, so the next relay publishes
@@ -82,11 +83,11 @@ def test_relay_killed_twice_loses_nothing(any_store, vhost, launcher, subscriber
         resumed_at = int(relay.wait_for(STARTS_AT, timeout=30).group(1))
         wait_until(lambda: subscriber.ready() > before, 30, "the second relay's first batch")
         sigkill(relay)
-        ids += register_units(rpc, range(600, 800))
+        ids += register_units(clerk, range(600, 800))
         # Step. A third relay carries on from the last position the broker confirmed.
         relay = launcher.start(["relay", "responsibility"], env, "relay")
         restarted_at = int(relay.wait_for(STARTS_AT, timeout=30).group(1))
-        ids += register_units(rpc, range(800, COMMANDS))
+        ids += register_units(clerk, range(800, COMMANDS))
         stored = stored_events(rpc)
     # Step. The subscriber reads its queue until it has every stored event.
     expected = {e["id"] for e in stored}

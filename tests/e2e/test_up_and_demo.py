@@ -24,8 +24,8 @@ from tests.conftest import sqlite_settings
 from tests.e2e.helpers import (
     STARTED,
     Proc,
-    actor,
     assert_unbroken_chain,
+    committee,
     first_of_each,
     free_port,
     pid_alive,
@@ -188,12 +188,13 @@ def test_up_restarts_killed_children_and_stops_on_ctrl_c(
     pids = children(up)
     with ClusterRpcProxy(rpc_config(vhost), timeout=30) as rpc:
         wait_for_ping(rpc, timeout=60)
+        clerk = committee(rpc)
         units: list[str] = []
 
         def register_and_receive() -> None:
             n = len(units)
-            units.append(rpc.responsibility.register_unit({
-                "code": f"S{n}", "name": f"单位{n}", "kind": "town", "actor": actor(),
+            units.append(clerk.responsibility.register_unit({
+                "code": f"S{n}", "name": f"单位{n}", "kind": "town",
             }))
             subscriber.receive(
                 until=lambda got: set(units) <= {d.event["subject"] for d in got}, timeout=30

@@ -9,6 +9,7 @@ real broker.
 
 from __future__ import annotations
 
+import copy
 import random
 from collections import Counter
 from collections.abc import Iterator
@@ -18,22 +19,27 @@ from uuid import uuid4
 
 import eventlet
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventlet.greenthread import GreenThread
 from nameko.containers import ServiceContainer
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from dutytrail_ops.acting import Acting
 from services.responsibility.application import Responsibilities
 from services.responsibility.service import ResponsibilityService
 from shared.actors import Actor
 from shared.envelope import CONTENT_TYPE, encode, format_position, parse_position
+from shared.errors import PoisonMessageError
 from shared.feed import UpstreamFeed
 from shared.nameko_kit import consumer as kit_consumer
 from shared.nameko_kit import service_config
 from shared.persistence import store_environment
 from shared.policy import Reactions
 from shared.relay import Relay, event_exchange_name
+from shared.roles import PARTY_COMMITTEE
 from shared.settings import StoreSettings
+from shared.signing import EventSigner, EventVerifier
 from tests.integration.probe_consumer import (
     IGNORED_TYPES,
     OUTCOMES,
@@ -65,30 +71,36 @@ HOLEY_POSITIONS = [1, 2, 4, 5, 6, 9, 10, 11, 15, 16, 17, 18, 20, 23, 24, 25, 26,
 
 class FakeUpstream:
     """The responsibility service's catch-up RPC, in memory: valid ``unit_registered``
-    CloudEvents (or an ignored type) at the given positions, paged."""
+    CloudEvents (or an ignored type) at the given positions, paged, signed with the
+    responsibility service's (development) key as the service signs them."""
 
     name = UPSTREAM
 
     def __init__(self, positions: list[int], ignored: set[int] | None = None) -> None:
         self.events: list[dict[str, Any]] = []
+        signer = EventSigner.for_service(UPSTREAM)
         previous = 0
         for position in positions:
             kind = IGNORED_TYPE if position in (ignored or set()) else APPLIED_TYPE
             unit_id = str(uuid4())
-            self.events.append({
+            self.events.append(signer.sign({
                 "specversion": "1.0",
                 "id": f"{unit_id}:1",
                 "source": f"/dutytrail/{UPSTREAM}",
                 "type": kind,
                 "time": "2026-01-10T09:00:00+00:00",
+                "recordedtime": "2026-01-10T09:00:01.250000+00:00",
                 "subject": unit_id,
                 "sequence": format_position(position),
                 "prevsequence": format_position(previous),
+                "datacontenttype": "application/json",
+                "dataschema": f"urn:dutytrail:schema:{kind}",
+                "dataclassification": "public",
                 "data": {
                     "unit_id": unit_id, "code": f"U{position}", "name": f"单位 {position}",
                     "kind": "town", "parent_unit_id": None, "actor": FAKE_ACTOR,
                 },
-            })
+            }))
             previous = position
         self.pulls = 0
         self.failures_left = 0
@@ -115,8 +127,12 @@ def probe(any_store: StoreSettings) -> Iterator[LedgerProbe]:
 
 
 def feed_for(app: LedgerProbe, upstream: FakeUpstream, page_size: int = 500) -> UpstreamFeed:
-    """The feed exactly as the kit builds it: the application's reactions for the upstream."""
-    return UpstreamFeed(app, upstream.name, Reactions(app, upstream.name), page_size=page_size)
+    """The feed exactly as the kit builds it: the application's reactions for the upstream,
+    and the upstream's public key."""
+    return UpstreamFeed(
+        app, upstream.name, Reactions(app, upstream.name), page_size=page_size,
+        verifier=EventVerifier.for_service(upstream.name),
+    )
 
 
 def fresh(app: LedgerProbe) -> list[int]:
@@ -279,13 +295,81 @@ def test_a_conflict_with_a_local_command_is_retried_and_applied_once(
         assert ids[-1] - before > len(ids), f"expected a hole after {before}: {ids}"
 
 
+# Only verified events move the position (docs/contract.md, "Verifying events").
+
+INVALID = ["tampered", "unsigned", "wrong_key", "unknown_type", "ignored_type_tampered"]
+
+
+def invalid_copy(event: dict[str, Any], how: str) -> dict[str, Any]:
+    """``event`` spoilt: altered after signing, unsigned, signed with another key, or of a
+    type no contract registers (signed with the upstream's own key)."""
+    spoilt = copy.deepcopy(event)
+    if how in ("tampered", "ignored_type_tampered"):
+        spoilt["data"]["name"] = "伪造"
+        if how == "ignored_type_tampered":
+            spoilt["type"] = IGNORED_TYPE
+    elif how == "unsigned":
+        del spoilt["dssematerial"], spoilt["signedextattrs"]
+    elif how == "wrong_key":
+        EventSigner(UPSTREAM, Ed25519PrivateKey.generate()).sign(spoilt)
+    else:
+        spoilt["type"] = spoilt["dataschema"] = "dutytrail.responsibility.unit_renamed.v1"
+        EventSigner.for_service(UPSTREAM).sign(spoilt)
+    return spoilt
+
+
+@pytest.mark.parametrize("how", INVALID)
+def test_a_delivered_event_that_fails_verification_is_poison_and_moves_nothing(
+    probe: LedgerProbe, how: str
+) -> None:
+    upstream = FakeUpstream([1, 2, 4])
+    feed = feed_for(probe, upstream)
+    assert feed.deliver(upstream.events[0], upstream.pull) == "applied"
+    genuine = upstream.events[1]
+    with pytest.raises(PoisonMessageError):
+        feed.deliver(invalid_copy(genuine, how), upstream.pull)
+    assert probe.position() == 1
+    assert fresh(probe) == [1]
+    assert upstream.pulls == 0
+    for cloud_event in upstream.events[1:]:
+        assert feed.deliver(cloud_event, upstream.pull) == "applied"
+    assert fresh(probe) == [1, 2, 4]
+    assert probe.position() == 4
+
+
+@pytest.mark.parametrize("how", INVALID)
+def test_a_pulled_page_stops_before_an_event_that_fails_verification(
+    probe: LedgerProbe, how: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    upstream = FakeUpstream(HOLEY_POSITIONS)
+    genuine = upstream.events[5]
+    upstream.events[5] = invalid_copy(genuine, how)
+    feed = feed_for(probe, upstream, page_size=4)
+    # The last event arrives first: a wake-up; the pull applies what precedes the spoilt one.
+    with caplog.at_level("ERROR", logger="shared.feed"):
+        assert feed.deliver(upstream.events[-1], upstream.pull) == "pulled"
+    assert fresh(probe) == HOLEY_POSITIONS[:5]
+    assert probe.position() == HOLEY_POSITIONS[4]
+    assert feed.behind
+    assert f"staying at position {HOLEY_POSITIONS[4]}" in caplog.text
+    assert feed.retry(upstream.pull) == 0  # the timer, again and again: still stuck there
+    assert probe.position() == HOLEY_POSITIONS[4]
+    assert feed.behind
+    upstream.events[5] = genuine  # the upstream's page is sound again
+    assert feed.retry(upstream.pull) == len(HOLEY_POSITIONS) - 5
+    assert fresh(probe) == HOLEY_POSITIONS
+    assert not feed.behind
+
+
 # The whole path: real service, relay, broker and consumer containers.
 
+# The clerk who registers everything over RPC, in the party committee's role (the token
+# names them; the command does not).
 ACTOR = {"person_id": str(uuid4()), "unit_id": str(uuid4())}
 
 
 def command(**fields: Any) -> dict[str, Any]:
-    return {"actor": ACTOR, **fields}
+    return dict(fields)
 
 
 def to_raw(cloud_event: dict[str, Any]) -> RawMessage:
@@ -357,7 +441,8 @@ def test_consumer_over_the_broker_applies_everything_once_in_order_and_never_sta
         responsibility = ServiceContainerHandle(ResponsibilityService, config)
         stack.callback(responsibility.stop)
         stack.enter_context(running(probe_service(name), config))
-        cluster = stack.enter_context(ClusterRpcProxy(config))
+        acting = Acting(stack.enter_context(ClusterRpcProxy(config)))
+        cluster = acting.as_(ACTOR["person_id"], ACTOR["unit_id"], PARTY_COMMITTEE)
 
         # 1. Live: commands (some of them racing) published by the relay as they land.
         relay = Relay(UPSTREAM, any_store, uri=amqp_uri, poll_interval=0.02)

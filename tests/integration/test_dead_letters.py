@@ -27,6 +27,7 @@ from kombu.messaging import Consumer
 from nameko.standalone.rpc import ClusterRpcProxy
 from prometheus_client import REGISTRY
 
+from dutytrail_ops.acting import Acting
 from shared.application import ServiceApplication
 from shared.contracts import base as registry
 from shared.contracts.base import EventData, contract
@@ -36,7 +37,9 @@ from shared.nameko_kit import ApplicationProvider, ServiceKit, service_config
 from shared.nameko_kit.consumer import DEAD_LETTER_QUEUE
 from shared.policy import UpstreamEvent, reacts_to
 from shared.readmodel import Projection
+from shared.roles import AUDITOR
 from shared.settings import StoreSettings
+from shared.signing import EventSigner
 from tests.integration.probe_consumer import (
     ATTEMPTS,
     AppliedLog,
@@ -108,17 +111,24 @@ def consumer_service(service_name: str, upstream: str) -> type[Any]:
 
 
 def cloud_event(upstream: str, sequence: int, previous: int, **data: Any) -> dict[str, Any]:
-    return {
+    """A CloudEvent of the test upstream, signed with its (development) key as a service
+    signs its events (docs/contract.md, "Verifying events")."""
+    event_type = f"dutytrail.{upstream}.thing_happened.v1"
+    return EventSigner.for_service(upstream).sign({
         "specversion": "1.0",
         "id": f"{uuid4()}:1",
         "source": f"/dutytrail/{upstream}",
-        "type": f"dutytrail.{upstream}.thing_happened.v1",
+        "type": event_type,
         "time": "2026-03-01T10:00:00+00:00",
+        "recordedtime": "2026-03-01T10:00:01.500000+00:00",
         "subject": str(uuid4()),
         "sequence": format_position(sequence),
         "prevsequence": format_position(previous),
+        "datacontenttype": "application/json",
+        "dataschema": f"urn:dutytrail:schema:{event_type}",
+        "dataclassification": "internal",
         "data": {"thing_id": str(uuid4()), "actor": ACTOR, **data},
-    }
+    })
 
 
 def as_message(event: dict[str, Any], content_type: str = CONTENT_TYPE) -> RawMessage:
@@ -135,6 +145,7 @@ class RunningConsumer:
     queue: str
     uri: str
     cluster: Any
+    auditor: Any  # the cluster proxy, calling as an auditor
 
     @property
     def exchange(self) -> str:
@@ -158,7 +169,7 @@ class RunningConsumer:
         good = cloud_event(self.upstream, next_sequence, next_sequence - 1)
         self.send(as_message(good))
         wait_until(
-            lambda: getattr(self.cluster, self.name).upstream_position()[self.upstream]
+            lambda: self.auditor[self.name].upstream_position()[self.upstream]
             == next_sequence,
             timeout=10, message="the good event to be applied",
         )
@@ -177,7 +188,8 @@ def consumer(
     try:
         with running(consumer_service(name, upstream), config), \
                 ClusterRpcProxy(config) as cluster:
-            yield RunningConsumer(name, upstream, queue, amqp_uri, cluster)
+            auditor = Acting(cluster).as_(uuid4(), uuid4(), AUDITOR)
+            yield RunningConsumer(name, upstream, queue, amqp_uri, cluster, auditor)
     finally:
         forget_contract(upstream)
         delete_queues(amqp_uri, queue, f"rpc-{name}")

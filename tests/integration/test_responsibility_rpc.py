@@ -1,5 +1,6 @@
 """The responsibility service over real RabbitMQ RPC: malformed input is refused with an error
-naming the field and the rule, domain refusals reach the caller, and the service keeps going."""
+naming the field and the rule, domain refusals reach the caller, and the service keeps going.
+Every call carries a token (``dutytrail_ops.acting``) with the role the act needs."""
 
 from __future__ import annotations
 
@@ -10,44 +11,68 @@ from nameko.containers import ServiceContainer
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from dutytrail_ops.acting import Acting
 from services.responsibility import metrics as own_metrics
 from services.responsibility.service import ResponsibilityService
 from shared import metrics
 from shared.nameko_kit import service_config
+from shared.roles import AUDITOR, PARTY_COMMITTEE, ROLES, SYSTEM_CLOCK
 
 ACTOR = {"person_id": str(uuid.uuid4()), "unit_id": str(uuid.uuid4())}
 SOME_ID = str(uuid.uuid4())
 
 
 @pytest.fixture
-def rpc(sqlite_store, use_store, amqp_uri):
+def acting(sqlite_store, use_store, amqp_uri):
     use_store(sqlite_store)
     config = service_config(AMQP_URI=amqp_uri, METRICS_PORT=0)
     container = ServiceContainer(ResponsibilityService, config)
     container.start()
     try:
         with ClusterRpcProxy(config, timeout=20) as proxy:
-            yield proxy.responsibility
+            yield Acting(proxy)
     finally:
         container.stop()
 
 
+@pytest.fixture
+def rpc(acting):
+    """The service as the party committee's founding clerk (``ACTOR``), who registers the
+    party committee before it exists."""
+    return acting.as_(ACTOR["person_id"], ACTOR["unit_id"], PARTY_COMMITTEE).responsibility
+
+
+def committee_clerk(acting, pc):
+    """A clerk of the party committee ``pc``, acting in its role; their actor as a dict."""
+    clerk = {"person_id": str(uuid.uuid4()), "unit_id": pc}
+    return acting.as_(clerk["person_id"], pc, PARTY_COMMITTEE).responsibility, clerk
+
+
+def reader(acting):
+    return acting.as_(uuid.uuid4(), uuid.uuid4(), AUDITOR).responsibility
+
+
+def clock(acting):
+    return acting.as_(uuid.uuid4(), uuid.uuid4(), SYSTEM_CLOCK).responsibility
+
+
 MALFORMED = [
-    ("register_unit", {"code": "bad code!", "name": "n", "kind": "town", "actor": ACTOR},
+    ("register_unit", {"code": "bad code!", "name": "n", "kind": "town"},
      "code: String should match pattern"),
-    ("register_unit", {"code": "D1", "name": "n", "kind": "town"}, "actor: Field required"),
+    ("register_unit", {"code": "D1", "name": "n", "kind": "town", "actor": ACTOR},
+     "actor: Extra inputs are not permitted"),
     ("register_cadre", {"person_id": "x", "name": "n", "unit_id": SOME_ID, "post_title": "p",
-                        "line_of_work": "l", "actor": ACTOR}, "person_id: Input should be a valid UUID"),
+                        "line_of_work": "l"}, "person_id: Input should be a valid UUID"),
     ("draft_letter", {"letter": {"year": 2026, "issuer_unit_id": SOME_ID,
-                                 "signatory_unit_id": SOME_ID, "common_clauses": []},
-                      "actor": ACTOR}, "letter.common_clauses: List should have at least 1 item"),
-    ("add_individual_clause", {"letter_id": SOME_ID, "text": "", "risk_point": "r",
-                               "actor": ACTOR}, "text: String should have at least 1 character"),
-    ("set_top_leader_duties", {"letter_id": SOME_ID, "duties": [], "actor": ACTOR},
+                                 "signatory_unit_id": SOME_ID, "common_clauses": []}},
+     "letter.common_clauses: List should have at least 1 item"),
+    ("add_individual_clause", {"letter_id": SOME_ID, "text": "", "risk_point": "r"},
+     "text: String should have at least 1 character"),
+    ("set_top_leader_duties", {"letter_id": SOME_ID, "duties": []},
      "duties: List should have at least 1 item"),
-    ("sign_letter", {"letter_id": SOME_ID, "issuer_person_id": SOME_ID, "actor": ACTOR},
+    ("sign_letter", {"letter_id": SOME_ID, "issuer_person_id": SOME_ID},
      "signatory_person_id: Field required"),
-    ("supersede_letter", {"letter_id": SOME_ID, "letter": {"year": "next"}, "actor": ACTOR},
+    ("supersede_letter", {"letter_id": SOME_ID, "letter": {"year": "next"}},
      "letter.year: Input should be a valid integer"),
     ("check_deadlines", {"as_of": "2026-03-01"}, "as_of: Input should have timezone info"),
     ("list_letters", {"year": 1900}, "year: Input should be greater than or equal to 2000"),
@@ -56,18 +81,18 @@ MALFORMED = [
     ("events_after", {"after": -1}, "after: Input should be greater than or equal to 0"),
     ("events_after", {"after": 0, "limit": 501}, "limit: Input should be less than or equal to 500"),
     ("create_task", {"year": 2026, "title": "t", "requirement": "r", "lead_unit_id": SOME_ID,
-                     "responsible_cadre_id": SOME_ID, "deadline": "2026-02-30", "actor": ACTOR},
+                     "responsible_cadre_id": SOME_ID, "deadline": "2026-02-30"},
      "deadline: Input should be a valid date"),
     ("break_down_task", {"parent_task_id": SOME_ID, "title": "", "requirement": "r",
                          "lead_unit_id": SOME_ID, "responsible_cadre_id": SOME_ID,
-                         "deadline": "2026-02-01", "actor": ACTOR},
+                         "deadline": "2026-02-01"},
      "title: String should have at least 1 character"),
-    ("report_progress", {"task_id": SOME_ID, "percent": 120, "actor": ACTOR},
+    ("report_progress", {"task_id": SOME_ID, "percent": 120},
      "percent: Input should be less than or equal to 100"),
-    ("complete_task", {"actor": ACTOR}, "task_id: Field required"),
+    ("complete_task", {}, "task_id: Field required"),
     ("record_education_activity", {"kind": "party", "title": "t", "held_on": "2026-04-01",
-                                   "organiser_unit_id": SOME_ID, "participant_count": 3,
-                                   "actor": ACTOR}, "kind: Input should be"),
+                                   "organiser_unit_id": SOME_ID, "participant_count": 3},
+     "kind: Input should be"),
     ("list_units", {"as_of": "yesterday"}, "as_of: Input should be a valid date"),
     ("flagged_letters", {}, "year: Field required"),
     ("task_tree", {"unit_id": SOME_ID}, "as_of: Field required"),
@@ -77,10 +102,12 @@ MALFORMED = [
 ]
 
 
-def test_every_rpc_method_refuses_malformed_input_naming_field_and_rule(rpc):
+def test_every_rpc_method_refuses_malformed_input_naming_field_and_rule(acting, rpc):
+    # A caller holding every role: past the role check, each payload is refused as malformed.
+    anyone = acting.as_(uuid.uuid4(), uuid.uuid4(), *ROLES).responsibility
     for method, payload, expected in MALFORMED:
         with pytest.raises(RemoteError) as refused:
-            getattr(rpc, method)(payload)
+            getattr(anyone, method)(payload)
         assert refused.value.exc_type == "InvalidCommandError", (method, refused.value)
         assert expected in refused.value.value, (method, refused.value.value)
     # Not an object at all.
@@ -95,81 +122,77 @@ def test_every_rpc_method_refuses_malformed_input_naming_field_and_rule(rpc):
     assert entrypoints <= covered, entrypoints - covered
 
 
-def test_domain_refusals_reach_the_caller_and_the_service_keeps_serving(rpc):
+def test_domain_refusals_reach_the_caller_and_the_service_keeps_serving(acting, rpc):
     before = metrics.COMMANDS.labels("responsibility", "sign_letter", "refused")._value.get()
-    pc = rpc.register_unit({"code": "PC", "name": "**区委", "kind": "party_committee",
-                            "actor": ACTOR})
-    clerk = {"person_id": str(uuid.uuid4()), "unit_id": pc}
-    letter = rpc.draft_letter({"letter": {"year": 2026, "issuer_unit_id": pc,
-                                          "signatory_unit_id": pc, "common_clauses": ["c"]},
-                               "actor": clerk})
+    pc = rpc.register_unit({"code": "PC", "name": "**区委", "kind": "party_committee"})
+    committee, clerk = committee_clerk(acting, pc)
+    letter = committee.draft_letter({"letter": {"year": 2026, "issuer_unit_id": pc,
+                                                "signatory_unit_id": pc, "common_clauses": ["c"]}})
     with pytest.raises(RemoteError) as refused:
-        rpc.sign_letter({"letter_id": letter, "issuer_person_id": clerk["person_id"],
-                         "signatory_person_id": str(uuid.uuid4()), "actor": clerk})
+        committee.sign_letter({"letter_id": letter, "issuer_person_id": clerk["person_id"],
+                               "signatory_person_id": str(uuid.uuid4())})
     assert refused.value.exc_type == "LetterNotSignableError"
     assert "no individual clause" in refused.value.value
     with pytest.raises(RemoteError) as duplicate:
-        rpc.register_unit({"code": "PC", "name": "again", "kind": "party_committee",
-                           "actor": ACTOR})
+        rpc.register_unit({"code": "PC", "name": "again", "kind": "party_committee"})
     assert duplicate.value.exc_type == "UnitAlreadyRegisteredError"
     # Still serving, and the refusal was counted as such.
-    assert [u["code"] for u in rpc.list_units()] == ["PC"]
+    assert [u["code"] for u in reader(acting).list_units()] == ["PC"]
     after = metrics.COMMANDS.labels("responsibility", "sign_letter", "refused")._value.get()
     assert after == before + 1
 
 
-def test_operations_metrics_count_overdue_tasks_and_flagged_letters(rpc):
+def test_operations_metrics_count_overdue_tasks_and_flagged_letters(acting, rpc):
     flagged = own_metrics.LETTERS_FLAGGED.labels("responsibility")
     flagged_before = flagged._value.get()
-    pc = rpc.register_unit({"code": "PC", "name": "**区委", "kind": "party_committee",
-                            "actor": ACTOR})
-    clerk = {"person_id": str(uuid.uuid4()), "unit_id": pc}
+    pc = rpc.register_unit({"code": "PC", "name": "**区委", "kind": "party_committee"})
+    committee, clerk = committee_clerk(acting, pc)
     people = [str(uuid.uuid4()) for _ in range(2)]
     cadres = [
-        rpc.register_cadre({"person_id": p, "name": f"干部{i}", "unit_id": pc,
-                            "post_title": "委员", "line_of_work": "纪检", "leadership_member": True,
-                            "actor": clerk})
+        committee.register_cadre({"person_id": p, "name": f"干部{i}", "unit_id": pc,
+                                  "post_title": "委员", "line_of_work": "纪检",
+                                  "leadership_member": True})
         for i, p in enumerate(people)
     ]
     clause = {"text": "严格执行项目审批程序，杜绝打招呼批条子，审批结果一律公示", "risk_point": "审批"}
     for cadre, person in zip(cadres, people, strict=True):
-        letter = rpc.draft_letter({"letter": {
+        letter = committee.draft_letter({"letter": {
             "year": 2026, "issuer_unit_id": pc, "signatory_unit_id": pc,
             "signatory_cadre_id": cadre, "common_clauses": ["c"], "individual_clauses": [clause],
-        }, "actor": clerk})
-        rpc.sign_letter({"letter_id": letter, "issuer_person_id": clerk["person_id"],
-                         "signatory_person_id": person, "actor": clerk})
+        }})
+        committee.sign_letter({"letter_id": letter, "issuer_person_id": clerk["person_id"],
+                               "signatory_person_id": person})
     assert flagged._value.get() == flagged_before + 1  # the second is a copy of the first
     for deadline in ("2026-03-01", "2026-04-01", "2026-12-01"):
-        rpc.create_task({"year": 2026, "title": f"任务{deadline}", "requirement": "r",
-                         "lead_unit_id": pc, "responsible_cadre_id": cadres[0],
-                         "deadline": deadline, "actor": clerk,
-                         "occurred_at": "2026-01-05T09:00:00+00:00"})
-    rpc.check_deadlines({"as_of": "2026-05-01T00:00:00+00:00"})
+        committee.create_task({"year": 2026, "title": f"任务{deadline}", "requirement": "r",
+                               "lead_unit_id": pc, "responsible_cadre_id": cadres[0],
+                               "deadline": deadline, "occurred_at": "2026-01-05T09:00:00+00:00"})
+    clock(acting).check_deadlines({"as_of": "2026-05-01T00:00:00+00:00"})
     assert own_metrics.TASKS_OVERDUE.labels("responsibility")._value.get() == 2
 
 
-def test_answers_keep_their_shape_ids_as_strings_and_coverage_says_whether_complete(rpc):
-    pc = rpc.register_unit({"code": "PC", "name": "**区委", "kind": "party_committee",
-                            "actor": ACTOR})
+def test_answers_keep_their_shape_ids_as_strings_and_coverage_says_whether_complete(
+    acting, rpc
+):
+    pc = rpc.register_unit({"code": "PC", "name": "**区委", "kind": "party_committee"})
     assert str(uuid.UUID(pc)) == pc
     dept = rpc.register_unit({"code": "D01", "name": "区财政局", "kind": "district_department",
-                              "parent_unit_id": pc, "actor": ACTOR})
-    clerk = {"person_id": str(uuid.uuid4()), "unit_id": pc}
-    letter = rpc.draft_letter({"letter": {"year": 2026, "issuer_unit_id": pc,
-                                          "signatory_unit_id": dept, "common_clauses": ["c"]},
-                               "actor": clerk})
-    assert rpc.add_individual_clause({"letter_id": letter, "text": "t", "risk_point": "r",
-                                      "actor": clerk}) is None
-    view = rpc.get_letter({"letter_id": letter})
+                              "parent_unit_id": pc})
+    committee, clerk = committee_clerk(acting, pc)
+    letter = committee.draft_letter({"letter": {"year": 2026, "issuer_unit_id": pc,
+                                                "signatory_unit_id": dept,
+                                                "common_clauses": ["c"]}})
+    assert committee.add_individual_clause({"letter_id": letter, "text": "t",
+                                            "risk_point": "r"}) is None
+    view = reader(acting).get_letter({"letter_id": letter})
     assert (view["letter_id"], view["status"], view["individual_clauses"]) == (
         letter, "draft", [{"text": "t", "risk_point": "r"}])
-    coverage = rpc.coverage({"year": 2026, "as_of": "2026-12-31"})
+    coverage = reader(acting).coverage({"year": 2026, "as_of": "2026-12-31"})
     assert coverage["units_without_signed_letter"] == [dept]
     assert coverage["complete"] is False
     # A unit's id is no letter: refused by name, not a crash.
     with pytest.raises(RemoteError) as refused:
-        rpc.sign_letter({"letter_id": pc, "issuer_person_id": clerk["person_id"],
-                         "signatory_person_id": clerk["person_id"], "actor": clerk})
+        committee.sign_letter({"letter_id": pc, "issuer_person_id": clerk["person_id"],
+                               "signatory_person_id": clerk["person_id"]})
     assert (refused.value.exc_type, refused.value.value) == ("LetterNotFoundError",
                                                              f"No letter {pc}.")

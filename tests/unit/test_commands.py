@@ -1,4 +1,5 @@
-"""Malformed commands are refused with a message naming each field and the rule it breaks."""
+"""Malformed commands are refused with a message naming each field and the rule it breaks; no
+command names its own actor (that comes from the caller's token)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ ACTOR = {"person_id": str(uuid.uuid4()), "unit_id": str(uuid.uuid4())}
 
 def test_missing_and_wrongly_typed_fields_are_each_named():
     with pytest.raises(InvalidCommandError) as refused:
-        parse_command(RegisterUnit, {"code": "D01", "kind": "galaxy", "actor": ACTOR})
+        parse_command(RegisterUnit, {"code": "D01", "kind": "galaxy"})
     message = str(refused.value)
     assert "name: Field required" in message
     assert "kind: Input should be" in message
@@ -31,7 +32,6 @@ def test_missing_and_wrongly_typed_fields_are_each_named():
 def test_nested_fields_are_named_by_their_path():
     with pytest.raises(InvalidCommandError) as refused:
         parse_command(DraftLetter, {
-            "actor": ACTOR,
             "letter": {
                 "year": 1999, "issuer_unit_id": str(uuid.uuid4()),
                 "signatory_unit_id": "not-a-uuid", "common_clauses": ["c"],
@@ -48,7 +48,7 @@ def test_unknown_fields_and_naive_times_are_refused():
     with pytest.raises(InvalidCommandError) as refused:
         parse_command(SignLetter, {
             "letter_id": str(uuid.uuid4()), "issuer_person_id": str(uuid.uuid4()),
-            "signatory_person_id": str(uuid.uuid4()), "actor": ACTOR,
+            "signatory_person_id": str(uuid.uuid4()),
             "occurred_at": "2026-01-10T09:00:00", "signed_by_proxy": True,
         })
     message = str(refused.value)
@@ -61,9 +61,10 @@ def test_a_command_that_is_not_an_object_is_refused():
         parse_command(RegisterUnit, ["D01"])
 
 
-def test_the_actor_is_required():
-    with pytest.raises(InvalidCommandError, match="actor: Field required"):
-        parse_command(RegisterUnit, {"code": "D01", "name": "n", "kind": "town"})
+def test_a_command_that_writes_its_own_actor_is_refused_naming_the_field():
+    assert parse_command(RegisterUnit, {"code": "D01", "name": "n", "kind": "town"})
+    with pytest.raises(InvalidCommandError, match="actor: Extra inputs are not permitted"):
+        parse_command(RegisterUnit, {"code": "D01", "name": "n", "kind": "town", "actor": ACTOR})
 
 
 def bindings() -> list[tuple[str, type, object]]:
@@ -90,7 +91,8 @@ BINDINGS = bindings()
 
 @pytest.mark.parametrize(("name", "model", "method"), BINDINGS, ids=[b[0] for b in BINDINGS])
 def test_each_models_fields_are_exactly_its_use_cases_parameters(name, model, method):
-    parameters = set(inspect.signature(method).parameters) - {"self"}
+    # The actor is the caller's, from the token: never a field of the model.
+    parameters = set(inspect.signature(method).parameters) - {"self", "actor"}
     assert set(model.model_fields) == parameters, name
 
 

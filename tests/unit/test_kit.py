@@ -1,5 +1,6 @@
 """The service kit's own rules, without a broker or a database: keyword binding of commands,
-reactions keyed by contract, loading by id and kind, refusals logged as one line, metrics
+the actor taken from the caller's verified token and never from the payload, reactions keyed
+by contract, loading by id and kind, refusals logged as one line, metrics
 that refuse a taken port."""
 
 from __future__ import annotations
@@ -21,12 +22,21 @@ from shared.application import ServiceApplication
 from shared.commands import Command
 from shared.contracts.responsibility import TaskOverdue, UnitRegistered
 from shared.domain import DomainAggregate
-from shared.errors import InvalidCommandError, NotFoundError, PoisonMessageError
+from shared.errors import (
+    InvalidCommandError,
+    NotAuthenticatedError,
+    NotFoundError,
+    NotPermittedError,
+    PoisonMessageError,
+)
 from shared.logs import RefusalsAtInfo, configure_logging
 from shared.metrics import MetricsPortTakenError, serve_metrics
 from shared.nameko_kit import command, query
+from shared.nameko_kit.providers import CallerCheck
 from shared.policy import Reactions, UpstreamEvent, reacts_to
 from shared.readmodel import Projection
+from shared.roles import AUDITOR, UNIT_CLERK
+from shared.tokens import issue_token
 
 ACTOR = Actor(person_id=uuid4(), unit_id=uuid4())
 IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
@@ -106,17 +116,47 @@ def depot() -> Any:
     app.close()
 
 
+def service_as(app: Any, authorization: str | None) -> Any:
+    """A stand-in for a service instance: its application and its caller's token."""
+    return type("S", (), {"app": app, "caller": CallerCheck(authorization)})()
+
+
+def clerk_of(actor: Actor, *roles: Any) -> str:
+    return f"Bearer {issue_token(actor.person_id, actor.unit_id, roles or [UNIT_CLERK])}"
+
+
 def test_a_command_bound_to_a_method_without_a_parameter_for_a_field_fails_at_import() -> None:
     with pytest.raises(TypeError, match="barcode"):
-        command(MislabelledCommand, Depot.register_parcel)
+        command(MislabelledCommand, Depot.register_parcel, roles=[UNIT_CLERK])
+
+
+def test_a_command_model_with_an_actor_field_fails_at_import() -> None:
+    class SelfNamed(Command):
+        label: str
+        actor: dict[str, str]
+
+    with pytest.raises(TypeError, match="actor"):
+        command(SelfNamed, Depot.register_parcel, roles=[UNIT_CLERK])
 
 
 def test_a_command_binds_its_fields_to_the_method_by_keyword(depot: Depot) -> None:
-    entrypoint = command(RegisterParcel, Depot.register_parcel)
-    service = type("S", (), {"app": depot})()
-    answer = entrypoint(service, {"label": "A-1", "actor": ACTOR.model_dump(mode="json")})
+    entrypoint = command(RegisterParcel, Depot.register_parcel, roles=[UNIT_CLERK])
+    answer = entrypoint(service_as(depot, clerk_of(ACTOR)), {"label": "A-1"})
     parcel = depot.load(UUID(answer), Parcel)
+    # The actor recorded is the token's person and unit.
     assert (parcel.label, parcel.actor) == ("A-1", ACTOR)
+
+
+def test_the_actor_comes_only_from_the_token_and_the_role_must_be_admitted(depot: Depot) -> None:
+    entrypoint = command(RegisterParcel, Depot.register_parcel, roles=[UNIT_CLERK])
+    someone_else = {"person_id": str(uuid4()), "unit_id": str(uuid4())}
+    with pytest.raises(InvalidCommandError, match="actor: Extra inputs are not permitted"):
+        entrypoint(service_as(depot, clerk_of(ACTOR)), {"label": "A-2", "actor": someone_else})
+    with pytest.raises(NotAuthenticatedError, match="no token"):
+        entrypoint(service_as(depot, None), {"label": "A-3"})
+    with pytest.raises(NotPermittedError, match="unit_clerk"):
+        entrypoint(service_as(depot, clerk_of(ACTOR, AUDITOR)), {"label": "A-4"})
+    assert depot.events_after(0) == []
 
 
 def test_a_command_without_a_payload_is_refused_but_a_query_means_no_filters() -> None:
@@ -126,10 +166,10 @@ def test_a_command_without_a_payload_is_refused_but_a_query_means_no_filters() -
     def everything(self: Any) -> list[str]:
         return ["all"]
 
-    service = type("S", (), {"app": type("A", (), {"everything": everything})()})()
+    service = service_as(type("A", (), {"everything": everything})(), clerk_of(ACTOR))
     with pytest.raises(InvalidCommandError, match="RegisterParcel"):
-        command(RegisterParcel, Depot.register_parcel)(service, None)
-    assert query(NoFilters, everything)(service, None) == ["all"]
+        command(RegisterParcel, Depot.register_parcel, roles=[UNIT_CLERK])(service, None)
+    assert query(NoFilters, everything, roles=[UNIT_CLERK])(service, None) == ["all"]
 
 
 def test_loading_an_id_of_another_kind_raises_the_named_not_found_error(depot: Depot) -> None:

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 import services
 from dutytrail_ops import registry
+from dutytrail_ops.acting import Acting
 from dutytrail_ops.cli import main
 from dutytrail_ops.demo import timeline
 from dutytrail_ops.registry import (
@@ -123,7 +124,7 @@ def test_the_supervisor_starts_a_service_and_a_relay_per_declaration(monkeypatch
 
 def test_the_demo_plays_the_scenario_of_each_running_service_and_notes_the_rest():
     def context(running):
-        return timeline.DemoContext(None, random.Random(1), 1, 2026, running)
+        return timeline.DemoContext(Acting(proxy=None), random.Random(1), 1, 2026, running)
 
     scenarios, notes = timeline.find_scenarios(
         context(["responsibility", "supervision", "nonesuch"])

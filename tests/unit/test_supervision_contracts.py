@@ -19,8 +19,6 @@ from shared.contracts import all_contracts, contract_for_domain_event
 from shared.contracts.supervision import UnannouncedVisitScheduled
 from shared.errors import InvalidCommandError
 
-ACTOR = {"person_id": str(uuid.uuid4()), "unit_id": str(uuid.uuid4())}
-
 
 def stored_event_names() -> list[str]:
     names = []
@@ -55,15 +53,15 @@ def test_the_scheduling_of_an_unannounced_visit_is_confidential_and_carries_only
 
 
 def test_a_schedule_command_takes_no_place_date_or_target():
-    parse_command(ScheduleUnannouncedVisit, {"actor": ACTOR})
+    parse_command(ScheduleUnannouncedVisit, {})
     with pytest.raises(InvalidCommandError, match="location: Extra inputs"):
-        parse_command(ScheduleUnannouncedVisit, {"actor": ACTOR, "location": "**镇"})
+        parse_command(ScheduleUnannouncedVisit, {"location": "**镇"})
 
 
 def test_commands_name_each_broken_rule():
     with pytest.raises(InvalidCommandError) as refused:
         parse_command(RecordInspection, {
-            "actor": ACTOR, "kind": "weekly",
+            "kind": "weekly",
             "report": {
                 "leader_person_id": str(uuid.uuid4()), "leader_name": "张明",
                 "location": "区政务大厅", "held_on": "2026-05-08", "unit_ids": [],
@@ -75,10 +73,10 @@ def test_commands_name_each_broken_rule():
     assert "names the unit or the cadre" in message
     with pytest.raises(InvalidCommandError, match="quarter: Input should be 1, 2, 3 or 4"):
         parse_command(SubmitQuarterlyReport, {
-            "actor": ACTOR, "unit_id": str(uuid.uuid4()), "year": 2026, "quarter": 5,
+            "unit_id": str(uuid.uuid4()), "year": 2026, "quarter": 5,
             "summary": "x",
         })
     with pytest.raises(InvalidCommandError, match="kind: Input should be"):
         parse_command(IssueBulletin, {
-            "actor": ACTOR, "kind": "newsletter", "request_id": "r", "title": "t",
+            "kind": "newsletter", "request_id": "r", "title": "t",
         })
