@@ -2,15 +2,17 @@
 every upstream event costs a consumer, each against the same work without it, in one run
 (docs/contract.md, "Verifying events").
 
-1. Store a backlog of ``--events`` ``Unit.Registered`` events (PostgreSQL on a unique schema
-   prefix, dropped at the end, or SQLite in a temporary directory).
+1. Store a backlog of ``--events`` ``Unit.Registered`` events through the application
+   (PostgreSQL on a unique schema prefix, dropped at the end, or SQLite in a temporary
+   directory), which signs each once after its commit and fills the outbox (shared/outbox.py).
 2. *Build only* (no broker): read and build every event as a CloudEvent, signed (as the relay
    and the catch-up pages do) and unsigned (a builder whose signer does nothing).
 3. *Relay*: ``--rounds`` rounds, for each routing of ``--queue``: ``Relay.drain()`` of the whole
-   backlog with the production builder (signing) and with the unsigned builder, alternately
-   (which goes first alternates too), each from position 0 under a fresh tracking name; the
-   queue is checked to hold the backlog after each drain (see bench/relay_backlog.py for the
-   routings).
+   backlog three ways, in an order that rotates from round to round, each from position 0
+   under a fresh tracking name: the production relay (signed; it publishes the bodies stored
+   in the outbox), the production builder with no outbox (the relay signs every event), and
+   the unsigned builder with no outbox; the queue is checked to hold the backlog after each
+   drain (see bench/relay_backlog.py for the routings).
 4. *Consumer*: the first ``--consumer-events`` events, signed, as catch-up pages (500 a page,
    in memory), pulled by ``UpstreamFeed`` into a fresh ``Supervision`` application (the real
    consumer of responsibility's events: each ``unit_registered`` stores a unit file, with the
@@ -58,6 +60,7 @@ from services.supervision.application import Supervision
 from services.supervision.settings import SupervisionSettings
 from shared.envelope import EnvelopeBuilder
 from shared.feed import UpstreamFeed
+from shared.outbox import open_outbox
 from shared.persistence import drop_postgres_schemas, open_factory, store_environment
 from shared.policy import Reactions
 from shared.relay import AmqpTarget, Relay
@@ -179,7 +182,7 @@ class Pair:
 def row(label: str, pair: Pair, with_label: str, without_label: str) -> str:
     verdict = "met" if pair.ratio >= AIM else "NOT MET"
     return (
-        f"{label:<22} | {with_label} {pair.rate(pair.signed):>8,.0f}/s "
+        f"{label:<26} | {with_label} {pair.rate(pair.signed):>8,.0f}/s "
         f"({pair.rounds(pair.signed)}) | {without_label} {pair.rate(pair.unsigned):>8,.0f}/s "
         f"({pair.rounds(pair.unsigned)}) | {pair.ratio:>4.0%} ({pair.round_ratios()}) | {verdict}"
     )
@@ -226,7 +229,14 @@ def main(argv: list[str] | None = None) -> int:
     queue: BenchQueue | None = None
     try:
         seconds = store_backlog(settings, args.events, 500)
-        print(f"  stored {args.events} events in {seconds:.1f}s")
+        outbox = open_outbox(SERVICE, store_environment(SERVICE, settings))
+        assert outbox is not None
+        filled = len(outbox.bodies(1, 2**62))
+        outbox.close()
+        print(f"  stored {args.events} events in {seconds:.1f}s ({filled} in the outbox)")
+        if filled != args.events:
+            msg = f"the outbox holds {filled} events, not {args.events}"
+            raise RuntimeError(msg)
         unsigned_builder = EnvelopeBuilder(SERVICE, signer=Unsigned())
         signed_builder = EnvelopeBuilder(SERVICE)
         build = Pair(args.events)
@@ -236,15 +246,21 @@ def main(argv: list[str] | None = None) -> int:
                 (build.signed if signing else build.unsigned).append(wall)
         events, _ = build_all(settings, signed_builder)
 
-        for signing in (True, False):
-            relays[signing] = Relay(SERVICE, settings=settings, uri=args.amqp_uri,
-                                    batch_size=args.batch_size)
-            if not signing:
-                relays[signing].builder = unsigned_builder
-        relay_pairs = {kind: Pair(args.events) for kind in queues}
+        modes = ("outbox", "signing", "unsigned")
+        for mode in modes:
+            relays[mode] = Relay(SERVICE, settings=settings, uri=args.amqp_uri,
+                                 batch_size=args.batch_size)
+            if mode != "outbox":  # no outbox: the relay builds (and signs) every event
+                outbox_of_relay, relays[mode].outbox = relays[mode].outbox, None
+                if outbox_of_relay is not None:
+                    outbox_of_relay.close()
+            if mode == "unsigned":
+                relays[mode].builder = unsigned_builder
+        relay_pairs = {kind: Pair(args.events) for kind in queues}  # outbox vs unsigned
+        relay_signing = {kind: Pair(args.events) for kind in queues}  # relay signs vs unsigned
         queue = BenchQueue(args.amqp_uri, f"dutytrail.bench.signing.{run_id}.warm-up", "classic")
-        for signing, relay in relays.items():  # warm-up, untimed
-            relay.tracking_name = f"{SERVICE}.relay.warm-up.{signing}"
+        for mode, relay in relays.items():  # warm-up, untimed
+            relay.tracking_name = f"{SERVICE}.relay.warm-up.{mode}"
             warm = relay.publish_batch()
             relay.flush()
             queue.take(warm)
@@ -253,17 +269,21 @@ def main(argv: list[str] | None = None) -> int:
         for n in range(args.rounds):
             for kind in queues:
                 queue = BenchQueue(args.amqp_uri, f"dutytrail.bench.signing.{run_id}", kind)
-                for signing in (n % 2 == 0, n % 2 == 1):
-                    wall = drain(relays[signing], f"{SERVICE}.relay.bench{n}.{kind}.{signing}",
-                                 args.events)
+                walls: dict[str, float] = {}
+                for mode in modes[n % 3:] + modes[:n % 3]:
+                    walls[mode] = drain(relays[mode], f"{SERVICE}.relay.bench{n}.{kind}.{mode}",
+                                        args.events)
                     queue.take(args.events)
-                    pair = relay_pairs[kind]
-                    (pair.signed if signing else pair.unsigned).append(wall)
+                relay_pairs[kind].signed.append(walls["outbox"])
+                relay_pairs[kind].unsigned.append(walls["unsigned"])
+                relay_signing[kind].signed.append(walls["signing"])
+                relay_signing[kind].unsigned.append(walls["unsigned"])
                 queue.close()
                 queue = None
-                print(f"  round {n + 1}, {kind:>7} queue: relay signed "
-                      f"{args.events / relay_pairs[kind].signed[-1]:,.0f}/s, unsigned "
-                      f"{args.events / relay_pairs[kind].unsigned[-1]:,.0f}/s")
+                print(f"  round {n + 1}, {kind:>7} queue: relay signed, outbox "
+                      f"{args.events / walls['outbox']:,.0f}/s, signed by the relay "
+                      f"{args.events / walls['signing']:,.0f}/s, unsigned "
+                      f"{args.events / walls['unsigned']:,.0f}/s")
 
         consumed = events[:args.consumer_events]
         consumer = Pair(len(consumed))
@@ -293,13 +313,14 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(keys, ignore_errors=True)
 
     print()
-    header = (f"{'':<22} | {'with':>5} {'events/s':>10} (rounds) | {'without':>7} "
+    header = (f"{'':<26} | {'with':>5} {'events/s':>10} (rounds) | {'without':>7} "
               f"{'events/s':>8} (rounds) | ratio (rounds) | aim >= {AIM:.0%}")
     print(header)
     print("-" * len(header))
     print(row("build only, no broker", build, "signed", "unsigned"))
     for kind, pair in relay_pairs.items():
-        print(row(f"relay, {kind} queue", pair, "signed", "unsigned"))
+        print(row(f"relay, {kind}, outbox", pair, "signed", "unsigned"))
+        print(row(f"relay, {kind}, relay signs", relay_signing[kind], "signed", "unsigned"))
     print(row("consumer pull + apply", consumer, "verified", "unverified"))
     print()
     print(f"verify only (EventVerifier.verify, no store): {verify_rate:,.0f} events/s")

@@ -4,6 +4,10 @@ No broker, no nameko, no eventlet: one eventsourcing application saving one new 
 (one event, one transaction) per call, on a fresh store that is removed afterwards.
 
     .venv/bin/python bench/store_rate.py [--backend sqlite|postgres] [--events 2000] [--json]
+        [--no-outbox]
+
+By default each save also signs its event and stores it in the outbox (shared/outbox.py), as
+a service does; ``--no-outbox`` measures the saves alone.
 
 ``bench/end_to_end.py`` runs this as a child process (so that its own eventlet monkey-patching
 does not touch the measurement) and reads the ``--json`` line.
@@ -39,8 +43,13 @@ def postgres_settings(prefix: str) -> StoreSettings:
     return StoreSettings.postgres(prefix)
 
 
-def measure(settings: StoreSettings, events: int, warmup: int = 50) -> dict[str, Any]:
+def measure(
+    settings: StoreSettings, events: int, warmup: int = 50, outbox: bool = True
+) -> dict[str, Any]:
     app = Responsibilities(store_environment(SERVICE, settings))
+    if not outbox and app._outbox is not None:
+        app._outbox.close()
+        app._outbox = None
     try:
         run = uuid.uuid4().hex[:8]
         for i in range(warmup):
@@ -55,7 +64,7 @@ def measure(settings: StoreSettings, events: int, warmup: int = 50) -> dict[str,
         app.close()
     return {
         "backend": settings.backend, "events": events, "seconds": elapsed,
-        "per_second": events / elapsed,
+        "per_second": events / elapsed, "outbox": outbox,
     }
 
 
@@ -64,18 +73,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--events", type=int, default=2000, help="saves to time (default 2000)")
     parser.add_argument("--json", action="store_true", help="print one JSON line only")
+    parser.add_argument("--no-outbox", action="store_true",
+                        help="save without signing into the outbox")
     args = parser.parse_args(argv)
 
     if args.backend == "sqlite":
         var_dir = Path(tempfile.mkdtemp(prefix="dutytrail-bench-store-"))
         try:
-            result = measure(sqlite_settings(var_dir), args.events)
+            result = measure(sqlite_settings(var_dir), args.events, outbox=not args.no_outbox)
         finally:
             shutil.rmtree(var_dir, ignore_errors=True)
     else:
         settings = postgres_settings(f"bench{uuid.uuid4().hex[:8]}_")
         try:
-            result = measure(settings, args.events)
+            result = measure(settings, args.events, outbox=not args.no_outbox)
         finally:
             drop_postgres_schemas(settings)
 
@@ -85,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"command: {shlex.join([sys.executable, *sys.argv])}")
         print(f"{result['backend']}: {result['events']} register_unit saves in "
               f"{result['seconds']:.2f} s = {result['per_second']:,.0f} events/s "
-              "(one thread, in-process)")
+              f"(one thread, in-process, {'with' if args.no_outbox is False else 'without'} "
+              "the outbox write)")
     return 0
 
 

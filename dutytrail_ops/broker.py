@@ -92,6 +92,11 @@ def events_exchange(service: str) -> str:
     return f"{service}.events"
 
 
+def confidential_exchange(service: str) -> str:
+    """A service's confidential events (docs/trust.md, "Confidential events")."""
+    return f"{service}.confidential"
+
+
 def service_user_name(service: str, prefix: str = DEFAULT_USER_PREFIX) -> str:
     return f"{prefix}-{service}"
 
@@ -122,9 +127,10 @@ def _foreign_exchanges(own: str | None, services: Iterable[str]) -> list[TopicPe
     """Every other service's events exchange: no routing key may be published there (the
     vhost write pattern already refuses it; this holds even if that pattern is widened)."""
     return [
-        TopicPermissions(events_exchange(s), write=NOTHING, read=EVERYTHING)
+        TopicPermissions(exchange(s), write=NOTHING, read=EVERYTHING)
         for s in sorted(services)
         if s != own
+        for exchange in (events_exchange, confidential_exchange)
     ]
 
 
@@ -148,7 +154,9 @@ def service_user(
     Not granted: reading ``<service>.events`` or ``dutytrail.dead-letters`` (operators read
     dead letters), writing to any other service's exchange, any other service's queues.
     """
-    own_exchange = _lit(events_exchange(service))
+    own_exchange = (
+        f"({_lit(events_exchange(service))}|{_lit(confidential_exchange(service))})"
+    )
     rpc_queue = _lit(f"rpc-{service}")
     reply_queues = _lit(f"rpc.reply-{service}-") + REPLY_KEY
     rpc = _lit(RPC_EXCHANGE)
@@ -174,6 +182,7 @@ def service_user(
     )
     topics = (
         TopicPermissions(events_exchange(service), write=EVERYTHING, read=EVERYTHING),
+        TopicPermissions(confidential_exchange(service), write=EVERYTHING, read=EVERYTHING),
         # Requests and replies may be published with any key; a queue may be bound only with
         # its own RPC key or a reply UUID, so no service can bind a queue of its own to
         # another service's requests (``responsibility.*``) or to everything (``#``).
@@ -190,17 +199,22 @@ def subscriber_user(
     services: Sequence[str],
     all_services: Iterable[str],
     prefix: str = DEFAULT_USER_PREFIX,
+    cleared: bool = False,
 ) -> BrokerUser:
     """An outside system that reads the events of ``services``: it declares, binds and
     consumes queues named ``<name>.<anything>`` and binds them to those services' exchanges
     (declared passively: it may not declare them). It publishes nowhere: its only write is on
-    its own queues, which ``queue.bind`` requires."""
+    its own queues, which ``queue.bind`` requires. Only a ``cleared`` subscriber may bind to
+    the services' confidential exchanges."""
     _check_name(name, all_services)
     own = _lit(name) + "\\..*"
+    exchanges = [_lit(events_exchange(s)) for s in sorted(services)]
+    if cleared:
+        exchanges += [_lit(confidential_exchange(s)) for s in sorted(services)]
     permissions = Permissions(
         configure=_any_of(own),
         write=_any_of(own),
-        read=_any_of(own, *(_lit(events_exchange(s)) for s in sorted(services))),
+        read=_any_of(own, *exchanges),
     )
     topics = tuple(_foreign_exchanges(None, all_services))
     return BrokerUser(subscriber_user_name(name, prefix), permissions, topics)
@@ -380,12 +394,12 @@ def setup(
 
 def add_subscriber(
     name: str, services: Sequence[str], vhost: str, password: str,
-    prefix: str = DEFAULT_USER_PREFIX,
+    prefix: str = DEFAULT_USER_PREFIX, cleared: bool = False,
 ) -> BrokerUser:
     """Create or update the read-only subscriber user ``<prefix>-subscriber-<name>``."""
     for service in services:
         declaration(service)
-    user = subscriber_user(name, sorted(set(services)), service_names(), prefix)
+    user = subscriber_user(name, sorted(set(services)), service_names(), prefix, cleared)
     ensure_vhost(vhost)
     apply_user(user, password, vhost)
     return user
@@ -478,17 +492,21 @@ def setup_command(
 @click.argument("name")
 @click.option("--service", "services", multiple=True, required=True,
               type=click.Choice(service_names()), help="A service whose events it reads.")
+@click.option("--cleared", is_flag=True,
+              help="Also its confidential events (<service>.confidential).")
 @_password_options
 def add_subscriber_command(
-    name: str, services: tuple[str, ...], vhost: str | None, password_file: Path | None,
-    dev: bool, user_prefix: str,
+    name: str, services: tuple[str, ...], cleared: bool, vhost: str | None,
+    password_file: Path | None, dev: bool, user_prefix: str,
 ) -> None:
     """A read-only user for an outside system: queues NAME.*, bound to the services' events."""
     vhost = vhost or default_vhost()
     user_name = subscriber_user_name(name, user_prefix)
     passwords, generated = _passwords_or_exit([user_name], dev, password_file)
     try:
-        user = add_subscriber(name, services, vhost, passwords[user_name], user_prefix)
+        user = add_subscriber(
+            name, services, vhost, passwords[user_name], user_prefix, cleared
+        )
     except BrokerSetupError as error:
         raise click.ClickException(str(error)) from error
     _report([user], generated, passwords, vhost)

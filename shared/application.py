@@ -11,6 +11,7 @@ shares, written once (docs/architecture.md, "Inside a service").
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from shared.clock import end_of_day
 from shared.domain import DomainAggregate
 from shared.envelope import EnvelopeBuilder, read_page
 from shared.errors import ConflictError, DomainError
+from shared.outbox import Outbox, open_outbox_quietly
 from shared.persistence import build_transcoder, store_environment
 from shared.readmodel import Projection
 
@@ -40,9 +42,12 @@ T = TypeVar("T")
 P = TypeVar("P", bound=Projection)
 
 MAX_PAGE = 500
+CONFIDENTIAL = "confidential"
 CONFLICT_MESSAGE = "Someone changed this record at the same moment; reload it and try again."
 
 RecordedListener = Callable[[list[str]], None]
+
+log = logging.getLogger(__name__)
 
 
 class ServiceApplication(Application[UUID], Generic[P]):
@@ -64,6 +69,8 @@ class ServiceApplication(Application[UUID], Generic[P]):
         # publishes; no key configured refuses to start (docs/contract.md, "Verifying events").
         self._envelopes = EnvelopeBuilder(self.service_name)
         super().__init__(env if env is not None else store_environment(self.service_name))
+        # Each new event is built and signed once, here, after its commit (shared/outbox.py).
+        self._outbox: Outbox | None = open_outbox_quietly(self.service_name, self.env)
         self.live: P = self.projection()  # type: ignore[assignment]
 
     # Infrastructure, built explicitly (docs/architecture.md, "Storage").
@@ -167,10 +174,17 @@ class ServiceApplication(Application[UUID], Generic[P]):
 
     # Catch-up and upstream positions.
 
-    def events_after(self, after: int, limit: int = MAX_PAGE) -> list[dict[str, Any]]:
-        """The service's own events after a position, as CloudEvents, at most ``limit``."""
+    def events_after(
+        self, after: int, limit: int = MAX_PAGE, *, cleared: bool = False
+    ) -> list[dict[str, Any]]:
+        """The service's own events after a position, as CloudEvents, at most ``limit``
+        positions read; confidential events only for a ``cleared`` reader (the page is then
+        shorter, and still authoritative: docs/trust.md, "Confidential events")."""
         limit = max(1, min(limit, MAX_PAGE))
-        return read_page(self.recorder, self._envelopes, max(after, 0), limit)
+        page = read_page(self.recorder, self._envelopes, max(after, 0), limit, self._outbox)
+        if cleared:
+            return page
+        return [e for e in page if e.get("dataclassification") != CONFIDENTIAL]
 
     def last_position(self) -> int:
         return int(self.recorder.max_notification_id() or 0)
@@ -186,6 +200,29 @@ class ServiceApplication(Application[UUID], Generic[P]):
 
     def _notify(self, recordings: list[Recording[Any]]) -> None:
         super()._notify(recordings)
+        self._write_outbox(recordings)
         names = [type(r.domain_event).__qualname__ for r in recordings]
         for listener in self._recorded_listeners:
             listener(names)
+
+    def _write_outbox(self, recordings: list[Recording[Any]]) -> None:
+        """Sign the committed events once and store them for the relay; a failure only
+        leaves the signing to the relay (the command has succeeded)."""
+        if self._outbox is None or not recordings:
+            return
+        try:
+            self._outbox.record(
+                self._envelopes, self.recorder, [r.notification for r in recordings]
+            )
+        except Exception:
+            log.warning(
+                "could not store %d signed events in the %s outbox; the relay signs them",
+                len(recordings), self.service_name, exc_info=True,
+            )
+
+    def close(self) -> None:
+        outbox: Outbox | None = getattr(self, "_outbox", None)
+        if outbox is not None:
+            self._outbox = None
+            outbox.close()
+        super().close()

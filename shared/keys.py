@@ -100,8 +100,23 @@ def private_key(name: str) -> Ed25519PrivateKey:
     raise KeyConfigurationError(msg)
 
 
+_public_keys: dict[tuple[str, ...], Ed25519PublicKey] = {}
+
+
 def public_key(name: str) -> Ed25519PublicKey:
-    """The public key ``name`` (to verify its events, or the tokens it issued)."""
+    """The public key ``name`` (to verify its events, or the tokens it issued). Read once per
+    process and configuration: a rotated key takes effect when the process restarts."""
+    configuration = (
+        name, env(_variable(name, "PUBLIC"), ""), env("DUTYTRAIL_KEY_DIR", ""),
+        env("DUTYTRAIL_VAR_DIR", ""), str(dev_keys_enabled()),
+    )
+    cached = _public_keys.get(configuration)
+    if cached is None:
+        cached = _public_keys[configuration] = _load_public_key(name)
+    return cached
+
+
+def _load_public_key(name: str) -> Ed25519PublicKey:
     path = _configured(name, "PUBLIC", ".pub")
     if path is not None:
         key = serialization.load_pem_public_key(path.read_bytes())

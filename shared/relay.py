@@ -12,11 +12,12 @@ Every event is signed with the service's key by the envelope builder (docs/contr
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -26,6 +27,7 @@ from eventsourcing.persistence import ApplicationRecorder, Notification, Trackin
 
 from shared import metrics
 from shared.envelope import CONTENT_ENCODING, CONTENT_TYPE, EnvelopeBuilder, encode
+from shared.outbox import Outbox, open_outbox_quietly
 from shared.persistence import open_factory, store_environment
 from shared.settings import StoreSettings, amqp_uri_for
 
@@ -59,11 +61,28 @@ def event_exchange_name(service: str) -> str:
     return f"{service}.events"
 
 
+def confidential_exchange_name(service: str) -> str:
+    """Where a service's confidential events go: an exchange only cleared users may read
+    (docs/trust.md, "Confidential events"), never ``<service>.events``."""
+    return f"{service}.confidential"
+
+
+def exchange_for(service: str, event: dict[str, Any]) -> str:
+    if event.get("dataclassification") == "confidential":
+        return confidential_exchange_name(service)
+    return event_exchange_name(service)
+
+
 class ConfirmingPublisher:
     """Publishes on one channel with confirms, many in flight, then waits for all of them."""
 
-    def __init__(self, target: AmqpTarget, exchange: str, confirm_timeout: float = 30.0) -> None:
+    def __init__(
+        self, target: AmqpTarget, exchange: str, confirm_timeout: float = 30.0,
+        route: Callable[[dict[str, Any]], str] | None = None,
+        also_declare: Sequence[str] = (),
+    ) -> None:
         self.exchange = exchange
+        self.route = route
         self.confirm_timeout = confirm_timeout
         self.connection = amqp.Connection(
             host=target.host, userid=target.userid, password=target.password,
@@ -72,7 +91,8 @@ class ConfirmingPublisher:
         self.connection.connect()
         self.channel = self.connection.channel()
         # The same attributes nameko's event handlers declare the exchange with.
-        self.channel.exchange_declare(exchange, "topic", durable=True, auto_delete=False)
+        for name in (exchange, *also_declare):
+            self.channel.exchange_declare(name, "topic", durable=True, auto_delete=False)
         self.channel.confirm_select()
         self.channel.events["basic_ack"].add(self._on_ack)
         self.channel.events["basic_nack"].add(self._on_nack)
@@ -99,7 +119,8 @@ class ConfirmingPublisher:
             message_id=event["id"],
             type=event["type"],
         )
-        self.channel.basic_publish(message, exchange=self.exchange, routing_key=event["type"])
+        exchange = self.route(event) if self.route is not None else self.exchange
+        self.channel.basic_publish(message, exchange=exchange, routing_key=event["type"])
         self._next_tag += 1
         self._unconfirmed.add(self._next_tag)
 
@@ -164,9 +185,11 @@ class Relay:
         self.poll_interval = poll_interval
         self.target = AmqpTarget.from_uri(uri or amqp_uri_for(service))
         settings = settings or StoreSettings.from_environ()
-        factory = open_factory(store_environment(service, settings))
-        recorder = factory.application_recorder()
+        env = store_environment(service, settings)
+        recorder = open_factory(env).application_recorder()
         self.recorder: ApplicationRecorder = recorder
+        # The events the service signed after each commit (None: sign every event here).
+        self.outbox: Outbox | None = open_outbox_quietly(service, env)
         self.tracking = open_factory(
             store_environment(service, settings, purpose="relay")
         ).tracking_recorder()
@@ -198,8 +221,10 @@ class Relay:
             return 0
         publisher = self._connected()
         previous: int | None = start or None
+        stored = self.outbox.bodies_for(notifications) if self.outbox is not None else {}
         for notification in notifications:
-            publisher.publish(self.builder.build(notification, previous))
+            body = stored.get(notification.id)
+            publisher.publish(self.builder.reuse_or_build(notification, previous, body))
             previous = notification.id
         self._in_flight.append((publisher.last_tag, notifications[-1].id, len(notifications)))
         self._sent_position = notifications[-1].id
@@ -236,7 +261,9 @@ class Relay:
     def _connected(self) -> ConfirmingPublisher:
         if self._publisher is None:
             self._publisher = ConfirmingPublisher(
-                self.target, event_exchange_name(self.service)
+                self.target, event_exchange_name(self.service),
+                route=functools.partial(exchange_for, self.service),
+                also_declare=(confidential_exchange_name(self.service),),
             )
         return self._publisher
 
@@ -289,3 +316,5 @@ class Relay:
             datastore = getattr(recorder, "datastore", None)
             if datastore is not None:
                 datastore.close()
+        if self.outbox is not None:
+            self.outbox.close()

@@ -9,6 +9,7 @@ token, never from what the caller writes.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -84,6 +85,12 @@ def issue_service_token(service: str) -> str:
     )
 
 
+# Tokens already verified, until they expire: a clerk's session sends the same token with
+# every call, and checking its signature once is enough (the bytes cannot change).
+_verified: dict[str, tuple[Caller, float]] = {}
+_VERIFIED_MAX = 10_000
+
+
 def verify_token(token: Any) -> Caller:
     """The caller a token names, once its signature, issuer, audience and lifetime hold;
     otherwise :class:`NotAuthenticatedError` naming what is wrong."""
@@ -92,6 +99,17 @@ def verify_token(token: Any) -> Caller:
             "This call carries no token; sign in and send it as 'authorization: Bearer <token>'."
         )
     token = token.removeprefix("Bearer ").strip()
+    known = _verified.get(token)
+    if known is not None and time.time() < known[1]:
+        return known[0]
+    caller, expires = _verify(token)
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()
+    _verified[token] = (caller, expires)
+    return caller
+
+
+def _verify(token: str) -> tuple[Caller, float]:
     try:
         kid = jwt.get_unverified_header(token).get("kid", "")
     except jwt.PyJWTError:
@@ -122,4 +140,5 @@ def verify_token(token: Any) -> Caller:
         actor = Actor(person_id=UUID(claims["sub"]), unit_id=UUID(claims["unit"]))
     except ValueError:
         raise NotAuthenticatedError("The token's person or unit is not an id.") from None
-    return Caller(actor=actor, roles=frozenset(roles), token_id=str(claims.get("jti", "")))
+    caller = Caller(actor=actor, roles=frozenset(roles), token_id=str(claims.get("jti", "")))
+    return caller, float(claims["exp"])

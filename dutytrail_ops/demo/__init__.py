@@ -110,13 +110,15 @@ def run_demo(seed: int, year: int, timeout: float) -> int:
     with Connection(amqp_uri()) as conn:
         channel = conn.channel()
         # An outside system's subscriber: one durable queue per service, bound before anything
-        # happens, so every event published this year must arrive in it.
+        # happens, so every event published this year must arrive in it. It is cleared (the
+        # district's audit office), so it binds the confidential exchange too; an uncleared
+        # subscriber binds only <service>.events (docs/trust.md, "Confidential events").
         for service in declared:
             queue = _subscriber_queue(service)
-            channel.exchange_declare(f"{service}.events", "topic", durable=True,
-                                     auto_delete=False)
             channel.queue_declare(queue, durable=True, auto_delete=False)
-            channel.queue_bind(queue, f"{service}.events", "#")
+            for exchange in (f"{service}.events", f"{service}.confidential"):
+                channel.exchange_declare(exchange, "topic", durable=True, auto_delete=False)
+                channel.queue_bind(queue, exchange, "#")
             channel.queue_purge(queue)
         with ClusterRpcProxy(service_config(), timeout=120) as rpc:
             services, notes = _running(rpc, declared, timeout)

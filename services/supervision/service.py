@@ -28,13 +28,16 @@ class SupervisionService(ServiceKit):
     add_key_project = command(c.AddKeyProject, App.add_key_project, roles=COMMISSION)
     record_inspection = command(c.RecordInspection, App.record_inspection, roles=COMMISSION)
     schedule_unannounced_visit = command(
-        c.ScheduleUnannouncedVisit, App.schedule_unannounced_visit, roles=COMMISSION
+        c.ScheduleUnannouncedVisit,
+        App.schedule_unannounced_visit,
+        roles=COMMISSION,
+        confidential=True,
     )
     conduct_unannounced_visit = command(
         c.ConductUnannouncedVisit, App.conduct_unannounced_visit, roles=COMMISSION
     )
     cancel_unannounced_visit = command(
-        c.CancelUnannouncedVisit, App.cancel_unannounced_visit, roles=COMMISSION
+        c.CancelUnannouncedVisit, App.cancel_unannounced_visit, roles=COMMISSION, confidential=True
     )
 
     # Rectification notices.

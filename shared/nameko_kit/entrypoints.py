@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from shared.answers import to_json
 from shared.commands import arguments, parse_command
 from shared.errors import DomainError, InvalidCommandError
+from shared.nameko_kit.providers import CONFIDENTIAL_ATTRIBUTE
 from shared.roles import Role
 
 # Refusals a caller can act on: reported to the caller, logged at INFO without a traceback.
@@ -45,6 +46,7 @@ def _entrypoint(
     method: Callable[..., Any],
     roles: Sequence[Role],
     payload_required: bool,
+    confidential: bool = False,
 ) -> Callable[..., Any]:
     _check_binding(model, method)
     if not roles:
@@ -69,6 +71,7 @@ def _entrypoint(
     entrypoint.__qualname__ = name
     entrypoint.__doc__ = method.__doc__
     setattr(entrypoint, ROLES_ATTRIBUTE, allowed)
+    setattr(entrypoint, CONFIDENTIAL_ATTRIBUTE, confidential)
     bound: Callable[..., Any] = rpc(expected_exceptions=EXPECTED)(entrypoint)
     return bound
 
@@ -95,11 +98,16 @@ def allowed_roles(entrypoint: Any) -> tuple[Role, ...] | None:
 
 
 def command(
-    model: type[BaseModel], method: Callable[..., Any], *, roles: Sequence[Role]
+    model: type[BaseModel],
+    method: Callable[..., Any],
+    *,
+    roles: Sequence[Role],
+    confidential: bool = False,
 ) -> Callable[..., Any]:
     """An RPC command: caller verified and in ``roles``, ``model`` validated, then
-    ``method(**fields, actor=caller)`` on the application."""
-    return _entrypoint(model, method, roles, payload_required=True)
+    ``method(**fields, actor=caller)`` on the application. A ``confidential`` command leaves
+    no trace in the metrics (its events are confidential too)."""
+    return _entrypoint(model, method, roles, payload_required=True, confidential=confidential)
 
 
 def query(

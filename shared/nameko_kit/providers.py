@@ -12,6 +12,7 @@ from nameko.rpc import Rpc
 
 from shared import metrics
 from shared.application import ServiceApplication
+from shared.contracts import UnknownEventError, contract_for_domain_event
 from shared.errors import DomainError, NotPermittedError
 from shared.feed import UpstreamFeed
 from shared.policy import Reactions
@@ -21,6 +22,9 @@ from shared.signing import EventVerifier
 from shared.tokens import SERVICE_TOKEN_SECONDS, Caller, issue_service_token, verify_token
 
 log = logging.getLogger(__name__)
+
+# Set on an entrypoint whose calls no metric may reveal (see entrypoints.command).
+CONFIDENTIAL_ATTRIBUTE = "__dutytrail_confidential__"
 
 # The call-context key (an AMQP header ``nameko.authorization``) that carries the token.
 AUTHORIZATION = "authorization"
@@ -81,6 +85,13 @@ class UpstreamFeeds(DependencyProvider):
         return self.feeds
 
 
+def is_confidential(service: str, qualname: str) -> bool:
+    try:
+        return contract_for_domain_event(service, qualname).classification == "confidential"
+    except UnknownEventError:
+        return False
+
+
 def _green_metrics_server(address: str, port: int) -> None:
     """prometheus-client's threaded server blocks the eventlet hub; serve it green. No
     SO_REUSEPORT: a second process on the same port must fail, not take half the scrapes."""
@@ -115,7 +126,10 @@ class ServiceMetrics(DependencyProvider):
 
         def count_stored(names: list[str]) -> None:
             for name in names:
-                metrics.EVENTS_STORED.labels(service, name).inc()
+                # A confidential act (an unannounced visit scheduled) must not show in a
+                # counter or its timestamps before it is disclosed (docs/trust.md).
+                if not is_confidential(service, name):
+                    metrics.EVENTS_STORED.labels(service, name).inc()
 
         _application_of(self.container).add_recorded_listener(count_stored)
         metrics.declare_service_series(service)
@@ -126,6 +140,9 @@ class ServiceMetrics(DependencyProvider):
     def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
         started = self._started.pop(worker_ctx, None)
         name = worker_ctx.entrypoint.method_name
+        method = getattr(self.container.service_cls, name, None)
+        if getattr(method, CONFIDENTIAL_ATTRIBUTE, False):
+            return  # not even that it was called, nor when
         service = self.container.service_name
         if exc_info is None:
             outcome = "ok"
@@ -143,9 +160,12 @@ class CallerCheck:
 
     def __init__(self, authorization: Any) -> None:
         self.authorization = authorization
+        self._verified: Caller | None = None
 
     def require(self, roles: Sequence[Role]) -> Caller:
-        caller = verify_token(self.authorization)
+        if self._verified is None:
+            self._verified = verify_token(self.authorization)
+        caller = self._verified
         if not caller.has_any(roles):
             held = ", ".join(sorted(caller.roles))
             msg = f"This needs one of the roles {', '.join(roles)}; your token has {held}."

@@ -22,7 +22,7 @@ from shared.nameko_kit.providers import (
     ServiceMetrics,
     UpstreamFeeds,
 )
-from shared.roles import AUDITOR, EVENT_READERS, SERVICE, SYSTEM_CLOCK
+from shared.roles import AUDITOR, CLEARED, EVENT_READERS, SERVICE, SYSTEM_CLOCK
 from shared.settings import clock_skew_seconds
 
 # How often a consumer pulls each upstream, whatever was delivered: it covers an event whose
@@ -65,7 +65,8 @@ class ServiceKit:
     @admitting(EVENT_READERS)
     def events_after(self, query: Any = None) -> list[dict[str, Any]]:
         q = parse_command(EventsAfter, query or {})
-        events: list[dict[str, Any]] = self.app.events_after(**arguments(q))
+        cleared = self.caller.require(EVENT_READERS).has_any(CLEARED)
+        events: list[dict[str, Any]] = self.app.events_after(**arguments(q), cleared=cleared)
         return events
 
     @rpc(expected_exceptions=EXPECTED)

@@ -9,10 +9,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
+import subprocess
+import tempfile
 import time
 import urllib.request
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -111,6 +115,10 @@ def report_numbers(report: str) -> dict[str, Any]:
     }
 
 
+NODE = shutil.which("node") or "/usr/bin/node"
+VERIFY_EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "verify-events.mjs"
+
+
 def short_type(event: dict[str, Any]) -> str:
     return str(event["type"].split(".")[2])
 
@@ -140,6 +148,25 @@ def test_demo_through_up_agrees_with_the_store(any_store, vhost, launcher, subsc
     stored = [json.loads(line) for line in listing.stdout.splitlines()]
     types = Counter(short_type(e) for e in stored)
     assert types["unit_registered"] > 0 and types["letter_signed"] > 0
+
+    # A subscriber in Node, with only the exported public keys, verifies every event of the
+    # demo, in every service's log (docs/contract.md, "Verifying events").
+    keys = any_store.var_dir.parent / "exported-keys" if any_store.backend == "sqlite" \
+        else Path(tempfile.mkdtemp(prefix="dutytrail-keys-"))
+    exported = run_cli(["keys", "export", str(keys)], env, timeout=60)
+    assert exported.returncode == 0, exported.stderr
+    for service in service_names():
+        log = run_cli(["events", service, "--from", "1"], env, timeout=60)
+        assert log.returncode == 0, log.stderr
+        if not log.stdout.strip():
+            continue  # a service with nothing stored yet (casework) has nothing to verify
+        verified = subprocess.run(
+            [NODE, str(VERIFY_EXAMPLE), str(keys / f"{service}.pub")], input=log.stdout,
+            capture_output=True, text=True, timeout=120, check=False,
+        )
+        events = log.stdout.splitlines()
+        assert verified.returncode == 0, verified.stdout[-2000:] + verified.stderr
+        assert f"{len(events)} verified, 0 failed" in verified.stdout, verified.stdout[-500:]
 
     # What the demo's subscriber received is what is stored, without a gap.
     assert report["received"] == len(stored)

@@ -45,6 +45,10 @@ class Logins:
     uris: dict[str, str]  # "responsibility", "supervision", "casework", "subscriber", "client"
 
 
+CLEARED_SUBSCRIBER = "auditoffice"
+CONFIDENTIAL = "responsibility.confidential"
+
+
 @pytest.fixture(scope="module")
 def logins() -> Iterator[Logins]:
     tag = uuid.uuid4().hex[:8]
@@ -52,8 +56,10 @@ def logins() -> Iterator[Logins]:
     prefix = f"dutytrail-test{tag}"
     services = broker.service_users(prefix=prefix)
     subscriber = broker.subscriber_user_name(SUBSCRIBER, prefix)
+    cleared = broker.subscriber_user_name(CLEARED_SUBSCRIBER, prefix)
     client = broker.client_user_name("clerks", prefix)
     names = [u.name for u in services] + [subscriber, client]
+    cleared_password, _ = broker.choose_passwords([cleared])
     passwords, generated = broker.choose_passwords(names)
     assert sorted(generated) == sorted(names)
     created: list[str] = []
@@ -65,12 +71,19 @@ def logins() -> Iterator[Logins]:
             ).name
         )
         created.append(broker.add_client("clerks", vhost, passwords[client], prefix).name)
+        created.append(
+            broker.add_subscriber(
+                CLEARED_SUBSCRIBER, ["responsibility"], vhost, cleared_password[cleared], prefix,
+                cleared=True,
+            ).name
+        )
         uris = {
             name.removeprefix(f"{prefix}-").split("-")[0]: broker.uri_as(
                 name, passwords[name], vhost
             )
             for name in names
         }
+        uris["cleared"] = broker.uri_as(cleared, cleared_password[cleared], vhost)
         yield Logins(vhost, uris)
     finally:
         for name in created:
@@ -83,7 +96,7 @@ def declared(logins: Logins) -> None:
     """What the responsibility service and its relay declare, as they declare it, under the
     responsibility user: its events exchange (by the relay's own publisher) and its RPC queue."""
     target = AmqpTarget.from_uri(logins.uris["responsibility"])
-    ConfirmingPublisher(target, EVENTS).close()
+    ConfirmingPublisher(target, EVENTS, also_declare=(CONFIDENTIAL,)).close()
     with connection(logins, "responsibility") as channel:
         channel.exchange_declare("nameko-rpc", "topic", durable=True)
         channel.queue_declare(RPC_QUEUE, durable=True)
@@ -224,3 +237,22 @@ def test_the_service_runs_under_its_own_user_and_a_client_calls_it(
             ClusterRpcProxy(service_config(AMQP_URI=logins.uris["subscriber"]), timeout=5).start()
     finally:
         container.stop()
+
+
+def test_confidential_events_reach_only_cleared_subscribers(logins, declared):
+    """The relay routes confidential events to ``<service>.confidential``: an uncleared
+    subscriber cannot even bind to it; a cleared one can and receives them."""
+    with connection(logins, "subscriber") as channel:
+        channel.queue_declare(f"{SUBSCRIBER}.secret", durable=True)
+    refused(logins, "subscriber", lambda ch: ch.queue_bind(
+        f"{SUBSCRIBER}.secret", CONFIDENTIAL, routing_key="#"
+    ))
+    refused(logins, "supervision", publish(CONFIDENTIAL))
+    queue = f"{CLEARED_SUBSCRIBER}.secret"
+    with connection(logins, "cleared") as channel:
+        channel.exchange_declare(CONFIDENTIAL, passive=True)
+        channel.queue_declare(queue, durable=True)
+        channel.queue_bind(queue, CONFIDENTIAL, routing_key="#")
+        with connection(logins, "responsibility") as publisher:
+            publisher.basic_publish(CONFIDENTIAL, "dutytrail.responsibility.probe.v1", b"{}")
+        assert receive_one(channel, queue) == b"{}"

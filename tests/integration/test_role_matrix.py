@@ -12,13 +12,13 @@ from uuid import uuid4
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from dutytrail_ops.registry import load_service_class, service_names
+from dutytrail_ops.registry import declaration, load_service_class, service_names
 from dutytrail_ops.roles_matrix import OPEN, markdown, matrix
 from shared.nameko_kit import service_config
 from shared.roles import AUDITOR, ROLES, Role
 from shared.settings import StoreSettings
 from shared.tokens import issue_token
-from tests.integration.probe_consumer import delete_queues, running
+from tests.integration.probe_consumer import delete_queues, handler_queue_name, running
 
 ROLE_REFUSAL = "needs one of the roles"
 
@@ -57,8 +57,16 @@ def test_every_method_under_every_role_admits_exactly_the_allowed_cells(
     use_store(sqlite_store)
     config = service_config(AMQP_URI=amqp_uri, METRICS_PORT=0)
     table = matrix()
+    # The consumer queues are durable: messages earlier tests left there must not reach
+    # these containers (they would be applied to this test's stores).
+    consumer_queues = [
+        handler_queue_name(upstream, name, f"on_{upstream}_event")
+        for name in table for upstream in declaration(name).upstreams
+    ]
+    delete_queues(amqp_uri, *consumer_queues)
     with ExitStack() as stack:
-        stack.callback(delete_queues, amqp_uri, *(f"rpc-{name}" for name in table))
+        stack.callback(delete_queues, amqp_uri, *(f"rpc-{name}" for name in table),
+                       *consumer_queues)
         for name in table:
             stack.enter_context(running(load_service_class(name), config))
         rpc = stack.enter_context(ClusterRpcProxy(config, timeout=30))

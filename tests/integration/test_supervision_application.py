@@ -187,7 +187,8 @@ class SupervisionScenario:
                                      **options)
 
     def events(self) -> list[dict[str, Any]]:
-        return self.app.events_after(0)
+        """Every stored event, as a cleared reader (the commission, an auditor) sees them."""
+        return self.app.events_after(0, cleared=True)
 
     def types(self) -> list[str]:
         return [e["type"].split(".")[2] for e in self.events()]
