@@ -11,6 +11,9 @@ rm -rf "$DUTYTRAIL_VAR_DIR"; mkdir -p "$DUTYTRAIL_VAR_DIR"
 # authority's key that signs the demo's callers' tokens are generated afresh under
 # $DUTYTRAIL_VAR_DIR/keys/dev, shared by `up` and `demo` (shared/keys.py).
 export DUTYTRAIL_DEV_KEYS=1
+# The demo registers the district's discipline commission (区纪委监委) as unit D01: it receives
+# the quarterly reports and owes none itself (docs/operations.md).
+export DUTYTRAIL_COMMISSION_UNIT_CODE=${DUTYTRAIL_COMMISSION_UNIT_CODE:-D01}
 LOG="$DUTYTRAIL_VAR_DIR/up.log"
 "$VENV/bin/dutytrail" up >"$LOG" 2>&1 &
 UP=$!

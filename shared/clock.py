@@ -18,5 +18,9 @@ def as_aware(moment: datetime | None) -> datetime:
     return moment
 
 
+def start_of_day(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
 def end_of_day(day: date) -> datetime:
     return datetime.combine(day, time.max, tzinfo=UTC)

@@ -57,6 +57,18 @@ TOP_LEADER_DUTIES = [
     "作为第一责任人，对本单位党风廉政建设负总责，重要工作亲自部署、重大问题亲自过问。",
     "每季度听取一次班子成员履行“一岗双责”情况汇报。",
 ]
+# A unit's two top leaders (党政主要领导), by the kind of unit.
+TOP_POST_TITLES = {
+    "district_department": ("党组书记", "局长"),
+    "town": ("镇党委书记", "镇长"),
+    "subdistrict": ("街道党工委书记", "街道办事处主任"),
+}
+
+
+def top_post(kind: str, j: int) -> str:
+    return TOP_POST_TITLES.get(kind, ("党组织书记", "主任"))[j]
+
+
 LINES = ["财务", "人事", "项目", "执法", "采购", "后勤", "宣传", "信访", "审批", "统计"]
 TASKS = [
     ("廉政风险点排查", "逐岗位排查廉政风险点并制定防控措施"),
@@ -96,7 +108,8 @@ class ResponsibilityScenario(Scenario):
         self.units: list[tuple[str, str, str]] = []  # id, name, kind
         self.communities: list[str] = []
         self.people: dict[str, UnitPeople] = {}
-        self.signatories: list[tuple[str, str, str, bool]] = []  # unit, cadre, person, top
+        # unit, cadre, person, top leader, post title
+        self.signatories: list[tuple[str, str, str, bool, str]] = []
         self.letters: list[Letter] = []
         self.persons: dict[str, str] = {}  # cadre id -> person id
         self.tasks = TaskYear(ctx, self.rng, self.year, self.pc_unit)
@@ -156,14 +169,17 @@ class ResponsibilityScenario(Scenario):
                 "code": f"C{i + 1:02d}", "name": f"**社区{i + 1}", "kind": "community",
                 "parent_unit_id": towns[i % len(towns)], "occurred_at": at(jan2),
             }))
-        for k, (unit, _, _) in enumerate(self.units):
+        for k, (unit, _, kind) in enumerate(self.units):
             people = None
+            # 党政主要领导 are two people: the party secretary and the administrative head, each
+            # a top leader with a letter of their own; then one or two other members.
             for j in range(1 + self.rng.randint(1, 2)):
                 person = _person(self.ctx.seed, f"cadre:{k}:{j}")
-                top = j == 0
+                top = j < 2
+                post = top_post(kind, j) if top else "党组成员、副局长"
                 cadre = r.register_cadre({
                     "person_id": person, "name": self.name(), "unit_id": unit,
-                    "post_title": "党组书记、局长" if top else "党组成员、副局长",
+                    "post_title": post,
                     "line_of_work": self.rng.choice(RISKS)[0], "leadership_member": True,
                     "top_leader": top, "occurred_at": at(date(self.year, 1, 3)),
                 })
@@ -172,7 +188,7 @@ class ResponsibilityScenario(Scenario):
                     people = UnitPeople(unit, cadre)
                 else:
                     people.members.append(cadre)
-                self.signatories.append((unit, cadre, person, top))
+                self.signatories.append((unit, cadre, person, top, post))
             assert people is not None
             self.people[unit] = people
 
@@ -181,11 +197,11 @@ class ResponsibilityScenario(Scenario):
         February: "common + individual", each individual clause written for the post."""
         r = self.committee
         letters: list[tuple[str, str, tuple[str, str], bool, list[dict[str, str]]]] = []
-        for n, (unit, cadre, person, top) in enumerate(self.signatories):
+        for n, (unit, cadre, person, top, title) in enumerate(self.signatories):
             unit_name = next(name for u, name, _ in self.units if u == unit)
             risk = self.rng.choice(RISKS)
             line = LINES[n % len(LINES)]
-            post = "主要负责人" if top else f"分管{line}的班子成员"
+            post = f"{title}（主要负责人）" if top else f"分管{line}的班子成员"
             clauses = [{"text": f"{unit_name}{post}：{risk[1]}，重点防控{line}环节",
                         "risk_point": risk[0]}]
             standardised = self.rng.random() < 0.15  # drafts still lacking individual clauses
@@ -225,16 +241,18 @@ class ResponsibilityScenario(Scenario):
         return [(x[0], x[1], x[2], x[3] and bool(i % 2)) for i, x in enumerate(letters)]
 
     def supersede(self) -> None:
-        """Step. In July a post changes; the signed letter is superseded, never edited."""
+        """Step. In July a post changes; the signed letter is superseded, never edited: the
+        replacement is drafted on 1 July and the old letter stays valid until the replacement
+        is signed a week later."""
         r = self.committee
-        letter = next(x[0] for x in self.letters if not x[3])
+        letter, person = next((x[0], x[1]) for x in self.letters if not x[3])
         old = r.get_letter({"letter_id": letter})
         self.try_command(r.add_individual_clause, {
             "letter_id": letter, "text": "追加条款", "risk_point": "人事任免",
             "occurred_at": at(date(self.year, 7, 1)),
         })
         new_risk = RISKS[-1]
-        r.supersede_letter({
+        replacement = r.supersede_letter({
             "letter_id": letter,
             "letter": {
                 "year": self.year, "issuer_unit_id": self.pc_unit,
@@ -248,6 +266,10 @@ class ResponsibilityScenario(Scenario):
             },
             "occurred_at": at(date(self.year, 7, 1)),
         })
+        r.sign_letter({
+            "letter_id": replacement, "issuer_person_id": str(clerk_of(self.pc_unit)),
+            "signatory_person_id": person, "occurred_at": at(date(self.year, 7, 8)),
+        })
 
     def report(self, as_of: date) -> list[str]:
         r = self.audit
@@ -258,25 +280,32 @@ class ResponsibilityScenario(Scenario):
         kinds = Counter(u["kind"] for u in units)
         status = Counter(v["status"] for v in letters)
         overdue = sum(1 for v in letters if v["signing_overdue"])
-        signed = ("signed", "superseded")
-        covered = {v["signatory_unit_id"] for v in letters if v["status"] in signed}
+        # A letter covers while it is valid: signed and not (yet) replaced by a signed letter,
+        # the rule coverage applies; a superseded letter's replacement covers instead.
+        valid = [v for v in letters if v["status"] == "signed"]
+        covered = {v["signatory_unit_id"] for v in valid}
         leaders = [c for c in cadres if c["leadership_member"]]
-        covered_people = {v["signatory_cadre_id"] for v in letters if v["status"] in signed}
+        covered_people = {v["signatory_cadre_id"] for v in valid}
         by_kind = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
         leaders_covered = len(covered_people & {c["cadre_id"] for c in leaders})
+        tops = [c for c in cadres if c["top_leader"]]
+        top_units = Counter(c["unit_id"] for c in tops)
         return [
             "",
             f"== {year}年 **区党风廉政建设主体责任落实情况 (responsibility service) ==",
             f"单位 units: {len(units)}  {by_kind}",
             f"班子成员 leadership members: {len(leaders)}, "
             f"covered by a signed letter: {leaders_covered}",
+            f"党政主要领导 top leaders: {len(tops)} in {len(top_units)} units "
+            f"({sum(1 for n in top_units.values() if n == 2)} units with both the party "
+            "secretary and the administrative head)",
             f"责任书 letters: {len(letters)}  签字背书 signed {status['signed']}, "
             f"superseded {status['superseded']}, still draft {status['draft']}",
             f"逾期未签 letters recorded overdue (sign by 28 Feb): {overdue}",
             f"units holding a signed letter: {len(covered)}",
             f"refused commands (clear errors, nothing stored): {len(self.refusals)}",
             *(f"  - {refusal}" for refusal in self.refusals[:3]),
-            *report_tasks(self.ctx.auditor, year, as_of),
+            *report_tasks(self.ctx.auditor, year, as_of, {u["unit_id"]: u["kind"] for u in units}),
         ]
 
 
@@ -353,11 +382,20 @@ class TaskYear:
             kind, title, low, high = EDUCATION[month % len(EDUCATION)]
             organiser = self.pc_unit if month % 2 else self.rng.choice(units).unit_id
             held = date(self.year, month, 18)
-            self.clerk(organiser).record_education_activity({
+            count = self.rng.randint(low, high)
+            activity: dict[str, Any] = {
                 "kind": kind, "title": title, "held_on": held.isoformat(),
-                "organiser_unit_id": organiser,
-                "participant_count": self.rng.randint(low, high), "occurred_at": at(held, 17),
-            })
+                "organiser_unit_id": organiser, "participant_count": count,
+                "occurred_at": at(held, 17),
+            }
+            if kind == "study_session":
+                # The leadership members' study sessions list who attended, so the persons
+                # reached are counted apart from the person-times (the seed counts persons).
+                leaders = sorted(self.ctx.district.persons.values()) if self.ctx.district else []
+                start = (month * 7) % max(len(leaders), 1)
+                present = (leaders[start:] + leaders[:start])[:count]
+                activity |= {"participant_count": len(present), "participant_person_ids": present}
+            self.clerk(organiser).record_education_activity(activity)
         visit = date(self.year, 4, 8)
         self.clerk(self.pc_unit).record_education_activity({
             "kind": "warning_education_visit", "title": "赴市警示教育基地参观学习",
@@ -366,7 +404,9 @@ class TaskYear:
         })
 
 
-def report_tasks(reader: Any, year: int, as_of: date) -> list[str]:
+def report_tasks(
+    reader: Any, year: int, as_of: date, unit_kinds: dict[str, str] | None = None
+) -> list[str]:
     r = reader.responsibility
     lines = []
     overdue = r.overdue_tasks({"as_of": as_of.isoformat()})
@@ -377,19 +417,33 @@ def report_tasks(reader: Any, year: int, as_of: date) -> list[str]:
     })
     lines.append(f"任务分解 overdue tasks as of {as_of}: {len(overdue)} "
                  f"({', '.join(sorted({t['title'] for t in overdue})) or '-'})")
+    kinds = unit_kinds or {}
+
+    def levels(ids: list[str]) -> str:
+        """How many of ``ids`` at each level (department, town, community, office…)."""
+        count = Counter(kinds.get(i, "unit") for i in ids)
+        return f" ({', '.join(f'{k} {n}' for k, n in sorted(count.items()))})" if ids else ""
+
+    unlettered, untasked = coverage["units_without_signed_letter"], coverage["units_without_task"]
     lines.append(
-        "横向到边、纵向到底 coverage gaps: "
-        f"units without a signed letter {len(coverage['units_without_signed_letter'])}, "
-        f"units without a task {len(coverage['units_without_task'])}, "
+        "横向到边、纵向到底 coverage gaps (down to communities and offices): "
+        f"units without a signed letter {len(unlettered)}{levels(unlettered)}, "
+        f"units without a task {len(untasked)}{levels(untasked)}, "
         f"leaders without a letter {len(coverage['leaders_without_signed_letter'])}, "
-        f"leaders without a task {len(coverage['leaders_without_task'])}"
+        f"leaders without a task {len(coverage['leaders_without_task'])}, "
+        "top leaders without a letter of the top leader's duties "
+        f"{len(coverage['top_leaders_without_duties_letter'])}"
     )
     lines.append(f"千篇一律 letters flagged as boilerplate: {len(flagged)}"
                  + "".join(f"\n  - letter {v['letter_id'][:8]} ≈ {v['flagged_like'][:8]}"
                            f" (similarity {v['similarity']:.2f})" for v in flagged[:3]))
     by_kind = ", ".join(f"{k} {n}" for k, n in sorted(education["activities"].items()))
     lines.append(f"廉政教育 education Jan–{as_of:%b}: {education['total_activities']} activities "
-                 f"({by_kind}), {education['total_participants']} participant-times")
+                 f"({by_kind}), {education['participant_times']} participant-times (人次); "
+                 f"{education['distinct_persons']} distinct persons (人) in the activities "
+                 f"listing who attended, {education['activities_without_participant_list']} "
+                 f"activities ({education['participant_times_without_list']} "
+                 "participant-times) without a list")
     return lines
 
 

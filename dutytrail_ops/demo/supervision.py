@@ -5,10 +5,14 @@ special reports, quarterly reports and the disclosure trail; then its section of
 
 It supervises the district the responsibility scenario registered (``DemoContext.district``),
 once the supervision service has learned it from responsibility's events. The commission's
-clerk acts for the discipline commission (role ``discipline_commission``); each unit's clerk
-acknowledges and reports on its notices, submits its quarterly reports and keeps its own
-disclosure trail or board (``unit_clerk``); a cadre named by a notice reports on it themself
-(``cadre``).
+clerk acts for the discipline commission (role ``discipline_commission``): it inspects, issues
+notices and bulletins, records the paper quarterly reports it receives with the day each
+arrived, and supervises the execution of the party committee's decisions; the party
+committee's clerk (``party_committee``) collects the 党务公开 topics, decides and publishes
+(主体责任); each unit's clerk acknowledges and reports on its notices, enters some quarterly
+reports itself and keeps its community's disclosure board (``unit_clerk``); a cadre named by a
+notice reports on it themself (``cadre``). The commission owes no quarterly report itself
+(the services run with DUTYTRAIL_COMMISSION_UNIT_CODE=D01, its code in the district).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 import click
 
 from dutytrail_ops.demo.timeline import DemoContext, Scenario, first_monday, week_of
-from shared.roles import DISCIPLINE_COMMISSION
+from shared.roles import DISCIPLINE_COMMISSION, PARTY_COMMITTEE
 
 CATEGORIES = [
     "work_discipline", "eight_point_rules", "formalism_bureaucratism", "fund_management",
@@ -52,6 +56,7 @@ class SupervisionYear:
     rng: random.Random
     year: int
     commission: str  # the unit whose clerks act for the discipline commission
+    party_committee: str  # the unit whose clerks act for the party committee
     units: list[tuple[str, str]]  # (unit id, name): departments, towns, subdistricts
     communities: list[str]
     cadres: dict[str, list[str]] = field(default_factory=dict)  # unit id -> cadre ids
@@ -66,6 +71,11 @@ class SupervisionYear:
     def s(self) -> Any:
         """The service as the commission's clerk."""
         return self.ctx.clerk(self.commission, DISCIPLINE_COMMISSION).supervision
+
+    @property
+    def committee(self) -> Any:
+        """The service as the party committee's clerk."""
+        return self.ctx.clerk(self.party_committee, PARTY_COMMITTEE).supervision
 
     def clerk(self, unit_id: str) -> Any:
         """The service as the clerk of ``unit_id`` (role ``unit_clerk``)."""
@@ -233,7 +243,10 @@ class SupervisionYear:
             })
 
     def _quarterly_reports(self, monday: date) -> None:
-        """定期汇报制: units report in the first ten days after each quarter."""
+        """定期汇报制: units report in the first ten days after each quarter. Most reports
+        arrive on paper and the commission's clerk records the day each was received; a few
+        units enter their report themselves, claiming that day, but the demo enters the year
+        after it happened: judged against when the system learned of them, they are late."""
         if monday.month not in (1, 4, 7, 10) or monday.day > 7 or monday == first_monday(self.year):
             return
         quarter = (monday.month - 1) // 3 or 4
@@ -242,16 +255,21 @@ class SupervisionYear:
             if n % 9 == 8:
                 continue  # missing
             delay = 12 if n % 7 == 6 else self.rng.randint(0, 6)  # late, or on time
-            self.clerk(unit).submit_quarterly_report({
-                "unit_id": unit, "year": year, "quarter": quarter,
-                "summary": f"第{quarter}季度纪检监察工作汇报",
-                "occurred_at": at(monday + timedelta(days=delay)),
-            })
+            received = monday + timedelta(days=delay)
+            report = {"unit_id": unit, "year": year, "quarter": quarter,
+                      "summary": f"第{quarter}季度纪检监察工作汇报"}
+            if n % 5 == 4:
+                self.clerk(unit).submit_quarterly_report({**report, "occurred_at": at(received)})
+            else:
+                self.s.record_paper_quarterly_report({
+                    **report, "received_on": received.isoformat(),
+                })
 
     def disclosure_trail(self) -> None:
-        """Major decisions traced from topic to execution check; the last is still open. The
-        commission's clerk keeps the commission's own trail as any unit does, and the
-        commission supervises the execution."""
+        """党务公开: major decisions of the party committee (主体责任), traced from topic to
+        execution check; the last is still open. The party committee's clerk collects the
+        topics, records the 区委常委会's decision and publishes the result; the commission
+        supervises the execution (监督责任)."""
         steps = [
             ("collect_topic", {"topic": "民生资金监管服务平台建设",
                                "collected_from": "区直单位和社区征集"}),
@@ -265,11 +283,9 @@ class SupervisionYear:
             decision = ""
             for k, (method, fields) in enumerate(steps[: 4 if n < 3 else 2]):
                 command = {**fields, "occurred_at": at(day + timedelta(days=7 * k))}
-                by = self.s if method == "supervise_decision_execution" else self.clerk(
-                    self.commission
-                )
+                by = self.s if method == "supervise_decision_execution" else self.committee
                 if method == "collect_topic":
-                    command["unit_id"] = self.commission
+                    command["unit_id"] = self.party_committee
                     decision = getattr(by, method)(command)
                 else:
                     getattr(by, method)({**command, "decision_id": decision})
@@ -290,7 +306,7 @@ class SupervisionScenario(Scenario):
         _wait_until_known(self.audit, len(district.units) + len(district.communities) + 1)
         commission = district.units[0][0]
         self.year_played = SupervisionYear(
-            self.ctx, self.ctx.rng, self.ctx.year, commission,
+            self.ctx, self.ctx.rng, self.ctx.year, commission, district.party_committee,
             [(u, name) for u, name, _ in district.units[1:]], district.communities,
             {u: [p.top_cadre, *p.members] for u, p in district.people.items()},
             district.persons,
@@ -332,6 +348,8 @@ def report_supervision(reader: Any, year: int, as_of: date) -> list[str]:
     status: dict[str, int] = {}
     for row in compliance:
         status[row["status"]] = status.get(row["status"], 0) + 1
+    submitted = [row for row in compliance if row["submitted_at"]]
+    on_paper = sum(1 for row in submitted if row["received_on"])
     disclosure = s.disclosure_coverage({"as_of": as_of.isoformat()})
     open_by_colour: dict[str, int] = {}
     for item in s.open_notices({"as_of": as_of.isoformat()}):
@@ -342,7 +360,9 @@ def report_supervision(reader: Any, year: int, as_of: date) -> list[str]:
     return [
         f"1－{as_of.month}月，共印发《督查专报》{counts['special_reports']}期、"
         f"《督查通报》{counts['circulars']}期，会议形式通报{counts['meeting_circulars']}次",
-        f"对{recipients.get('unit', 0)}个区直单位、{recipients.get('community', 0)}个社区和"
+        f"对{recipients.get('district_department', 0)}个区直单位、"
+        f"{recipients.get('town_or_subdistrict', 0)}个镇街、"
+        f"{recipients.get('community', 0)}个社区和"
         f"{recipients.get('cadre', 0)}名干部发出《责令整改通知书》"
         f"(notices: {sum(notices.values())})",
         "inspections: " + ", ".join(f"{k} {n}" for k, n in sorted(counts["inspections"].items()))
@@ -350,7 +370,9 @@ def report_supervision(reader: Any, year: int, as_of: date) -> list[str]:
         "open notices by urgency colour: "
         + (", ".join(f"{k} {n}" for k, n in sorted(open_by_colour.items())) or "none"),
         "定期汇报 Q3 quarterly reports: "
-        + ", ".join(f"{k} {n}" for k, n in sorted(status.items())),
+        + ", ".join(f"{k} {n}" for k, n in sorted(status.items()))
+        + f" (received on paper {on_paper}, entered by the unit {len(submitted) - on_paper}; "
+        "lateness judged against when the commission received or the system learned of each)",
         f"党务公开 disclosure boards: {len(disclosure['with_board'])} of "
         f"{len(disclosure['communities'])} communities; decisions traced "
         f"{sum(1 for d in decisions if d['step'] == final)} complete, "

@@ -24,6 +24,7 @@ from services.responsibility.domain import (
     Unit,
     UnitAlreadyRegisteredError,
     check_acts_for,
+    check_top_leader_post_free,
 )
 from services.responsibility.metrics import LETTERS_FLAGGED, TASKS_OVERDUE
 from services.responsibility.settings import ResponsibilitySettings
@@ -94,7 +95,14 @@ class Responsibilities(ServiceApplication[District]):
         actor: Actor,
         occurred_at: datetime | None = None,
     ) -> UUID:
+        """A cadre; a top leader (党政主要领导) is one of the unit's two, the party secretary
+        or the administrative head, in a post no other top leader of the unit holds."""
         self.load(unit_id, Unit)
+        if top_leader:
+            check_top_leader_post_free(
+                post_title,
+                (c for c in self.as_of().cadres.values() if c.unit_id == unit_id and c.top_leader),
+            )
         cadre = Cadre(
             person_id=person_id, name=name, unit_id=unit_id, post_title=post_title,
             line_of_work=line_of_work, leadership_member=leadership_member,
@@ -156,20 +164,24 @@ class Responsibilities(ServiceApplication[District]):
         occurred_at: datetime | None = None,
     ) -> None:
         """Both signatures; then, as part of the same save, the flag if the letter's
-        individual clauses copy another post's letter of the year."""
+        individual clauses copy another post's letter of the year, and, for a letter that
+        supersedes another, the old letter's "superseded" mark: the old letter stays valid
+        until its replacement is signed."""
         letter = self.load(letter_id, Letter)
         check_acts_for(actor, letter.issuer_unit_id)
         when = as_aware(occurred_at)
+        replaced = None if letter.supersedes is None else self.load(letter.supersedes, Letter)
         letter.sign(
             issuer_person_id=issuer_person_id, signatory_person_id=signatory_person_id,
             addressee=self._cadre_or_none(letter.signatory_cadre_id), actor=actor,
-            occurred_at=when,
+            occurred_at=when, replaced=replaced,
         )
         flagged = letter.flag_if_copy(
             self.as_of().letters.values(), self.settings.boilerplate_threshold, SYSTEM_ACTOR,
             when,
         )
-        self.save_changes(letter)
+        # One transaction: the signature and the old letter's mark both land or neither does.
+        self.save_changes(letter, *([] if replaced is None else [replaced]))
         if flagged:
             LETTERS_FLAGGED.labels(SERVICE).inc()
 
@@ -182,14 +194,13 @@ class Responsibilities(ServiceApplication[District]):
         actor: Actor,
         occurred_at: datetime | None = None,
     ) -> UUID:
+        """A draft that will replace ``letter_id``: the old letter stays valid (and is not
+        marked) until the draft is signed (``sign_letter``)."""
         old = self.load(letter_id, Letter)
         check_acts_for(actor, old.issuer_unit_id)
-        when = as_aware(occurred_at)
-        new = self._new_letter(letter, new_letter_id, old.id, actor, when)
-        old.mark_superseded(new.id, actor, when)
-        # One transaction: the new letter and the old one's "superseded" mark both land or
-        # neither does.
-        self.save_changes(new, old)
+        old.check_may_be_superseded()
+        new = self._new_letter(letter, new_letter_id, old.id, actor, as_aware(occurred_at))
+        self.save_new(new, ConflictError(f"Letter {new.id} already exists."))
         return new.id
 
     # Tasks.
@@ -280,14 +291,17 @@ class Responsibilities(ServiceApplication[District]):
         held_on: date,
         organiser_unit_id: UUID,
         participant_count: int,
+        participant_person_ids: Sequence[UUID] | None = None,
         actor: Actor,
         occurred_at: datetime | None = None,
     ) -> UUID:
+        """An activity held, with its person-times and, optionally, who attended."""
         self.load(organiser_unit_id, Unit)
         check_acts_for(actor, organiser_unit_id)
         activity = EducationActivity.record(
             kind=kind, title=title, held_on=held_on, organiser_unit_id=organiser_unit_id,
             participant_count=participant_count, actor=actor, occurred_at=as_aware(occurred_at),
+            participant_person_ids=participant_person_ids,
         )
         self.save_changes(activity)
         return activity.id

@@ -129,6 +129,8 @@ class RecordEducationActivity(Command):
     held_on: date
     organiser_unit_id: UUID
     participant_count: Annotated[int, Field(ge=0, le=1_000_000)]
+    # Who attended, when known: lets distinct persons be counted as well as person-times.
+    participant_person_ids: Annotated[list[UUID], Field(max_length=1_000_000)] | None = None
 
 
 class AsOf(Query):

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from services.responsibility.domain import (
     COVERED_UNIT_KINDS,
+    TOP_LED_UNIT_KINDS,
     deadline_mark_due,
     is_overdue,
     signing_overdue_mark_due,
@@ -118,12 +119,15 @@ class EducationView:
     held_on: date
     organiser_unit_id: UUID
     participant_count: int
+    # Who attended, when the activity lists them (None: only the person-times are known).
+    participant_person_ids: list[UUID] | None = None
 
 
 @dataclass
 class Coverage:
     """Who and what is not yet covered for a year ("horizontal to every edge, vertical to
-    every level")."""
+    every level": every department, town, subdistrict, community and office). A letter
+    covers only while it is valid: signed and not yet replaced by a signed letter."""
 
     year: int
     as_of: date
@@ -131,8 +135,12 @@ class Coverage:
     units_without_task: list[UUID]
     leaders_without_signed_letter: list[UUID]
     leaders_without_task: list[UUID]
+    # Units with a top leader (of their two) who holds no letter with the top leader's duties.
     units_whose_top_leader_lacks_duties_letter: list[UUID]
+    # Units that should be led by principal leaders (not offices) and have none registered.
     units_without_top_leader: list[UUID]
+    # Each top leader (cadre id) without a valid letter stating the top leader's duties.
+    top_leaders_without_duties_letter: list[UUID]
     # Nobody and nothing is left out (every list above is empty); answered with the lists.
     complete: bool
 
@@ -142,9 +150,20 @@ class EducationTotals:
     start: date
     end: date
     activities: dict[EducationKind, int]
+    # Person-times (人次) by kind: each activity's participant count, summed.
     participants: dict[EducationKind, int]
     total_activities: int
+    # Person-times over all kinds (the same as ``participant_times``, kept for callers).
     total_participants: int
+    participant_times: int = 0
+    # Distinct persons (人) among the activities that list who attended, by kind and overall:
+    # someone at three study sessions is one person and three person-times.
+    persons: dict[EducationKind, int] = field(default_factory=dict)
+    distinct_persons: int = 0
+    # Activities (and their person-times) that list no participants: their persons are not
+    # known, so ``distinct_persons`` does not include them.
+    activities_without_participant_list: int = 0
+    participant_times_without_list: int = 0
 
 
 class District(Projection):
@@ -236,9 +255,10 @@ class District(Projection):
     # Education.
 
     def on_EducationActivity_Recorded(self, e: Any) -> None:  # noqa: N802
+        listed = getattr(e, "participant_person_ids", None)  # absent from older events
         self.education[e.originator_id] = EducationView(
             e.originator_id, e.kind, e.title, e.held_on, e.organiser_unit_id,
-            e.participant_count,
+            e.participant_count, None if listed is None else list(listed),
         )
 
     # Questions.
@@ -300,11 +320,17 @@ class District(Projection):
         people_lettered = {v.signatory_cadre_id for v in current}
         people_tasked = {t.responsible_cadre_id for t in tasks}
         leaders = [c for c in self.cadres.values() if c.leadership_member]
-        top_leaders = {c.unit_id: c for c in self.cadres.values() if c.top_leader}
-        duties_letter_units = {
-            v.signatory_unit_id for v in current
+        # A unit's principal leaders are two people (party secretary and administrative
+        # head): each must hold a letter of their own carrying the top leader's duties.
+        covered_ids = {u.unit_id for u in units}
+        top_leaders = [c for c in self.cadres.values() if c.top_leader and c.unit_id in covered_ids]
+        led_units = {c.unit_id for c in top_leaders}
+        duties_lettered = {
+            v.signatory_cadre_id for v in current
             if v.signatory_is_top_leader and v.top_leader_duties
         }
+        top_lacking = [c for c in top_leaders if c.cadre_id not in duties_lettered]
+        units_lacking = {c.unit_id for c in top_lacking}
 
         def ids(items: list[Any], attr: str) -> list[UUID]:
             return sorted((getattr(i, attr) for i in items), key=str)
@@ -314,10 +340,12 @@ class District(Projection):
         unlettered_leaders = ids(
             [c for c in leaders if c.cadre_id not in people_lettered], "cadre_id")
         untasked_leaders = ids([c for c in leaders if c.cadre_id not in people_tasked], "cadre_id")
-        lacking_duties = ids(
-            [u for u in units
-             if u.unit_id in top_leaders and u.unit_id not in duties_letter_units], "unit_id")
-        leaderless = ids([u for u in units if u.unit_id not in top_leaders], "unit_id")
+        lacking_duties = ids([u for u in units if u.unit_id in units_lacking], "unit_id")
+        leaderless = ids(
+            [u for u in units if u.kind in TOP_LED_UNIT_KINDS and u.unit_id not in led_units],
+            "unit_id",
+        )
+        top_lacking_ids = ids(top_lacking, "cadre_id")
         return Coverage(
             year=year,
             as_of=as_of,
@@ -327,9 +355,10 @@ class District(Projection):
             leaders_without_task=untasked_leaders,
             units_whose_top_leader_lacks_duties_letter=lacking_duties,
             units_without_top_leader=leaderless,
+            top_leaders_without_duties_letter=top_lacking_ids,
             complete=not any((
                 unlettered_units, untasked_units, unlettered_leaders, untasked_leaders,
-                lacking_duties, leaderless,
+                lacking_duties, leaderless, top_lacking_ids,
             )),
         )
 
@@ -339,7 +368,17 @@ class District(Projection):
         participants: Counter[EducationKind] = Counter()
         for a in held:
             participants[a.kind] += a.participant_count
+        listed = [a for a in held if a.participant_person_ids is not None]
+        unlisted = [a for a in held if a.participant_person_ids is None]
+        persons: dict[EducationKind, set[UUID]] = {}
+        for a in listed:
+            persons.setdefault(a.kind, set()).update(a.participant_person_ids or ())
+        times = sum(a.participant_count for a in held)
         return EducationTotals(
-            start, end, dict(activities), dict(participants), len(held),
-            sum(a.participant_count for a in held),
+            start, end, dict(activities), dict(participants), len(held), times,
+            participant_times=times,
+            persons={kind: len(ids) for kind, ids in persons.items()},
+            distinct_persons=len(set().union(*persons.values())),
+            activities_without_participant_list=len(unlisted),
+            participant_times_without_list=sum(a.participant_count for a in unlisted),
         )

@@ -59,7 +59,7 @@ from services.supervision.views import (
     UnitView,
 )
 from shared.actors import SYSTEM_ACTOR, Actor
-from shared.clock import as_aware
+from shared.clock import as_aware, start_of_day, utcnow
 from shared.errors import ConflictError, NotPermittedError
 
 # How often recording an inspection is tried again when a unit file it addresses changed
@@ -359,7 +359,34 @@ class Supervision(LearnsFromResponsibility):
         )
         self._check_acts_for(actor, unit_id, "the reporting unit")
         unit.submit_quarterly_report(
-            year, quarter, summary, self.settings.reporting, actor, as_aware(occurred_at)
+            year, quarter, summary, self.settings.reporting, actor, as_aware(occurred_at),
+            learned_at=utcnow(),
+        )
+        self.save_changes(unit)
+
+    def record_paper_quarterly_report(
+        self,
+        *,
+        unit_id: UUID,
+        year: int,
+        quarter: int,
+        summary: str,
+        received_on: date,
+        actor: Actor,
+        occurred_at: datetime | None = None,
+    ) -> None:
+        """A commission clerk records a unit's quarterly report that arrived on paper, with
+        the day it was received: lateness is judged against that day, and the record keeps
+        both it and when it was recorded. The act's business time is the day received unless
+        the command states one."""
+        unit = self._unit(
+            unit_id, "a quarterly report can only come from a unit registered with the "
+            "responsibility service",
+        )
+        when = as_aware(occurred_at) if occurred_at is not None else start_of_day(received_on)
+        unit.submit_quarterly_report(
+            year, quarter, summary, self.settings.reporting, actor, when,
+            learned_at=utcnow(), received_on=received_on,
         )
         self.save_changes(unit)
 

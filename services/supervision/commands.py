@@ -151,6 +151,16 @@ class SubmitQuarterlyReport(Command):
     summary: Text
 
 
+class RecordPaperQuarterlyReport(Command):
+    """Only a commission clerk may record the day a paper report was received."""
+
+    unit_id: UUID
+    year: Year
+    quarter: Quarter
+    summary: Text
+    received_on: date
+
+
 class CollectTopic(Command):
     unit_id: UUID
     topic: Annotated[str, Field(min_length=1, max_length=300)]

@@ -60,6 +60,9 @@ class SupervisionService(ServiceKit):
     submit_quarterly_report = command(
         c.SubmitQuarterlyReport, App.submit_quarterly_report, roles=UNITS
     )
+    record_paper_quarterly_report = command(
+        c.RecordPaperQuarterlyReport, App.record_paper_quarterly_report, roles=COMMISSION
+    )
 
     # Disclosure.
     collect_topic = command(c.CollectTopic, App.collect_topic, roles=DISCLOSERS)

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from services.supervision.domain import QuarterlyReporting, WarningDays
-from shared.settings import env_int, env_ints, env_words
+from shared.settings import env, env_int, env_ints, env_words
 
 # Units that report quarterly: the units the party committee signs letters with. Communities
-# report through their town or subdistrict.
+# report through their town or subdistrict. The discipline commission's own unit receives the
+# reports and owes none; supervision knows it by the code it is registered under with the
+# responsibility service (DUTYTRAIL_COMMISSION_UNIT_CODE, docs/operations.md): a setting, not
+# the unit its clerks' tokens name, so that the rule holds before the commission's first act.
 DEFAULT_REPORTING = QuarterlyReporting(
     unit_kinds=("district_department", "town", "subdistrict"), grace_days=10
 )
@@ -44,6 +47,9 @@ class SupervisionSettings:
                 grace_days=env_int(
                     "DUTYTRAIL_QUARTERLY_REPORT_GRACE_DAYS", default.reporting.grace_days
                 ),
+                commission_unit_code=env(
+                    "DUTYTRAIL_COMMISSION_UNIT_CODE", default.reporting.commission_unit_code
+                ).strip(),
             ),
             numbering_attempts=env_int(
                 "DUTYTRAIL_BULLETIN_NUMBERING_ATTEMPTS", default.numbering_attempts

@@ -20,12 +20,13 @@ from typing import Any
 from uuid import UUID
 
 from services.supervision.domain import (
-    RECIPIENT_KINDS,
+    COUNTED_RECIPIENT_KINDS,
     UNANNOUNCED_VISIT,
     URGENCY_COLOURS,
     QuarterlyReporting,
     Urgency,
     WarningDays,
+    counted_recipient_kind,
     needs_board,
     recipient_id,
     register_order,
@@ -162,7 +163,9 @@ class ReportView:
     unit_id: UUID
     year: int
     quarter: int
-    submitted_at: datetime | None = None
+    submitted_at: datetime | None = None  # the business time the report claims
+    recorded_at: datetime | None = None  # when the system learned of it
+    received_on: date | None = None  # the day the commission received it on paper
     on_time: bool | None = None
     days_late: int = 0
     summary: str = ""
@@ -177,9 +180,13 @@ class ReportCompliance:
     quarter: int
     deadline: date
     status: ReportStatus
-    submitted_at: datetime | None
+    submitted_at: datetime | None  # the date the report claims (the act's business time)
     days_late: int
     missing_flagged: bool
+    # When the system learned of the report, and, for a paper report, the day the commission
+    # received it: lateness is judged against these, not against ``submitted_at``.
+    recorded_at: datetime | None = None
+    received_on: date | None = None
 
 
 @dataclass
@@ -231,7 +238,8 @@ class DisclosureCoverage:
 @dataclass
 class PeriodCounts:
     """The seed's figures for a period: bulletins by kind, rectification notices by kind of
-    recipient (notices and distinct recipients), inspections by kind and problems found."""
+    recipient (notices and distinct recipients, each counted apart: district departments,
+    towns and subdistricts, communities, cadres), inspections by kind and problems found."""
 
     start: date
     end: date
@@ -275,6 +283,8 @@ class Overview(Projection):
     def on_UnitFile_QuarterlyReportSubmitted(self, e: Any) -> None:  # noqa: N802
         report = self._report(e)
         report.submitted_at = e.occurred_at
+        report.recorded_at = e.timestamp
+        report.received_on = getattr(e, "received_on", None)  # absent from older events
         report.on_time = e.on_time
         report.days_late = e.days_late
         report.summary = e.summary
@@ -336,8 +346,11 @@ class Overview(Projection):
     # Rectification notices.
 
     def on_RectificationNotice_Issued(self, e: Any) -> None:  # noqa: N802
+        # A notice stored with the former kind "unit" reads as the kind it is counted as.
+        unit = self.units.get(e.recipient_unit_id)
+        kind = counted_recipient_kind(e.recipient_kind, unit.kind if unit else None)
         self.notices[e.originator_id] = NoticeView(
-            e.originator_id, e.recipient_kind, e.recipient_unit_id, e.recipient_cadre_id,
+            e.originator_id, kind, e.recipient_unit_id, e.recipient_cadre_id,
             [dict(p) for p in e.problems], e.deadline, e.self_examination_required,
             e.actor.unit_id, e.occurred_at,
             history=[StepView("issued", e.actor, e.occurred_at, {})],
@@ -493,7 +506,8 @@ class Overview(Projection):
         """Every unit that owes a report for the quarter, and where its report stands."""
         rows = []
         for unit in self.units.values():
-            if not reporting.owes(unit.kind, unit.registered_at.date(), year, quarter):
+            if not reporting.owes(unit.kind, unit.registered_at.date(), year, quarter,
+                                  unit.code):
                 continue
             report = self.reports.get((unit.unit_id, year, quarter))
             rows.append(ReportCompliance(
@@ -501,6 +515,7 @@ class Overview(Projection):
                 self.report_status(unit.unit_id, year, quarter, day, reporting),
                 report.submitted_at if report else None, report.days_late if report else 0,
                 bool(report and report.missing_flagged_at),
+                report.recorded_at if report else None, report.received_on if report else None,
             ))
         return sorted(rows, key=lambda r: r.unit_name)
 
@@ -510,7 +525,7 @@ class Overview(Projection):
         """Units with a report missing on ``day`` that the clock has not flagged yet."""
         for unit in self.units.values():
             quarters = reporting.quarters_past_deadline(
-                unit.kind, unit.registered_at.date(), day
+                unit.kind, unit.registered_at.date(), day, unit.code
             )
             if any(
                 self.report_status(unit.unit_id, year, quarter, day, reporting) == "missing"
@@ -539,7 +554,7 @@ class Overview(Projection):
 
         bulletins = Counter(b.kind for b in self.bulletins.values() if within(b.issued_at))
         notices = [n for n in self.notices.values() if within(n.issued_at)]
-        recipients: dict[str, set[UUID]] = {k: set() for k in RECIPIENT_KINDS}
+        recipients: dict[str, set[UUID]] = {k: set() for k in COUNTED_RECIPIENT_KINDS}
         for n in notices:
             recipients[n.recipient_kind].add(
                 recipient_id(n.recipient_kind, n.recipient_unit_id, n.recipient_cadre_id)
@@ -552,7 +567,7 @@ class Overview(Projection):
             special_reports=bulletins.get("special_report", 0),
             circulars=bulletins.get("circular", 0),
             meeting_circulars=bulletins.get("meeting_circular", 0),
-            notices={k: notice_counts.get(k, 0) for k in RECIPIENT_KINDS},
+            notices={k: notice_counts.get(k, 0) for k in COUNTED_RECIPIENT_KINDS},
             notice_recipients={k: len(v) for k, v in recipients.items()},
             inspections=dict(Counter(i.kind for i in inspections)),
             problems_found=sum(len(i.problems) for i in inspections),

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from shared.contracts.base import EventData, contract
 
@@ -215,3 +221,16 @@ class EducationActivityRecorded(EventData):
     held_on: date
     organiser_unit_id: UUID
     participant_count: int = Field(ge=0)
+    # Added to v1 as an optional field: present only when the activity lists who attended
+    # (distinct persons, one person-time each); an event without a list, and every event
+    # stored before the field existed, carries exactly the fields it always did.
+    participant_person_ids: list[UUID] | None = Field(
+        default=None, description="who attended, when listed: distinct persons"
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_list(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("participant_person_ids") is None:
+            data.pop("participant_person_ids", None)
+        return data

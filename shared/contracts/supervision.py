@@ -41,8 +41,13 @@ ProblemCategory = Literal[
 ]
 # In the order of the bulletin register.
 BulletinKind = Literal["special_report", "circular", "meeting_circular"]
-# "unit" is a district department, town or subdistrict (区直单位 and the like).
-RecipientKind = Literal["unit", "community", "cadre"]
+# Counted apart, as the seed counts them: 区直单位 (district departments), 镇街 (towns and
+# subdistricts), 社区 (communities) and 干部 (cadres). "unit" is how notices to a district
+# department, town or subdistrict were recorded before they were counted apart: no new notice
+# records it, and a stored one is counted by its unit's kind (docs/contract.md).
+RecipientKind = Literal[
+    "unit", "community", "cadre", "district_department", "town_or_subdistrict"
+]
 # In rising order of urgency: green (time enough, or awaiting verification), blue, yellow, red.
 UrgencyColour = Literal["green", "blue", "yellow", "red"]
 NoticeStatus = Literal[
@@ -114,6 +119,12 @@ class QuarterlyReportSubmitted(EventData):
     deadline: date
     on_time: bool
     days_late: int = Field(ge=0)
+    received_on: date | None = Field(
+        default=None,
+        description="the day the commission received the report on paper, as its clerk "
+        "recorded it; null when the unit entered the report itself (then lateness is judged "
+        "against the CloudEvent's recordedtime, when the system learned of it)",
+    )
 
 
 @contract(

@@ -97,6 +97,8 @@ def process_env(
     }
     env.update(environ_for(settings))
     env.update(AMQP_URI=amqp_uri, PYTHONUNBUFFERED="1")
+    # As deploy/demo.sh: the demo's commission (unit D01) owes no quarterly report itself.
+    env["DUTYTRAIL_COMMISSION_UNIT_CODE"] = "D01"
     # The session's development keys (tests/conftest.py): children sign and verify alike.
     env.update({key: os.environ[key] for key in DEV_KEY_VARIABLES if key in os.environ})
     for service in service_names():  # the declared ports would collide with any other run

@@ -108,6 +108,10 @@ def report_numbers(report: str) -> dict[str, Any]:
         }),
         "units": number(r"units: (\d+)")[0],
         "leaders": number(r"leadership members: (\d+)")[0],
+        "leaders_covered": number(r"covered by a signed letter: (\d+)")[0],
+        "leaders_without_letter": number(r"leaders without a letter (\d+)")[0],
+        "participant_times": number(r"(\d+) participant-times \(人次\)")[0],
+        "distinct_persons": number(r"(\d+) distinct persons \(人\)")[0],
         "letters": letters[0],
         "signed": letters[1],
         "superseded": letters[2],
@@ -182,6 +186,14 @@ def test_demo_through_up_agrees_with_the_store(any_store, vhost, launcher, subsc
     assert report["signed"] + report["superseded"] == types["letter_signed"]
     assert report["superseded"] == types["letter_superseded"]
     assert report["overdue"] == types["letter_signing_overdue"]
+    # "Covered by a signed letter" and coverage's gaps count the same valid letters.
+    assert report["leaders_covered"] + report["leaders_without_letter"] == report["leaders"]
+    # Education: person-times and distinct persons, recounted from the events.
+    education = [e["data"] for e in stored if short_type(e) == "education_activity_recorded"]
+    assert report["participant_times"] == sum(d["participant_count"] for d in education)
+    assert report["distinct_persons"] == len(
+        {p for d in education for p in d.get("participant_person_ids", [])}
+    ) > 0
 
     # An outside subscriber bound before the demo got the same events (after de-duplication).
     expected = {e["id"] for e in stored}

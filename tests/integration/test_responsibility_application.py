@@ -16,6 +16,7 @@ from services.responsibility.domain import (
     CadreAlreadyRegisteredError,
     CadreNotFoundError,
     LetterAlreadySignedError,
+    LetterAlreadySupersededError,
     LetterNotFoundError,
     LetterNotSignableError,
     TaskNotFoundError,
@@ -24,6 +25,7 @@ from services.responsibility.domain import (
     WrongSignatoryError,
 )
 from shared.actors import Actor
+from shared.contracts.responsibility import LetterSuperseded
 from shared.envelope import parse_position
 from shared.errors import NotPermittedError
 from shared.persistence import drop_postgres_schemas, store_environment
@@ -126,18 +128,87 @@ class ResponsibilityScenario:
         )
         new = self.app.supersede_letter(letter_id=letter, letter=replacement, actor=clerk,
                                         occurred_at=at(7, 1))
+        # The old letter stays valid while its replacement is a draft.
+        assert self.app.get_letter(letter).status == "signed"
+        assert self.app.get_letter(new).supersedes == letter
+        self.sign(new, clerk, leader_person, at(7, 10))
         assert self.app.get_letter(letter).status == "superseded"
         assert self.app.get_letter(letter).superseded_by == new
-        assert self.app.get_letter(new).supersedes == letter
+        assert self.app.get_letter(letter, as_of=date(2026, 7, 9)).status == "signed"
         assert {v.letter_id for v in self.app.list_letters(year=2026)} == {letter, new}
         # Step. Every event carries who acted and when the act happened.
         events = self.app.events_after(0)
         signed = [e for e in events if e["type"] == "dutytrail.responsibility.letter_signed.v1"]
-        assert len(signed) == 1
+        assert len(signed) == 2
         assert signed[0]["time"] == at(1, 20).isoformat()
         assert signed[0]["data"]["actor"] == {
             "person_id": str(clerk.person_id), "unit_id": str(clerk.unit_id)
         }
+
+    def test_a_letter_is_superseded_when_its_replacement_is_signed_not_when_drafted(self):
+        pc, clerk, dept = self.district()
+        person = uuid.uuid4()
+        leader = self.app.register_cadre(
+            person_id=person, name="王伟", unit_id=dept, post_title="党组书记",
+            line_of_work="全面", leadership_member=True, top_leader=True, actor=clerk,
+            occurred_at=at(1, 3),
+        )
+        terms = {"signatory_cadre_id": leader, "individual_clauses": [CLAUSE],
+                 "top_leader_duties": ["对本单位负总责"]}
+        letter = self.app.draft_letter(letter=content(pc, dept, **terms), actor=clerk,
+                                       occurred_at=at(1, 10))
+        self.sign(letter, clerk, person, at(1, 20))
+        # Step. The replacement is drafted in July: the old letter still covers the leader.
+        replacement = content(pc, dept, **{**terms, "individual_clauses": [
+            {"text": "调整分工后：落实政府采购公开招标", "risk_point": "政府采购"}]})
+        new = self.app.supersede_letter(letter_id=letter, letter=replacement, actor=clerk,
+                                        occurred_at=at(7, 1))
+        for day in (date(2026, 7, 5), date(2026, 12, 31)):
+            gap = self.app.coverage(2026, day)
+            assert gap.leaders_without_signed_letter == []
+            assert gap.top_leaders_without_duties_letter == []
+        assert self.app.get_letter(letter).status == "signed"
+        types = [e["type"].split(".")[2] for e in self.app.events_after(0)]
+        assert "letter_superseded" not in types
+        # Step. Signed in August: from that day on the new letter is the valid one.
+        self.sign(new, clerk, person, at(8, 3))
+        assert self.app.get_letter(letter, as_of=date(2026, 8, 2)).status == "signed"
+        assert self.app.get_letter(letter, as_of=date(2026, 8, 3)).status == "superseded"
+        assert self.app.coverage(2026, date(2026, 8, 3)).leaders_without_signed_letter == []
+        # The mark is stored with the signature, in the same transaction, at the signing's
+        # business time, and its data is valid against the public contract.
+        events = self.app.events_after(0)
+        last_two = events[-2:]
+        assert [e["type"].split(".")[2] for e in last_two] == ["letter_signed",
+                                                                "letter_superseded"]
+        assert [e["subject"] for e in last_two] == [str(new), str(letter)]
+        assert last_two[1]["time"] == at(8, 3).isoformat()
+        assert LetterSuperseded.model_validate(last_two[1]["data"]).superseded_by == new
+        # Step. A second replacement of the superseded letter is refused, drafted or signed.
+        with pytest.raises(LetterAlreadySupersededError):
+            self.app.supersede_letter(letter_id=letter, letter=replacement, actor=clerk,
+                                      occurred_at=at(9, 1))
+        assert len(self.app.events_after(0)) == len(events)
+
+    def test_two_drafts_replacing_one_letter_the_second_signing_is_refused(self):
+        pc, clerk, dept = self.district()
+        letter = self.app.draft_letter(
+            letter=content(pc, dept, individual_clauses=[CLAUSE]), actor=clerk,
+            occurred_at=at(1, 10))
+        signer = uuid.uuid4()
+        self.sign(letter, clerk, signer, at(1, 20))
+        replacement = content(pc, dept, individual_clauses=[{"text": "新", "risk_point": "r"}])
+        first = self.app.supersede_letter(letter_id=letter, letter=replacement, actor=clerk,
+                                          occurred_at=at(7, 1))
+        second = self.app.supersede_letter(letter_id=letter, letter=replacement, actor=clerk,
+                                           occurred_at=at(7, 2))
+        self.sign(second, clerk, signer, at(7, 3))
+        before = len(self.app.events_after(0))
+        with pytest.raises(LetterAlreadySupersededError):
+            self.sign(first, clerk, signer, at(7, 4))
+        assert len(self.app.events_after(0)) == before
+        assert self.app.get_letter(first).status == "draft"
+        assert self.app.get_letter(letter).superseded_by == second
 
     def test_refused_commands_store_nothing(self):
         pc, clerk, dept = self.district()

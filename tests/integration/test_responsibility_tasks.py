@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from services.responsibility.domain import (
+    ParticipantListError,
     TaskDeadlineAfterParentError,
     TaskHasOpenSubtasksError,
+    TopLeaderPostTakenError,
 )
 from shared.contracts.responsibility import EducationKind
 from shared.errors import NotPermittedError
@@ -113,13 +115,14 @@ class TaskScenarios(ResponsibilityScenario):
         pc, clerk, dept, _dept_clerk, (top, top_person), (member, member_person) = self.organisation()
         town = self.app.register_unit(code="T01", name="**镇", kind="town", parent_unit_id=pc,
                                       actor=clerk, occurred_at=at(1, 2))
-        self.app.register_unit(code="C01", name="**社区", kind="community", parent_unit_id=town,
-                               actor=clerk, occurred_at=at(1, 2))
+        community = self.app.register_unit(code="C01", name="**社区", kind="community",
+                                           parent_unit_id=town, actor=clerk, occurred_at=at(1, 2))
         gap = self.app.coverage(2026, date(2026, 1, 31))
-        assert set(gap.units_without_signed_letter) == {dept, town}
-        assert set(gap.units_without_task) == {dept, town}
+        # Vertical to every level: the community is covered as well as the town above it.
+        assert set(gap.units_without_signed_letter) == {dept, town, community}
+        assert set(gap.units_without_task) == {dept, town, community}
         assert set(gap.leaders_without_signed_letter) == {top, member}
-        assert gap.units_without_top_leader == [town]
+        assert set(gap.units_without_top_leader) == {town, community}
         # Step. Letters and tasks for the department's two leaders.
         top_letter = self.app.draft_letter(
             letter=content(pc, dept, signatory_cadre_id=top, common_clauses=["共性"],
@@ -140,8 +143,8 @@ class TaskScenarios(ResponsibilityScenario):
         assert on_feb_1.leaders_without_signed_letter == [member]
         assert on_feb_1.units_whose_top_leader_lacks_duties_letter == []
         now = self.app.coverage(2026, date(2026, 3, 1))
-        assert now.units_without_signed_letter == [town]
-        assert now.units_without_task == []  # the town is a co-unit
+        assert set(now.units_without_signed_letter) == {town, community}
+        assert now.units_without_task == [community]  # the town is a co-unit
         assert now.leaders_without_task == [member]
         assert now.leaders_without_signed_letter == []
         assert not now.complete
@@ -152,6 +155,74 @@ class TaskScenarios(ResponsibilityScenario):
                                            leadership_member=True, top_leader=True, actor=clerk)
         assert self.app.coverage(2026, date(2026, 12, 31)).units_whose_top_leader_lacks_duties_letter == [town]
         assert town_top in self.app.coverage(2026, date(2026, 12, 31)).leaders_without_signed_letter
+
+    def test_a_units_two_top_leaders_each_hold_a_letter_with_the_top_leaders_duties(self):
+        pc, clerk, dept = self.district()
+        secretary_person, head_person = uuid.uuid4(), uuid.uuid4()
+        secretary = self.app.register_cadre(
+            person_id=secretary_person, name="王伟", unit_id=dept, post_title="党组书记",
+            line_of_work="全面", leadership_member=True, top_leader=True, actor=clerk,
+            occurred_at=at(1, 3))
+        head = self.app.register_cadre(
+            person_id=head_person, name="李娜", unit_id=dept, post_title="局长",
+            line_of_work="全面", leadership_member=True, top_leader=True, actor=clerk,
+            occurred_at=at(1, 3))
+        # A unit's principal leaders are two, in distinct posts: a third or a repeat is refused.
+        before = len(self.app.events_after(0))
+        for post in ("党组书记", "副局长"):
+            with pytest.raises(TopLeaderPostTakenError):
+                self.app.register_cadre(
+                    person_id=uuid.uuid4(), name="赵强", unit_id=dept, post_title=post,
+                    line_of_work="全面", leadership_member=True, top_leader=True, actor=clerk)
+        assert len(self.app.events_after(0)) == before
+        gap = self.app.coverage(2026, date(2026, 1, 31))
+        assert gap.top_leaders_without_duties_letter == sorted([secretary, head], key=str)
+        assert gap.units_without_top_leader == []
+        # Step. The secretary signs a letter with the top leader's duties: the head still owes one.
+        to_secretary = self.app.draft_letter(
+            letter=content(pc, dept, signatory_cadre_id=secretary, individual_clauses=CLAUSES,
+                           top_leader_duties=["负总责"]),
+            actor=clerk, occurred_at=at(1, 10))
+        self.sign(to_secretary, clerk, secretary_person, at(1, 20))
+        gap = self.app.coverage(2026, date(2026, 1, 31))
+        assert gap.top_leaders_without_duties_letter == [head]
+        assert gap.units_whose_top_leader_lacks_duties_letter == [dept]
+        # Step. The head's own letter covers the head.
+        to_head = self.app.draft_letter(
+            letter=content(pc, dept, signatory_cadre_id=head, individual_clauses=OTHER_CLAUSES,
+                           top_leader_duties=["负总责"]),
+            actor=clerk, occurred_at=at(1, 10))
+        self.sign(to_head, clerk, head_person, at(1, 25))
+        assert self.app.coverage(2026, date(2026, 1, 31)).top_leaders_without_duties_letter == []
+        assert self.app.coverage(2026, date(2026, 1, 24)).top_leaders_without_duties_letter == [head]
+
+    def test_coverage_reaches_the_offices_and_communities_of_every_unit(self):
+        pc, clerk, dept = self.district()
+        town = self.app.register_unit(code="T01", name="**镇", kind="town", parent_unit_id=pc,
+                                      actor=clerk, occurred_at=at(1, 2))
+        community = self.app.register_unit(code="C01", name="**社区", kind="community",
+                                           parent_unit_id=town, actor=clerk, occurred_at=at(1, 2))
+        office = self.app.register_unit(code="D01-1", name="预算科", kind="office",
+                                        parent_unit_id=dept, actor=clerk, occurred_at=at(1, 2))
+        gap = self.app.coverage(2026, date(2026, 1, 31))
+        assert set(gap.units_without_signed_letter) == {dept, town, community, office}
+        assert set(gap.units_without_task) == {dept, town, community, office}
+        assert set(gap.units_without_top_leader) == {dept, town, community}
+        # Step. The office's head signs a letter and takes a task: the office is covered.
+        head_person = uuid.uuid4()
+        head = self.app.register_cadre(person_id=head_person, name="孙敏", unit_id=office,
+                                       post_title="科长", line_of_work="预算", actor=clerk,
+                                       occurred_at=at(1, 3))
+        to_office = self.app.draft_letter(
+            letter=content(pc, office, signatory_cadre_id=head, individual_clauses=CLAUSES),
+            actor=clerk, occurred_at=at(1, 10))
+        self.sign(to_office, clerk, head_person, at(1, 20))
+        self.app.create_task(year=2026, title="科室自查", requirement="r", lead_unit_id=office,
+                             responsible_cadre_id=head, deadline=date(2026, 6, 30),
+                             actor=clerk, occurred_at=at(1, 21))
+        gap = self.app.coverage(2026, date(2026, 1, 31))
+        assert office not in gap.units_without_signed_letter + gap.units_without_task
+        assert community in gap.units_without_signed_letter
 
     @pytest.mark.parametrize("variant", ["exact", "few_characters", "reordered", "different"])
     def test_boilerplate_letters_are_flagged_naming_the_other_letter(self, variant):
@@ -212,11 +283,50 @@ class TaskScenarios(ResponsibilityScenario):
         assert year.total_activities == 4 and year.total_participants == 281
         as_of_april = self.app.education_totals(date(2026, 1, 1), date(2026, 12, 31), as_of=date(2026, 4, 10))
         assert as_of_april.total_activities == 3
+        assert year.distinct_persons == 0 and year.activities_without_participant_list == 4
         with pytest.raises(NotPermittedError):
             self.app.record_education_activity(kind="party_lecture", title="党课",
                                                held_on=date(2026, 5, 1), organiser_unit_id=dept,
                                                participant_count=10, actor=someone(pc))
 
+
+    def test_education_counts_distinct_persons_as_well_as_person_times(self):
+        _pc, _clerk, dept, dept_clerk, _, _ = self.organisation()
+        a, b, c = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        recorded = []
+        listed: list[tuple[EducationKind, date, list[uuid.UUID]]] = [
+            ("study_session", date(2026, 1, 15), [a, b]),
+            ("study_session", date(2026, 2, 15), [a, c]),
+            ("warning_education_visit", date(2026, 4, 8), [a, b, c]),
+        ]
+        for kind, held, persons in listed:
+            recorded.append(self.app.record_education_activity(
+                kind=kind, title="活动", held_on=held, organiser_unit_id=dept,
+                participant_count=len(persons), participant_person_ids=persons,
+                actor=dept_clerk, occurred_at=datetime.combine(held, datetime.min.time(), UTC)))
+        self.app.record_education_activity(
+            kind="phone_class", title="手机廉政课堂", held_on=date(2026, 3, 3),
+            organiser_unit_id=dept, participant_count=120, actor=dept_clerk, occurred_at=at(3, 3))
+        year = self.app.education_totals(date(2026, 1, 1), date(2026, 12, 31))
+        assert (year.participant_times, year.distinct_persons) == (127, 3)
+        assert year.persons == {"study_session": 3, "warning_education_visit": 3}
+        assert (year.activities_without_participant_list, year.participant_times_without_list) \
+            == (1, 120)
+        q1 = self.app.education_totals(date(2026, 1, 1), date(2026, 3, 31), as_of=date(2026, 1, 31))
+        assert (q1.participant_times, q1.distinct_persons) == (2, 2)
+        # The list is published only when given; the event is otherwise what v1 always was.
+        data = {e["subject"]: e["data"] for e in self.app.events_after(0)
+                if e["type"].endswith("education_activity_recorded.v1")}
+        assert data[str(recorded[0])]["participant_person_ids"] == [str(a), str(b)]
+        unlisted = [d for s, d in data.items() if s not in map(str, recorded)]
+        assert len(unlisted) == 1 and "participant_person_ids" not in unlisted[0]
+        before = len(self.app.events_after(0))
+        with pytest.raises(ParticipantListError):
+            self.app.record_education_activity(
+                kind="party_lecture", title="党课", held_on=date(2026, 5, 1),
+                organiser_unit_id=dept, participant_count=2, participant_person_ids=[a, a],
+                actor=dept_clerk)
+        assert len(self.app.events_after(0)) == before
 
 class TestTasksOnSQLite(TaskScenarios):
     def make_settings(self, tmp_path: Path) -> StoreSettings:

@@ -11,7 +11,8 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from services.supervision.domain import (
     ProblemNotFoundError,
     ProjectNotOnListError,
     QuarterlyReportAlreadySubmittedError,
+    ReceiptDateInFutureError,
     SelfExaminationMissingError,
     UnitDoesNotReportError,
     UnitNotFoundError,
@@ -50,8 +52,9 @@ from services.supervision.domain import (
     VisitNotFoundError,
     WarningDays,
 )
-from services.supervision.settings import SupervisionSettings
+from services.supervision.settings import DEFAULT_REPORTING, SupervisionSettings
 from shared.actors import Actor
+from shared.clock import utcnow
 from shared.contracts import all_contracts
 from shared.contracts.responsibility import UnitKind
 from shared.envelope import parse_position
@@ -87,8 +90,11 @@ class SupervisionScenario:
     settings: StoreSettings
 
     def open_app(self, settings: SupervisionSettings | None = None) -> Supervision:
+        # The district's commission is registered under the code "DC" (see district()).
+        default = SupervisionSettings(
+            reporting=replace(DEFAULT_REPORTING, commission_unit_code="DC"))
         return Supervision(store_environment("supervision", self.settings),
-                           settings or SupervisionSettings())
+                           settings or default)
 
     @pytest.fixture(autouse=True)
     def _apps(self, tmp_path: Path):
@@ -289,7 +295,7 @@ class SupervisionScenario:
             app.close_notice(notice_id=notice, actor=inspector, occurred_at=at(4, 1))
         # Step. The trail, now and as of a past day.
         view = app.get_notice(notice_id=notice)
-        assert view.status == "closed" and view.recipient_kind == "unit"
+        assert view.status == "closed" and view.recipient_kind == "district_department"
         assert [p["problem_id"] for p in view.problems] == [late, absent]
         assert [s.step for s in view.history] == [
             "issued", "acknowledged", "rectification_reported", "sent_back",
@@ -527,16 +533,60 @@ class SupervisionScenario:
         assert [(b.title, b.number) for b in self.app.bulletin_register(year=2026)] == [
             ("插队", 1)]
 
+    def test_recipient_kinds_are_counted_apart(self):
+        """区直单位, 镇街, 社区 and 干部: a notice to a town is not a district department's."""
+        self.district()
+        second_town = self.unit("S01", "**街道", "subdistrict", self.pc, self.pc_clerk,
+                                at(1, 2))
+        self.sync()
+        cadre = uuid.uuid4()
+        notices = {}
+        for name, unit, cadre_id in [("dept", self.dept, None), ("town", self.town, None),
+                                     ("subdistrict", second_town, None),
+                                     ("community", self.community, None),
+                                     ("cadre", self.town, cadre)]:
+            [found] = self.inspect(unit, problem("work_discipline", "脱岗", unit_id=unit,
+                                                 cadre_id=cadre_id))
+            notices[name] = self.notice(unit, [found], d(4, 10), at(3, 11),
+                                        recipient_cadre_id=cadre_id)
+        [again] = self.inspect(self.town, problem("eight_point_rules", "超标准接待",
+                                                  unit_id=self.town))
+        self.notice(self.town, [again], d(4, 10), at(3, 12))
+        kinds = {name: self.app.get_notice(notice_id=n).recipient_kind
+                 for name, n in notices.items()}
+        assert kinds == {"dept": "district_department", "town": "town_or_subdistrict",
+                         "subdistrict": "town_or_subdistrict", "community": "community",
+                         "cadre": "cadre"}
+        counts = self.app.period_counts(start=d(1, 1), end=d(11, 30))
+        assert counts.notices == {"district_department": 1, "town_or_subdistrict": 3,
+                                  "community": 1, "cadre": 1}
+        assert counts.notice_recipients == {"district_department": 1,
+                                            "town_or_subdistrict": 2, "community": 1,
+                                            "cadre": 1}
+        issued = [e["data"]["recipient_kind"] for e in self.events()
+                  if e["type"].endswith("rectification_notice_issued.v1")]
+        assert "unit" not in issued  # the former kind is never recorded again
+
     def test_quarterly_reports_are_on_time_late_or_flagged_missing_once(self):
+        """Lateness is judged against when the system learned of a report: a unit entering
+        today a report that claims April is late; a paper report is judged against the day
+        the commission received it, which only its clerk records. The commission, a role and
+        not an ordinary department, owes no report itself."""
         self.district()
         late_unit = self.unit("S01", "**街道", "subdistrict", self.pc, self.pc_clerk, at(4, 2))
         self.sync()
         sub_clerk = clerk_of(late_unit)
+        today = utcnow().date()
 
         def submit(unit: uuid.UUID, year: int, quarter: int, summary: str, actor: Actor,
                    when: datetime) -> None:
             self.app.submit_quarterly_report(unit_id=unit, year=year, quarter=quarter,
                                              summary=summary, actor=actor, occurred_at=when)
+
+        def on_paper(unit: uuid.UUID, quarter: int, received_on: date) -> None:
+            self.app.record_paper_quarterly_report(
+                unit_id=unit, year=2026, quarter=quarter, summary="纸质报告",
+                received_on=received_on, actor=self.inspector)
 
         def compliance(quarter: int, day: date, **options: Any) -> list[Any]:
             return self.app.quarterly_compliance(year=2026, quarter=quarter, as_of=day,
@@ -549,36 +599,53 @@ class SupervisionScenario:
             submit(self.community, 2026, 1, "x", self.community_clerk, at(4, 5))
         with pytest.raises(NotPermittedError):
             submit(self.dept, 2026, 1, "x", self.town_clerk, at(4, 5))
-        # Step. Q1: the department on time, the town late, the commission never.
-        submit(self.dept, 2026, 1, "一季度汇报", self.dept_clerk, at(4, 10))
+        with pytest.raises(UnitDoesNotReportError, match="discipline commission"):
+            submit(self.commission, 2026, 1, "x", self.inspector, at(4, 5))
+        with pytest.raises(ReceiptDateInFutureError):
+            on_paper(self.dept, 1, today + timedelta(days=1))
+        # Step. Q1: the department's paper report received on the deadline, the town's
+        # entered by its clerk today though it claims 15 April; the commission owes none.
+        on_paper(self.dept, 1, d(4, 10))
         with pytest.raises(QuarterlyReportAlreadySubmittedError):
             submit(self.dept, 2026, 1, "again", self.dept_clerk, at(4, 11))
         recorded = [self.app.check_deadlines(at(4, 10)), self.app.check_deadlines(at(4, 11)),
                     self.app.check_deadlines(at(4, 12))]
         assert recorded[0] == [] and recorded[2] == []
-        assert len(recorded[1]) == 2  # the town and the commission
+        assert len(recorded[1]) == 1  # the town; never the commission
         submit(self.town, 2026, 1, "补报", self.town_clerk, at(4, 15))
-        rows = {r.unit_name: r for r in compliance(1, d(4, 30))}
-        assert set(rows) == {"区纪委监委", "区财政局", "**镇"}  # no community, no late unit
-        assert (rows["区财政局"].status, rows["区财政局"].missing_flagged) == ("on_time", False)
-        assert (rows["**镇"].status, rows["**镇"].days_late, rows["**镇"].missing_flagged) == (
-            "late", 5, True)
-        assert rows["区纪委监委"].status == "missing"
+        rows = {r.unit_name: r for r in compliance(1, d(11, 30))}
+        assert set(rows) == {"区财政局", "**镇"}  # no community, no commission, no late unit
+        dept, town = rows["区财政局"], rows["**镇"]
+        assert (dept.status, dept.missing_flagged, dept.received_on) == (
+            "on_time", False, d(4, 10))
+        assert dept.recorded_at is not None and dept.recorded_at.date() == today
+        assert (town.status, town.days_late, town.missing_flagged) == (
+            "late", (today - d(4, 10)).days, True)
+        assert town.submitted_at == at(4, 15) and town.received_on is None
+        assert town.recorded_at is not None and town.recorded_at.date() == today
         on_apr_5 = {r.unit_name: r.status for r in compliance(1, d(4, 5))}
-        assert on_apr_5 == {"区纪委监委": "pending", "区财政局": "pending", "**镇": "pending"}
+        assert on_apr_5 == {"区财政局": "pending", "**镇": "pending"}
         # Step. Q2 includes the subdistrict registered in April.
-        submit(late_unit, 2026, 2, "二季度", sub_clerk, at(7, 3))
+        on_paper(late_unit, 2, d(7, 3))
+        with pytest.raises(NotPermittedError):
+            submit(late_unit, 2026, 3, "x", self.dept_clerk, at(10, 3))
+        submit(late_unit, 2026, 3, "三季度", sub_clerk, at(10, 3))
         q2 = {r.unit_name: r.status for r in compliance(2, d(7, 31))}
-        assert q2 == {"区纪委监委": "missing", "区财政局": "missing", "**镇": "missing",
-                      "**街道": "on_time"}
+        assert q2 == {"区财政局": "missing", "**镇": "missing", "**街道": "on_time"}
         [dept_q2] = compliance(2, d(7, 31), unit_id=self.dept)
         assert dept_q2.deadline == d(7, 10)
-        assert len(self.app.check_deadlines(at(7, 11))) == 3
+        assert len(self.app.check_deadlines(at(7, 11))) == 2
         assert self.app.check_deadlines(at(8, 1)) == []
+        # Entered today, claiming 3 October: on time only if today is by the deadline.
+        [sub_q3] = compliance(3, today, unit_id=late_unit)
+        assert sub_q3.status == ("on_time" if today <= d(10, 10) else "late")
         missing = [e for e in self.events() if e["type"].endswith("quarterly_report_missing.v1")]
         assert sorted((e["data"]["quarter"], e["data"]["unit_id"]) for e in missing) == sorted(
-            [(1, str(self.town)), (1, str(self.commission)), (2, str(self.commission)),
-             (2, str(self.dept)), (2, str(self.town))])
+            [(1, str(self.town)), (2, str(self.dept)), (2, str(self.town))])
+        submitted = [e for e in self.events()
+                     if e["type"].endswith("quarterly_report_submitted.v1")]
+        assert sorted(str(e["data"]["received_on"]) for e in submitted) == [
+            "2026-04-10", "2026-07-03", "None", "None"]
 
     def test_the_disclosure_trail_is_kept_in_order_and_boards_cover_communities(self):
         self.district()
@@ -778,8 +845,11 @@ class SupervisionScenario:
         # Step. The seed's figures for January–November.
         counts = app.period_counts(start=d(1, 1), end=d(11, 30))
         assert (counts.special_reports, counts.circulars, counts.meeting_circulars) == (2, 1, 1)
-        assert counts.notices == {"unit": 1, "community": 2, "cadre": 1}
-        assert counts.notice_recipients == {"unit": 1, "community": 1, "cadre": 1}
+        assert counts.notices == {"district_department": 1, "town_or_subdistrict": 0,
+                                  "community": 2, "cadre": 1}
+        assert counts.notice_recipients == {"district_department": 1,
+                                            "town_or_subdistrict": 0, "community": 1,
+                                            "cadre": 1}
         assert counts.inspections == {"weekly": 2, "open_visit": 1,
                                       "land_acquisition_demolition": 1, "key_project": 1,
                                       "unannounced_visit": 1}

@@ -8,6 +8,8 @@ import pytest
 
 from services.supervision.domain import (
     AWAITING_RECTIFICATION,
+    COUNTED_RECIPIENT_KINDS,
+    FORMER_UNIT_RECIPIENT,
     NOTICE_STATUSES,
     InvalidNoticeError,
     InvalidRecipientError,
@@ -21,6 +23,7 @@ from services.supervision.domain import (
     RectificationNotice,
     SelfExaminationMissingError,
     WarningDays,
+    counted_recipient_kind,
     recipient_id,
     recipient_kind_for,
     urgency,
@@ -236,8 +239,8 @@ def test_a_notice_cites_problems_and_is_not_due_before_it_was_issued():
 
 
 def test_recipients_are_units_communities_or_cadres_but_not_the_party_committee():
-    assert recipient_kind_for("区财政局", "district_department", None) == "unit"
-    assert recipient_kind_for("**镇", "town", None) == "unit"
+    assert recipient_kind_for("区财政局", "district_department", None) == "district_department"
+    assert recipient_kind_for("**镇", "town", None) == "town_or_subdistrict"
     assert recipient_kind_for("**社区", "community", None) == "community"
     assert recipient_kind_for("**社区", "community", uuid4()) == "cadre"
     with pytest.raises(InvalidRecipientError, match="party committee"):
@@ -249,3 +252,24 @@ def test_a_notice_to_a_cadre_counts_the_cadre_as_its_recipient():
     assert recipient_id("cadre", unit, cadre) == cadre
     assert recipient_id("unit", unit, None) == unit
     assert recipient_id("community", unit, None) == unit
+
+
+def test_recipient_kinds_are_counted_apart():
+    """区直单位, 镇街 (towns and subdistricts), 社区 and 干部 are four kinds; a notice to a town
+    is not counted as a district department's."""
+    assert COUNTED_RECIPIENT_KINDS == (
+        "district_department", "town_or_subdistrict", "community", "cadre")
+    kinds = {unit_kind: recipient_kind_for("x", unit_kind, None)
+             for unit_kind in ("district_department", "town", "subdistrict", "community")}
+    assert kinds == {"district_department": "district_department",
+                     "town": "town_or_subdistrict", "subdistrict": "town_or_subdistrict",
+                     "community": "community"}
+    assert recipient_kind_for("**镇", "town", uuid4()) == "cadre"
+    # The former kind "unit" is never recorded again, and is counted by the unit's kind.
+    assert FORMER_UNIT_RECIPIENT not in kinds.values()
+    assert counted_recipient_kind("unit", "town") == "town_or_subdistrict"
+    assert counted_recipient_kind("unit", "subdistrict") == "town_or_subdistrict"
+    assert counted_recipient_kind("unit", "district_department") == "district_department"
+    assert counted_recipient_kind("unit", None) == "district_department"
+    assert counted_recipient_kind("cadre", "town") == "cadre"
+    assert counted_recipient_kind("community", "community") == "community"

@@ -10,6 +10,7 @@ from services.supervision.settings import SupervisionSettings
 VARIABLES = (
     "DUTYTRAIL_NOTICE_WARNING_DAYS", "DUTYTRAIL_QUARTERLY_REPORT_GRACE_DAYS",
     "DUTYTRAIL_QUARTERLY_REPORT_UNIT_KINDS", "DUTYTRAIL_BULLETIN_NUMBERING_ATTEMPTS",
+    "DUTYTRAIL_COMMISSION_UNIT_CODE",
 )
 
 
@@ -26,6 +27,7 @@ def test_with_nothing_set_the_defaults_apply(environ):
     assert settings.warning == WarningDays(blue=7, yellow=3)
     assert settings.reporting == QuarterlyReporting(
         unit_kinds=("district_department", "town", "subdistrict"), grace_days=10)
+    assert settings.reporting.commission_unit_code == ""  # no unit exempt unless named
     assert settings.numbering_attempts == 10
 
 
@@ -34,10 +36,11 @@ def test_every_knob_is_read_from_its_variable(environ):
     environ.setenv("DUTYTRAIL_QUARTERLY_REPORT_GRACE_DAYS", "15")
     environ.setenv("DUTYTRAIL_QUARTERLY_REPORT_UNIT_KINDS", "town, community")
     environ.setenv("DUTYTRAIL_BULLETIN_NUMBERING_ATTEMPTS", "3")
+    environ.setenv("DUTYTRAIL_COMMISSION_UNIT_CODE", " D01 ")
     settings = SupervisionSettings.from_environ()
     assert settings.warning == WarningDays(blue=10, yellow=5)
     assert settings.reporting == QuarterlyReporting(unit_kinds=("town", "community"),
-                                                    grace_days=15)
+                                                    grace_days=15, commission_unit_code="D01")
     assert settings.numbering_attempts == 3
 
 

@@ -94,7 +94,9 @@ def test_notices_go_to_every_recipient_kind_of_the_contract_and_no_other():
     kinds = {recipient_kind_for("x", unit_kind, cadre)
              for unit_kind in get_args(UnitKind) for cadre in (None, uuid4())
              if unit_kind in domain.RECIPIENT_UNIT_KINDS}
-    assert kinds == set(get_args(RecipientKind))
+    # Every kind but the former "unit", which stored notices may carry but no new one does.
+    assert kinds == set(get_args(RecipientKind)) - {domain.FORMER_UNIT_RECIPIENT}
+    assert set(domain.COUNTED_RECIPIENT_KINDS) == kinds
     assert set(domain.RECIPIENT_UNIT_KINDS) <= set(get_args(UnitKind))
     with pytest.raises(InvalidRecipientError):
         recipient_kind_for("x", "party_committee", None)

@@ -3,6 +3,7 @@ warning-education visits, with their participants."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import ClassVar, get_args
 from uuid import UUID
@@ -25,6 +26,30 @@ class UnknownEducationKindError(InvalidCommandError):
     pass
 
 
+class ParticipantListError(InvalidCommandError):
+    """A list of participants names each person once and accounts for every person-time."""
+
+
+def check_participants(participant_count: int, person_ids: Sequence[UUID] | None) -> None:
+    """An activity's participants, when listed, are distinct persons and as many as its
+    participant count (one person-time each): the list is who attended."""
+    if person_ids is None:
+        return
+    repeated = sorted({str(p) for p in person_ids if person_ids.count(p) > 1})
+    if repeated:
+        msg = (
+            f"participant_person_ids: {', '.join(repeated)} listed more than once; each person "
+            "attends an activity once."
+        )
+        raise ParticipantListError(msg)
+    if len(person_ids) != participant_count:
+        msg = (
+            f"participant_person_ids: {len(person_ids)} persons listed but participant_count "
+            f"is {participant_count}; list every participant or none."
+        )
+        raise ParticipantListError(msg)
+
+
 class EducationActivity(DomainAggregate):
     """An integrity-education activity: study session, phone class, lecture or a visit."""
 
@@ -42,15 +67,21 @@ class EducationActivity(DomainAggregate):
         participant_count: int,
         actor: Actor,
         occurred_at: datetime,
+        participant_person_ids: Sequence[UUID] | None = None,
     ) -> EducationActivity:
         """A held activity; a kind outside the vocabulary is refused here too, not only by the
-        command model, so that no caller can store one."""
+        command model, so that no caller can store one. ``participant_person_ids``, when
+        given, lists who attended (so persons can be counted apart from person-times)."""
         if kind not in EDUCATION_KINDS:
             msg = f"kind: {kind!r} is not an education kind ({', '.join(EDUCATION_KINDS)})."
             raise UnknownEducationKindError(msg)
+        check_participants(participant_count, participant_person_ids)
         return cls(
             kind=kind, title=title, held_on=held_on, organiser_unit_id=organiser_unit_id,
             participant_count=participant_count, actor=actor, occurred_at=occurred_at,
+            participant_person_ids=(
+                None if participant_person_ids is None else list(participant_person_ids)
+            ),
         )
 
     @event("Recorded")
@@ -63,9 +94,12 @@ class EducationActivity(DomainAggregate):
         participant_count: int,
         actor: Actor,
         occurred_at: datetime,
+        # Added later and optional: events stored before it (or without a list) lack it.
+        participant_person_ids: list[UUID] | None = None,
     ) -> None:
         self.kind = kind
         self.title = title
         self.held_on = held_on
         self.organiser_unit_id = organiser_unit_id
         self.participant_count = participant_count
+        self.participant_person_ids = participant_person_ids

@@ -249,10 +249,15 @@ class Letter(DomainAggregate):
         addressee: Cadre | None,
         actor: Actor,
         occurred_at: datetime,
+        replaced: Letter | None = None,
     ) -> None:
         """Both sides sign at once: the issuer for the issuing unit, the signatory for the
         signatory unit. ``addressee`` is the cadre the letter is addressed to, if any: only
-        that person may sign as signatory."""
+        that person may sign as signatory.
+
+        A letter that supersedes another (``replaced``, the letter named by ``supersedes``)
+        takes its place only now: the old letter stays valid while its replacement is a
+        draft, and is marked superseded by this signing (the caller saves both at once)."""
         _check_addressee(addressee, self.signatory_cadre_id)
         if addressee is not None and addressee.person_id != signatory_person_id:
             msg = (
@@ -261,6 +266,16 @@ class Letter(DomainAggregate):
             )
             raise WrongSignatoryError(msg)
         self.check_signable()
+        if (replaced.id if replaced is not None else None) != self.supersedes:
+            msg = (
+                f"expected the letter this one supersedes {self.supersedes}, got "
+                f"{replaced and replaced.id}"
+            )
+            raise ValueError(msg)
+        # A history stored before the rule was corrected marked the old letter at drafting.
+        old = replaced if replaced is not None and replaced.superseded_by != self.id else None
+        if old is not None:
+            old.check_may_be_superseded()
         self._signed(
             issuer_signature={
                 "person_id": issuer_person_id, "unit_id": self.issuer_unit_id,
@@ -273,6 +288,8 @@ class Letter(DomainAggregate):
             actor=actor,
             occurred_at=occurred_at,
         )
+        if old is not None:
+            old.mark_superseded(self.id, actor, occurred_at)
 
     @event("Signed")
     def _signed(
@@ -285,13 +302,19 @@ class Letter(DomainAggregate):
         self.signed_at = occurred_at
         self.signatures = [issuer_signature, signatory_signature]
 
-    def mark_superseded(self, superseded_by: UUID, actor: Actor, occurred_at: datetime) -> None:
+    def check_may_be_superseded(self) -> None:
+        """Only a signed letter, not yet superseded, can be replaced by a new one."""
         if not self.is_signed:
             msg = f"Letter {self.id} is still a draft: change the draft instead of superseding it."
             raise LetterNotSignedError(msg)
         if self.superseded_by is not None:
             msg = f"Letter {self.id} was already superseded by letter {self.superseded_by}."
             raise LetterAlreadySupersededError(msg)
+
+    def mark_superseded(self, superseded_by: UUID, actor: Actor, occurred_at: datetime) -> None:
+        """Record that ``superseded_by`` replaced this letter: done when the replacement is
+        signed (``sign``), never when it is drafted."""
+        self.check_may_be_superseded()
         self._superseded(superseded_by=superseded_by, actor=actor, occurred_at=occurred_at)
 
     @event("Superseded")

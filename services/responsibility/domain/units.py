@@ -20,9 +20,17 @@ ID_NAMESPACE = uuid5(NAMESPACE_URL, "urn:dutytrail:responsibility")
 
 UNIT_KINDS: tuple[UnitKind, ...] = get_args(UnitKind)
 
-# Coverage ("horizontal to every edge") is owed by every department, town and subdistrict;
-# communities and offices are reached through them.
-COVERED_UNIT_KINDS: tuple[UnitKind, ...] = ("district_department", "town", "subdistrict")
+# Coverage ("横向到边、纵向到底": horizontal to every edge, vertical to every level) is owed by
+# every unit below the party committee: departments, towns and subdistricts, their
+# communities and their offices (科室), each with a signed letter and a task of the year.
+COVERED_UNIT_KINDS: tuple[UnitKind, ...] = (
+    "district_department", "town", "subdistrict", "community", "office",
+)
+# The units led by principal leaders (党政主要领导, a party secretary and an administrative
+# head); an office is run by its head under the unit's leaders.
+TOP_LED_UNIT_KINDS: tuple[UnitKind, ...] = (
+    "district_department", "town", "subdistrict", "community",
+)
 
 
 class UnitAlreadyRegisteredError(ConflictError):

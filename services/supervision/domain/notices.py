@@ -23,9 +23,21 @@ RECIPIENT_KINDS: tuple[RecipientKind, ...] = get_args(RecipientKind)
 URGENCY_COLOURS: tuple[UrgencyColour, ...] = get_args(UrgencyColour)
 # Statuses in which the recipient still owes a rectification report: the deadline runs.
 AWAITING_RECTIFICATION: tuple[NoticeStatus, ...] = ("issued", "acknowledged", "sent_back")
-# The units a notice may go to (or to one of their cadres): not the party committee.
-RECIPIENT_UNIT_KINDS: tuple[UnitKind, ...] = (
-    "district_department", "town", "subdistrict", "community",
+# The units a notice may go to (or to one of their cadres), not the party committee, and the
+# kind of recipient each is counted as: 区直单位, 镇街 (towns and subdistricts), 社区.
+UNIT_RECIPIENT_KINDS: dict[UnitKind, RecipientKind] = {
+    "district_department": "district_department",
+    "town": "town_or_subdistrict",
+    "subdistrict": "town_or_subdistrict",
+    "community": "community",
+}
+RECIPIENT_UNIT_KINDS: tuple[UnitKind, ...] = tuple(UNIT_RECIPIENT_KINDS)
+# The kind notices to a district department, town or subdistrict were recorded with before
+# they were counted apart; never recorded again (docs/contract.md).
+FORMER_UNIT_RECIPIENT: RecipientKind = "unit"
+# The kinds of recipient counted apart, in the seed's order (区直单位、镇街、社区、干部).
+COUNTED_RECIPIENT_KINDS: tuple[RecipientKind, ...] = (
+    "district_department", "town_or_subdistrict", "community", "cadre",
 )
 
 
@@ -143,7 +155,18 @@ def recipient_kind_for(unit_name: str, unit_kind: str, cadre_id: UUID | None) ->
         raise InvalidRecipientError(msg)
     if cadre_id is not None:
         return "cadre"
-    return "community" if unit_kind == "community" else "unit"
+    return UNIT_RECIPIENT_KINDS[unit_kind]
+
+
+def counted_recipient_kind(recipient_kind: str, unit_kind: str | None) -> RecipientKind:
+    """The kind a notice's recipient is counted as: the recorded kind, except that a notice
+    recorded with the former kind "unit" is counted by its recipient unit's kind (a unit
+    supervision no longer knows stays a district department, as it was counted then)."""
+    if recipient_kind != FORMER_UNIT_RECIPIENT:
+        return recipient_kind  # type: ignore[return-value]
+    if unit_kind in UNIT_RECIPIENT_KINDS and unit_kind != "community":
+        return UNIT_RECIPIENT_KINDS[unit_kind]
+    return "district_department"
 
 
 def recipient_id(recipient_kind: str, unit_id: UUID, cadre_id: UUID | None) -> UUID:
@@ -152,7 +175,8 @@ def recipient_id(recipient_kind: str, unit_id: UUID, cadre_id: UUID | None) -> U
 
 
 class RectificationNotice(DomainAggregate):
-    """A rectification notice (责令整改通知书) to a unit, a community or a cadre.
+    """A rectification notice (责令整改通知书) to a district department, a town or
+    subdistrict, a community, or a cadre.
 
     issued → acknowledged → rectification reported → verified (→ closed) or sent back (→
     reported again). The deadline runs while a rectification report is owed; check_deadlines

@@ -50,16 +50,26 @@ class UnitDoesNotReportError(DomainError):
     pass
 
 
+class ReceiptDateInFutureError(DomainError):
+    pass
+
+
 # Who reports quarterly, and by when.
 
 
 @dataclass(frozen=True)
 class QuarterlyReporting:
     """The units of these kinds report every quarter, at the latest ``grace_days`` after it
-    ends (DUTYTRAIL_QUARTERLY_REPORT_UNIT_KINDS, DUTYTRAIL_QUARTERLY_REPORT_GRACE_DAYS)."""
+    ends (DUTYTRAIL_QUARTERLY_REPORT_UNIT_KINDS, DUTYTRAIL_QUARTERLY_REPORT_GRACE_DAYS).
+
+    The discipline commission is a role, not an ordinary department: it receives the reports
+    and does not owe itself one. Its unit is the one registered under
+    ``commission_unit_code`` (DUTYTRAIL_COMMISSION_UNIT_CODE; empty: no unit is exempt).
+    """
 
     unit_kinds: tuple[str, ...]
     grace_days: int
+    commission_unit_code: str = ""
 
     def __post_init__(self) -> None:
         unknown = [k for k in self.unit_kinds if k not in UNIT_KINDS]
@@ -70,22 +80,31 @@ class QuarterlyReporting:
             msg = f"the quarterly report grace must be days >= 0, not {self.grace_days}"
             raise ValueError(msg)
 
-    def reports(self, unit_kind: str) -> bool:
-        return unit_kind in self.unit_kinds
+    def is_commission(self, unit_code: str) -> bool:
+        return bool(self.commission_unit_code) and unit_code == self.commission_unit_code
+
+    def reports(self, unit_kind: str, unit_code: str = "") -> bool:
+        """Whether a unit of this kind and code owes quarterly reports (a unit given with no
+        code is never taken for the commission)."""
+        return unit_kind in self.unit_kinds and not self.is_commission(unit_code)
 
     def deadline(self, year: int, quarter: int) -> date:
         return report_deadline(year, quarter, self.grace_days)
 
-    def owes(self, unit_kind: str, registered_on: date, year: int, quarter: int) -> bool:
-        """A unit of a reporting kind owes a report for every quarter that ended after it was
-        registered."""
-        return self.reports(unit_kind) and registered_on <= quarter_end(year, quarter)
+    def owes(
+        self, unit_kind: str, registered_on: date, year: int, quarter: int, unit_code: str = ""
+    ) -> bool:
+        """A unit of a reporting kind, other than the commission, owes a report for every
+        quarter that ended after it was registered."""
+        return (
+            self.reports(unit_kind, unit_code) and registered_on <= quarter_end(year, quarter)
+        )
 
     def quarters_past_deadline(
-        self, unit_kind: str, registered_on: date, day: date
+        self, unit_kind: str, registered_on: date, day: date, unit_code: str = ""
     ) -> Iterator[tuple[int, int]]:
         """Every quarter the unit owes a report for whose deadline has passed by ``day``."""
-        if not self.reports(unit_kind):
+        if not self.reports(unit_kind, unit_code):
             return
         year, quarter = quarter_of(registered_on)
         while deadline_passed(self.deadline(year, quarter), day):
@@ -155,9 +174,15 @@ class UnitFile(DomainAggregate):
     # Quarterly reports.
 
     def owes_report(self, year: int, quarter: int, reporting: QuarterlyReporting) -> bool:
-        return reporting.owes(self.kind, self.registered_at.date(), year, quarter)
+        return reporting.owes(self.kind, self.registered_at.date(), year, quarter, self.code)
 
     def check_reports(self, reporting: QuarterlyReporting) -> None:
+        if reporting.is_commission(self.code):
+            msg = (
+                f"{self.name} is the discipline commission: it receives the quarterly reports "
+                "and does not owe itself one."
+            )
+            raise UnitDoesNotReportError(msg)
         if not reporting.reports(self.kind):
             msg = (
                 f"{self.name} is a {self.kind.replace('_', ' ')}; quarterly reports come from "
@@ -181,7 +206,15 @@ class UnitFile(DomainAggregate):
         reporting: QuarterlyReporting,
         actor: Actor,
         occurred_at: datetime,
+        *,
+        learned_at: datetime,
+        received_on: date | None = None,
     ) -> None:
+        """Record the unit's report for a quarter. Its lateness is judged against when the
+        system learned of it (``learned_at``, the moment it is recorded), never against the
+        date the caller claims (``occurred_at``): a report entered today that claims a day in
+        April is late. A paper report is judged against ``received_on``, the day the
+        commission received it, which only a commission clerk records."""
         self.check_reports(reporting)
         check_quarter(quarter)
         key = quarter_key(year, quarter)
@@ -191,14 +224,24 @@ class UnitFile(DomainAggregate):
                 f"{self.name} already submitted its report for {key} on {submitted:%Y-%m-%d}."
             )
             raise QuarterlyReportAlreadySubmittedError(msg)
-        if occurred_at.date() < quarter_start(year, quarter):
+        begun = quarter_start(year, quarter)
+        if occurred_at.date() < begun or (received_on is not None and received_on < begun):
             msg = f"The report for {key} cannot be submitted before the quarter has begun."
             raise QuarterNotStartedError(msg)
+        if received_on is not None and received_on > learned_at.date():
+            msg = (
+                f"A paper report cannot have been received on {received_on:%Y-%m-%d}, after "
+                f"the day it is recorded ({learned_at:%Y-%m-%d})."
+            )
+            raise ReceiptDateInFutureError(msg)
+        judged_on = (
+            received_on if received_on is not None else max(occurred_at, learned_at).date()
+        )
         deadline = reporting.deadline(year, quarter)
-        late = days_late(deadline, occurred_at.date())
+        late = days_late(deadline, judged_on)
         self._quarterly_report_submitted(
             unit_id=self.unit_id, year=year, quarter=quarter, summary=summary,
-            deadline=deadline, on_time=late == 0, days_late=late,
+            deadline=deadline, on_time=late == 0, days_late=late, received_on=received_on,
             actor=actor, occurred_at=occurred_at,
         )
 
@@ -214,6 +257,7 @@ class UnitFile(DomainAggregate):
         days_late: int,
         actor: Actor,
         occurred_at: datetime,
+        received_on: date | None = None,  # absent from events stored before paper receipts
     ) -> None:
         self.reports[quarter_key(year, quarter)] = {
             "submitted_at": occurred_at, "on_time": on_time, "days_late": days_late,
@@ -245,7 +289,7 @@ class UnitFile(DomainAggregate):
     ) -> bool:
         """Flag every report missing by ``as_of`` not flagged yet; whether any was."""
         quarters = reporting.quarters_past_deadline(
-            self.kind, self.registered_at.date(), as_of.date()
+            self.kind, self.registered_at.date(), as_of.date(), self.code
         )
         flagged = [
             self.flag_missing_report_if_due(year, quarter, as_of, reporting, actor)
