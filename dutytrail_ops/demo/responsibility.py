@@ -6,7 +6,9 @@ down to people, integrity education; then its section of the report.
 It registers the district for the scenarios that follow it (``DemoContext.district``). The
 party committee's clerk registers the organisation and issues the letters and the tasks
 (role ``party_committee``); each unit's clerk breaks its tasks down, reports on them and
-records its own education activities (``unit_clerk``).
+records its own education activities (``unit_clerk``). 签字背书 is two real signatures: the
+district party secretary signs each letter for the party committee and its signatory
+countersigns, each with their own token (``cadre``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from dutytrail_ops.demo.timeline import (
     District,
     Scenario,
     UnitPeople,
-    clerk_of,
     week_of,
 )
 from shared.roles import PARTY_COMMITTEE, UNIT_CLERK
@@ -112,6 +113,8 @@ class ResponsibilityScenario(Scenario):
         self.signatories: list[tuple[str, str, str, bool, str]] = []
         self.letters: list[Letter] = []
         self.persons: dict[str, str] = {}  # cadre id -> person id
+        self.secretary = ""  # the district party secretary's person id: signs for the issuer
+        self.awaiting: list[str] = []  # letters the signatory has not countersigned yet
         self.tasks = TaskYear(ctx, self.rng, self.year, self.pc_unit)
 
     def setup(self) -> None:
@@ -150,6 +153,15 @@ class ResponsibilityScenario(Scenario):
             "code": "PC", "name": "**区委", "kind": "party_committee", "occurred_at": at(jan2),
         })
         r = self.committee
+        # The district party secretary, a principal leader of the party committee, signs the
+        # district's letters for it. Their own letter is the city's, outside this record, so
+        # they are not counted among the district's leadership members to be covered.
+        self.secretary = _person(self.ctx.seed, "district-party-secretary")
+        r.register_cadre({
+            "person_id": self.secretary, "name": self.name(), "unit_id": self.pc_unit,
+            "post_title": "区委书记", "line_of_work": "全面", "leadership_member": False,
+            "top_leader": True, "occurred_at": at(jan2),
+        })
         for i, name in enumerate(DEPARTMENTS):
             unit = r.register_unit({
                 "code": f"D{i + 1:02d}", "name": name, "kind": "district_department",
@@ -197,6 +209,7 @@ class ResponsibilityScenario(Scenario):
         February: "common + individual", each individual clause written for the post."""
         r = self.committee
         letters: list[tuple[str, str, tuple[str, str], bool, list[dict[str, str]]]] = []
+        units: list[str] = []
         for n, (unit, cadre, person, top, title) in enumerate(self.signatories):
             unit_name = next(name for u, name, _ in self.units if u == unit)
             risk = self.rng.choice(RISKS)
@@ -221,24 +234,39 @@ class ResponsibilityScenario(Scenario):
                 "occurred_at": at(date(self.year, 1, 10)),
             })
             letters.append((letter, person, risk, standardised, clauses))
+            units.append(unit)
+        issuer = self.ctx.cadre(self.secretary, self.pc_unit).responsibility
+        unsigned: set[int] = set()
         for n, (letter, person, _risk, standardised, clauses) in enumerate(letters):
             day = date(self.year, 1, 15) + timedelta(days=n % 40)
-            sign = {
-                "letter_id": letter, "issuer_person_id": str(clerk_of(self.pc_unit)),
-                "signatory_person_id": person, "occurred_at": at(day),
-            }
+            sign = {"letter_id": letter, "occurred_at": at(day)}
+            signatory = self.ctx.cadre(person, units[n]).responsibility
             if standardised:
                 # A standardised letter is refused; half get their individual clauses in time.
-                self.try_command(r.sign_letter, sign)
+                self.try_command(issuer.sign_letter_as_issuer, sign)
                 if n % 2:
+                    unsigned.add(n)
                     continue
                 for clause in clauses:
                     r.add_individual_clause({
                         "letter_id": letter, "text": clause["text"],
                         "risk_point": clause["risk_point"], "occurred_at": at(day),
                     })
-            r.sign_letter(sign)
-        return [(x[0], x[1], x[2], x[3] and bool(i % 2)) for i, x in enumerate(letters)]
+            issuer.sign_letter_as_issuer(sign)
+            if n == 1:
+                # A colleague cannot countersign for the signatory: each signs for themself.
+                colleague = self.signatories[0]
+                self.try_command(
+                    self.ctx.cadre(colleague[2], colleague[0]).responsibility.countersign_letter,
+                    sign,
+                )
+            if n % 19 == 7:
+                # Signed by the issuer, never countersigned: still a draft, covering no one.
+                unsigned.add(n)
+                self.awaiting.append(letter)
+                continue
+            signatory.countersign_letter({"letter_id": letter, "occurred_at": at(day, 15)})
+        return [(x[0], x[1], x[2], i in unsigned) for i, x in enumerate(letters)]
 
     def supersede(self) -> None:
         """Step. In July a post changes; the signed letter is superseded, never edited: the
@@ -266,10 +294,10 @@ class ResponsibilityScenario(Scenario):
             },
             "occurred_at": at(date(self.year, 7, 1)),
         })
-        r.sign_letter({
-            "letter_id": replacement, "issuer_person_id": str(clerk_of(self.pc_unit)),
-            "signatory_person_id": person, "occurred_at": at(date(self.year, 7, 8)),
-        })
+        sign = {"letter_id": replacement, "occurred_at": at(date(self.year, 7, 8))}
+        self.ctx.cadre(self.secretary, self.pc_unit).responsibility.sign_letter_as_issuer(sign)
+        unit = old["signatory_unit_id"]
+        self.ctx.cadre(person, unit).responsibility.countersign_letter(sign)
 
     def report(self, as_of: date) -> list[str]:
         r = self.audit
@@ -288,6 +316,10 @@ class ResponsibilityScenario(Scenario):
         covered_people = {v["signatory_cadre_id"] for v in valid}
         by_kind = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
         leaders_covered = len(covered_people & {c["cadre_id"] for c in leaders})
+        awaiting = Counter(v["awaiting_signature_of"] for v in letters if v["status"] == "draft")
+        signed_by = [v["signatures"] for v in letters if v["status"] != "draft"]
+        issuer_signers = len({s[0]["person_id"] for s in signed_by})
+        signatory_signers = len({s[1]["person_id"] for s in signed_by})
         tops = [c for c in cadres if c["top_leader"]]
         top_units = Counter(c["unit_id"] for c in tops)
         return [
@@ -300,14 +332,138 @@ class ResponsibilityScenario(Scenario):
             f"({sum(1 for n in top_units.values() if n == 2)} units with both the party "
             "secretary and the administrative head)",
             f"责任书 letters: {len(letters)}  签字背书 signed {status['signed']}, "
-            f"superseded {status['superseded']}, still draft {status['draft']}",
+            f"superseded {status['superseded']}, still draft {status['draft']} "
+            f"(of which signed by the issuer only, awaiting the signatory's own signature: "
+            f"{awaiting['signatory']}; by the signatory only: {awaiting['issuer']})",
+            "签字背书 two signatures, each with the signer's own token: the issuer's by "
+            f"{issuer_signers} principal leader(s) of the party committee (区委书记), the "
+            f"signatory's by {signatory_signers} cadres for themselves",
             f"逾期未签 letters recorded overdue (sign by 28 Feb): {overdue}",
             f"units holding a signed letter: {len(covered)}",
             f"refused commands (clear errors, nothing stored): {len(self.refusals)}",
             *(f"  - {refusal}" for refusal in self.refusals[:3]),
             *report_tasks(self.ctx.auditor, year, as_of, {u["unit_id"]: u["kind"] for u in units}),
+            self.report_lead_units(year, as_of),
+            *self.report_registers(as_of),
         ]
 
+    # The risk-point register (廉政风险点) and the recorded acts: reminders (提醒), talks (约谈)
+    # and 述责述廉 (issue 10, items 12 and 13), played after the clock on a few weeks.
+
+    def after_clock(self, monday: date) -> None:
+        self.play_registers(monday)
+
+    def play_registers(self, monday: date) -> None:
+        """Step. In the first week each leadership post of four departments and a town gets
+        its risk points (before the letters are signed, so their clauses are judged against
+        them), revised in March; reminders before the Spring Festival; talks in June; the
+        leaders' mid-year 述责述廉 in July. No randomness: the seed's sequence is untouched."""
+        from shared.roles import DISCIPLINE_COMMISSION
+
+        year = self.year
+        cadres = [c for c in self.audit.list_cadres() if c["leadership_member"]]
+        kinds = {u: kind for u, _, kind in self.units}
+        chosen = [u for u, _, kind in self.units if kind == "district_department"][1:5]
+        chosen += [u for u, _, kind in self.units if kind == "town"][:1]
+
+        def keeper(unit: str) -> Any:
+            # A department's clerk keeps its own register; the party committee the town's.
+            return self.committee if kinds[unit] == "town" else self.ctx.clerk(unit).responsibility
+
+        def risk(name: str, level: str) -> dict[str, Any]:
+            return {"name": name, "level": level,
+                    "measures": [dict(RISKS)[name]] if name in dict(RISKS) else ["集体研究"]}
+
+        if monday <= date(year, 1, 7):
+            for unit in chosen:
+                posts = {c["post_title"]: c["line_of_work"] for c in cadres if c["unit_id"] == unit}
+                for post, line in sorted(posts.items()):
+                    keeper(unit).register_risk_points({
+                        "unit_id": unit, "post_title": post,
+                        "risk_points": [risk(line, "high"), risk("人事任免", "medium")]
+                        if line != "人事任免" else [risk(line, "high")],
+                        "occurred_at": at(monday),
+                    })
+        if week_of(monday, date(year, 3, 2)):
+            for register in self.audit.risk_register({"unit_id": chosen[0]})[:1]:
+                named = {p["name"] for p in register["risk_points"]}
+                extra = next(name for name, _ in RISKS if name not in named)
+                self.ctx.clerk(chosen[0]).responsibility.update_risk_points({
+                    "unit_id": chosen[0], "post_title": register["post_title"],
+                    "risk_points": [*register["risk_points"], risk(extra, "low")],
+                    "occurred_at": at(date(year, 3, 2)),
+                })
+        if week_of(monday, date(year, 2, 10)):
+            for unit in chosen[:3]:
+                own = [c for c in cadres if c["unit_id"] == unit]
+                top = next(c for c in own if c["top_leader"])
+                for member in (c for c in own if c is not top):
+                    self.ctx.clerk(unit).responsibility.record_reminder({
+                        "to_cadre_id": member["cadre_id"], "by_cadre_id": top["cadre_id"],
+                        "subject": "节前廉洁提醒：严禁公款送礼、违规收受礼金",
+                        "given_on": date(year, 2, 10).isoformat(),
+                        "occurred_at": at(date(year, 2, 10)),
+                    })
+        if week_of(monday, date(year, 6, 15)):
+            commission = next(u for u, name, _ in self.units if name == "区纪委监委")
+            talkers = [
+                (self.ctx.clerk(commission, DISCIPLINE_COMMISSION).responsibility, chosen[-1]),
+                (self.committee, chosen[1]),
+            ]
+            for talker, unit in talkers:
+                leader = next(c for c in cadres if c["unit_id"] == unit and c["top_leader"])
+                talker.record_talk({
+                    "leader_cadre_id": leader["cadre_id"], "subject": "整改落实不力约谈",
+                    "held_on": date(year, 6, 15).isoformat(),
+                    "occurred_at": at(date(year, 6, 15)),
+                })
+        if week_of(monday, date(year, 7, 20)):
+            for unit in chosen:
+                for leader in (c for c in cadres if c["unit_id"] == unit):
+                    self.ctx.clerk(unit).responsibility.record_accountability_report({
+                        "cadre_id": leader["cadre_id"], "year": year,
+                        "reported_on": date(year, 7, 20).isoformat(),
+                        "given_to": "区纪委全会" if leader["top_leader"] else "本单位领导班子会议",
+                        "summary": "上半年履行“一岗双责”和廉洁自律情况",
+                        "occurred_at": at(date(year, 7, 20)),
+                    })
+
+    def report_registers(self, as_of: date) -> list[str]:
+        """The report's lines on the risk-point register, reminders, talks and 述责述廉."""
+        r, year = self.audit, self.year
+        registers = r.risk_register({"as_of": as_of.isoformat()})
+        levels = Counter(p["level"] for g in registers for p in g["risk_points"])
+        outside = r.clauses_outside_risk_register({"year": year, "as_of": as_of.isoformat()})
+        query = {"year": year, "as_of": as_of.isoformat()}
+        reminders, talks = r.reminders(query), r.talks(query)
+        reports = r.accountability_reports(query)
+        by_commission = sum(1 for t in talks if t["by_unit_id"] != self.pc_unit)
+        return [
+            f"廉政风险点 risk-point register: {len(registers)} posts, "
+            f"{sum(levels.values())} risk points (high {levels['high']}, medium "
+            f"{levels['medium']}, low {levels['low']}); individual clauses outside the "
+            f"signatory's post register: {len(outside)} in "
+            f"{len({c['letter_id'] for c in outside})} letters "
+            f"({sum(1 for c in outside if not c['post_has_register'])} for posts with none)",
+            f"提醒 reminders: {len(reminders)} to "
+            f"{len({x['to_cadre_id'] for x in reminders})} cadres",
+            f"约谈 talks with a unit's leader: {len(talks)} (discipline commission "
+            f"{by_commission}, party committee {len(talks) - by_commission})",
+            f"述责述廉 accountability reports: {len(reports)} by leaders of "
+            f"{len({x['unit_id'] for x in reports})} units",
+        ]
+
+    def report_lead_units(self, year: int, as_of: date) -> str:
+        """牵头单位 and 配合单位: what the lead units and co-units recorded, and the lead units the
+        clock flagged for never convening (as coverage reports them)."""
+        coverage = self.audit.coverage({"year": year, "as_of": as_of.isoformat()})
+        t = self.tasks
+        return (
+            f"牵头单位 lead units and co-units: {t.joint_tasks} joint tasks, "
+            f"{t.meetings} coordination meetings convened (牵头协调会), {t.co_unit_reports} "
+            "co-unit reports to the lead unit; lead unit never convened, flagged by the clock: "
+            f"{len(coverage['tasks_whose_lead_unit_never_convened'])}"
+        )
 
 
 @dataclass
@@ -319,6 +475,11 @@ class TaskYear:
     year: int
     pc_unit: str
     tasks: list[tuple[str, str, date, bool]] = field(default_factory=list)  # id, unit, due, done
+    # 牵头单位 and 配合单位: tasks given co-units, the lead units' coordination meetings and the
+    # co-units' reports to them, as the service accepted them.
+    joint_tasks: int = 0
+    meetings: int = 0
+    co_unit_reports: int = 0
 
     def clerk(self, unit_id: str) -> Any:
         """The service as the clerk of ``unit_id``: the party committee's acts in its role."""
@@ -330,9 +491,11 @@ class TaskYear:
         for n, unit in enumerate(units):
             title, requirement = TASKS[n % len(TASKS)]
             due = date(self.year, 3 * (1 + n % 3), 28)  # end of March, June or September
+            # Every fourth task is a joint one: a lead unit (牵头单位) and a co-unit (配合单位).
+            co_units = [units[(n + 1) % len(units)].unit_id] if n % 4 == 0 else []
             task = r.create_task({
                 "year": self.year, "title": title, "requirement": requirement,
-                "lead_unit_id": unit.unit_id, "co_unit_ids": [],
+                "lead_unit_id": unit.unit_id, "co_unit_ids": co_units,
                 "responsible_cadre_id": unit.top_cadre, "deadline": due.isoformat(),
                 "occurred_at": at(date(self.year, 1, 12)),
             })
@@ -347,12 +510,35 @@ class TaskYear:
                     "deadline": child_due.isoformat(), "occurred_at": at(date(self.year, 1, 20)),
                 })
                 children.append((child, child_due))
+            if co_units:
+                self.coordinate(task, unit.unit_id, co_units, due, convenes=n % 8 == 0)
             # Most units finish on time; about one in five lets a subtask slip.
             slips = self.rng.random() < 0.2
             for i, (child, child_due) in enumerate(children):
                 late = slips and i == 0
                 self.tasks.append((child, unit.unit_id, child_due, not late))
             self.tasks.append((task, unit.unit_id, due, not slips))
+
+    def coordinate(
+        self, task: str, lead: str, co_units: list[str], due: date, *, convenes: bool
+    ) -> None:
+        """The lead unit convenes its co-units in February (half of them never do, and the
+        clock flags them once their deadline passes); each co-unit reports to the lead unit
+        three weeks before the deadline."""
+        self.joint_tasks += 1
+        if convenes:
+            held = date(self.year, 2, 10)
+            self.clerk(lead).convene_task_meeting({
+                "task_id": task, "held_on": held.isoformat(),
+                "agenda": "牵头单位召集配合单位明确分工、时间节点", "occurred_at": at(held, 15),
+            })
+            self.meetings += 1
+        for co_unit in co_units:
+            self.clerk(co_unit).report_to_lead_unit({
+                "task_id": task, "report": "配合单位按分工完成本单位部分，书面报牵头单位",
+                "occurred_at": at(due - timedelta(days=21)),
+            })
+            self.co_unit_reports += 1
 
     def play_week(self, monday: date) -> None:
         """Progress and completions due this week, just before each deadline."""

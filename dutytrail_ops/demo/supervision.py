@@ -26,7 +26,7 @@ from typing import Any
 
 import click
 
-from dutytrail_ops.demo.timeline import DemoContext, Scenario, first_monday, week_of
+from dutytrail_ops.demo.timeline import DemoContext, Scenario, demo_id, first_monday, week_of
 from shared.roles import DISCIPLINE_COMMISSION, PARTY_COMMITTEE
 
 CATEGORIES = [
@@ -66,6 +66,11 @@ class SupervisionYear:
     visits: list[str] = field(default_factory=list)  # scheduled, not yet conducted
     problems_this_week: list[str] = field(default_factory=list)
     counter: int = 0
+    extension_decisions: int = 0
+
+    def id(self, key: str) -> str:
+        """The deterministic id of the record ``key`` (the seed replays the same ids)."""
+        return demo_id(self.ctx.seed, f"supervision:{self.year}:{key}")
 
     @property
     def s(self) -> Any:
@@ -89,6 +94,7 @@ class SupervisionYear:
         self.project_list = self.s.publish_key_project_list({
             "year": self.year, "name": "“项目建设攻坚年”重点项目", "projects": projects,
             "occurred_at": at(date(self.year, 1, 6)),
+            "project_list_id": self.id("key-project-list"),
         })
         for n, community in enumerate(self.communities):
             if n % 5 == 4:
@@ -100,6 +106,7 @@ class SupervisionYear:
         for key_month, key_day in KEY_DATES:
             self.visits.append(self.s.schedule_unannounced_visit({
                 "occurred_at": at(date(self.year, key_month, key_day) - timedelta(days=10)),
+                "visit_id": self.id(f"visit:{key_month:02d}-{key_day:02d}"),
             }))
 
     def inspect(self, day: date, kind: str, units: list[tuple[str, str]], visit: str = "") -> None:
@@ -113,7 +120,7 @@ class SupervisionYear:
                     problem["cadre_id"] = self.rng.choice(self.cadres[unit])  # a cadre's own
                 problems.append(problem)
         report = {
-            "leader_person_id": INSPECTOR, "leader_name": "区纪委副书记",
+            "leader_person_id": INSPECTOR, "leader_name": "区纪委监委副书记",
             "location": units[0][1], "held_on": day.isoformat(),
             "unit_ids": [u for u, _ in units], "problems": problems,
         }
@@ -126,6 +133,7 @@ class SupervisionYear:
         else:
             command: dict[str, Any] = {
                 "kind": kind, "report": report, "occurred_at": at(day),
+                "inspection_id": self.id(f"inspection:{day.isoformat()}:{kind}"),
             }
             if kind == "key_project":
                 index = self.units.index(units[0]) % 12
@@ -146,7 +154,7 @@ class SupervisionYear:
                 "recipient_unit_id": unit, "problem_ids": [problem],
                 "recipient_cadre_id": found_problem.get("cadre_id"),
                 "deadline": deadline.isoformat(), "self_examination_required": True,
-                "occurred_at": at(day, 15),
+                "occurred_at": at(day, 15), "notice_id": self.id(f"notice:{problem}"),
             })
             self.notices.append((notice, unit, deadline))
 
@@ -154,6 +162,12 @@ class SupervisionYear:
         # 每周一督查一通报: a key-project inspection each week, and a circular on it.
         self.counter += 1
         unit = self.units[self.counter % len(self.units)]
+        if monday.month == 8 and 8 <= monday.day <= 14:
+            # The flood-season week in August goes without an inspection: the clock records
+            # the week as a finding (and, with no problems, the week without a circular).
+            self._notice_steps(monday)
+            self._quarterly_reports(monday)
+            return
         self.inspect(monday + timedelta(days=1), "key_project", [unit])
         if self.counter % 4 == 0:
             self.inspect(monday + timedelta(days=2), "land_acquisition_demolition",
@@ -191,28 +205,55 @@ class SupervisionYear:
         self._quarterly_reports(monday)
 
     def _notice_steps(self, monday: date) -> None:
-        """Recipients acknowledge and report (a cadre named by a notice reports, with their
-        self-examination, themself); most on time, some late, one escalated."""
+        """Recipients acknowledge, submit their rectification plan (整改方案) and report (a
+        cadre named by a notice plans and reports, with their self-examination, themself);
+        most on time; some late ones ask for an extension (延期申请), which the commission
+        approves or refuses; overdue ones are escalated, a cadre's to accountability (问责),
+        a unit's as a case lead (线索)."""
         for notice, unit, deadline in self.notices:
             view = self.s.get_notice({"notice_id": notice})
             status = view["status"]
             issued = datetime.fromisoformat(view["issued_at"]).date()
+            cadre = view["recipient_cadre_id"]
+            # The recipient: the unit's clerk, or the cadre named by the notice, for themself.
+            recipient = (
+                self.ctx.cadre(self.persons[cadre], unit) if cadre in self.persons
+                else self.ctx.clerk(unit)
+            )
             if status == "issued" and monday >= issued:
+                acknowledged = max(monday, issued)
                 self.clerk(unit).acknowledge_notice({
-                    "notice_id": notice, "occurred_at": at(max(monday, issued), 11),
+                    "notice_id": notice, "occurred_at": at(acknowledged, 11),
+                })
+                recipient.supervision.submit_rectification_plan({
+                    "notice_id": notice, "plan": "对照问题制定整改方案，明确责任人和完成时限",
+                    "occurred_at": at(acknowledged, 16),
                 })
             elif status in ("acknowledged", "sent_back"):
                 late = int(notice[-2:], 16) % 7 == 0
+                if view["extension_requested"]:
+                    # The commission decides on the extension request (延期申请).
+                    decide = {"notice_id": notice, "occurred_at": at(monday, 14)}
+                    self.extension_decisions += 1
+                    if self.extension_decisions % 2 == 1:  # every other one is approved
+                        self.s.approve_extension({**decide, "note": "同意延期"})
+                    else:
+                        self.s.refuse_extension({**decide, "reason": "理由不充分，不予延期"})
+                    continue
+                current = date.fromisoformat(view["deadline"])
+                asked = view["extensions_approved"] + view["extensions_refused"]
+                if late and not asked and monday <= current < monday + timedelta(days=7):
+                    recipient.supervision.request_extension({
+                        "notice_id": notice, "reason": "整改涉及多部门，需延长期限",
+                        "requested_deadline": (current + timedelta(days=14)).isoformat(),
+                        "occurred_at": at(monday, 10),
+                    })
+                    continue
                 if late and monday <= deadline + timedelta(days=14):
                     continue
                 if monday + timedelta(days=7) < deadline and not late:
                     continue
-                cadre = view["recipient_cadre_id"]
-                reporter = (
-                    self.ctx.cadre(self.persons[cadre], unit) if cadre in self.persons
-                    else self.ctx.clerk(unit)
-                )
-                reporter.supervision.report_rectification({
+                recipient.supervision.report_rectification({
                     "notice_id": notice, "report": "已按要求完成整改并建立长效机制",
                     "self_examination": "本单位对照问题深刻检查，主要负责人作书面检查",
                     "occurred_at": at(monday + timedelta(days=1)),
@@ -237,9 +278,14 @@ class SupervisionYear:
             and not o["notice"]["escalated_at"]
         ]
         if overdue:
+            # A cadre's overdue notice leads to accountability (问责); a unit's, to a case lead.
+            to_cadre = overdue[0]["notice"]["recipient_cadre_id"] is not None
             self.s.escalate_notice({
                 "notice_id": overdue[0]["notice"]["notice_id"],
-                "reason": "逾期二十日未整改，移送问题线索", "occurred_at": at(monday, 16),
+                "route": "accountability" if to_cadre else "case_lead",
+                "reason": "逾期二十日未整改，启动问责" if to_cadre
+                else "逾期二十日未整改，移送问题线索",
+                "occurred_at": at(monday, 16),
             })
 
     def _quarterly_reports(self, monday: date) -> None:
@@ -286,6 +332,7 @@ class SupervisionYear:
                 by = self.s if method == "supervise_decision_execution" else self.committee
                 if method == "collect_topic":
                     command["unit_id"] = self.party_committee
+                    command["decision_id"] = self.id(f"decision:{day.isoformat()}")
                     decision = getattr(by, method)(command)
                 else:
                     getattr(by, method)({**command, "decision_id": decision})
@@ -304,6 +351,9 @@ class SupervisionScenario(Scenario):
             msg = "the supervision scenario needs the district the responsibility one registers"
             raise click.ClickException(msg)
         _wait_until_known(self.audit, len(district.units) + len(district.communities) + 1)
+        # Notices name cadres supervision knows: wait until it has read everything the
+        # responsibility scenario recorded so far (its cadres included).
+        _wait_until_caught_up(self.ctx.auditor)
         commission = district.units[0][0]
         self.year_played = SupervisionYear(
             self.ctx, self.ctx.rng, self.ctx.year, commission, district.party_committee,
@@ -322,7 +372,7 @@ class SupervisionScenario(Scenario):
         year = self.ctx.year
         return [
             "",
-            f"== {year}年 **区纪委监督责任落实情况 (supervision service) ==",
+            f"== {year}年 **区纪委监委监督责任落实情况 (supervision service) ==",
             *report_supervision(self.ctx.auditor, year, as_of),
         ]
 
@@ -336,6 +386,18 @@ def _wait_until_known(supervision: Any, units: int, timeout: float = 60.0) -> No
     while len(supervision.list_units()) < units:
         if time.monotonic() > deadline:
             msg = "supervision did not learn the organisation from responsibility's events"
+            raise click.ClickException(msg)
+        time.sleep(0.2)
+
+
+def _wait_until_caught_up(auditor: Any, timeout: float = 60.0) -> None:
+    after, last = 0, 0
+    while page := auditor.responsibility.events_after({"after": after, "limit": 500}):
+        last = after = int(page[-1]["sequence"])
+    deadline = time.monotonic() + timeout
+    while auditor.supervision.upstream_position().get("responsibility", 0) < last:
+        if time.monotonic() > deadline:
+            msg = "supervision did not catch up with responsibility's events"
             raise click.ClickException(msg)
         time.sleep(0.2)
 
@@ -365,6 +427,11 @@ def report_supervision(reader: Any, year: int, as_of: date) -> list[str]:
         f"{recipients.get('community', 0)}个社区和"
         f"{recipients.get('cadre', 0)}名干部发出《责令整改通知书》"
         f"(notices: {sum(notices.values())})",
+        f"整改方案 rectification plans submitted: {counts['notices_with_plan']}; "
+        f"延期申请 extensions approved {counts['extensions_approved']}, "
+        f"refused {counts['extensions_refused']}; escalated: "
+        f"问责 accountability {counts['escalations'].get('accountability', 0)}, "
+        f"线索 case leads {counts['escalations'].get('case_lead', 0)}",
         "inspections: " + ", ".join(f"{k} {n}" for k, n in sorted(counts["inspections"].items()))
         + f"; problems found {counts['problems_found']}",
         "open notices by urgency colour: "
@@ -378,4 +445,18 @@ def report_supervision(reader: Any, year: int, as_of: date) -> list[str]:
         f"{sum(1 for d in decisions if d['step'] == final)} complete, "
         f"{sum(1 for d in decisions if d['step'] != final)} still open",
         f"follow-up items from overdue tasks still open: {len(follow_ups)}",
+        "每周一督查一通报 weeks without an inspection: "
+        + _weeks(counts["weeks_without_inspection"])
+        + "; without a circular: " + _weeks(counts["weeks_without_circular"]),
     ]
+
+
+def _weeks(mondays: list[str]) -> str:
+    """Weeks by their Monday to Sunday, e.g. "2 (08-11–08-17, 09-01–09-07)", or "none"."""
+    if not mondays:
+        return "none"
+    spans = [
+        f"{date.fromisoformat(m):%m-%d}–{date.fromisoformat(m) + timedelta(days=6):%m-%d}"
+        for m in mondays
+    ]
+    return f"{len(mondays)} ({', '.join(spans)})"

@@ -56,6 +56,13 @@ def clerk_of(unit_id: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"urn:dutytrail:demo:clerk:{unit_id}")
 
 
+def demo_id(seed: int, key: str) -> str:
+    """A deterministic id for the record with natural key ``key`` in the run seeded ``seed``:
+    commands that accept an id get one, so a seed replays the same events, ids included
+    (the demo also branches on ids, which must not differ from run to run)."""
+    return str(uuid5(NAMESPACE_URL, f"urn:dutytrail:demo:{seed}:{key}"))
+
+
 def first_monday(year: int) -> date:
     """The first day of the clock: the year's first Monday (5 January in the seed's 2026)."""
     new_year = date(year, 1, 1)

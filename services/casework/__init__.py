@@ -1,5 +1,6 @@
-"""The discipline commission's casework (信访举报 → 问题线索 → 初核 → 立案 → 审理 → 处分): declared,
-still empty — it answers the entrypoints every service shares and stores nothing yet."""
+"""The discipline commission's (区纪委监委) casework (信访举报 → 问题线索 → 初核 → 立案 → 审理 →
+处分: 党纪处分 or 政务处分, docs/glossary.md): declared, still empty — it answers the
+entrypoints every service shares and stores nothing yet."""
 
 from shared.declaration import ServiceDeclaration
 

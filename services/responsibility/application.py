@@ -18,11 +18,13 @@ from services.responsibility.commands import LetterContent
 from services.responsibility.domain import (
     Cadre,
     CadreAlreadyRegisteredError,
+    CadreNotFoundError,
     EducationActivity,
     Letter,
     Task,
     Unit,
     UnitAlreadyRegisteredError,
+    WrongSignatoryError,
     check_acts_for,
     check_top_leader_post_free,
 )
@@ -41,7 +43,7 @@ from services.responsibility.views import (
 from shared.actors import SYSTEM_ACTOR, Actor
 from shared.application import ServiceApplication
 from shared.clock import as_aware
-from shared.contracts.responsibility import EducationKind, UnitKind
+from shared.contracts.responsibility import EducationKind, SignatureSide, UnitKind
 from shared.errors import ConflictError
 from shared.readmodel import Projection
 
@@ -154,28 +156,35 @@ class Responsibilities(ServiceApplication[District]):
         letter.set_top_leader_duties(duties, actor, as_aware(occurred_at))
         self.save_changes(letter)
 
-    def sign_letter(
-        self,
-        *,
-        letter_id: UUID,
-        issuer_person_id: UUID,
-        signatory_person_id: UUID,
-        actor: Actor,
-        occurred_at: datetime | None = None,
+    def sign_letter_as_issuer(
+        self, *, letter_id: UUID, actor: Actor, occurred_at: datetime | None = None
     ) -> None:
-        """Both signatures; then, as part of the same save, the flag if the letter's
-        individual clauses copy another post's letter of the year, and, for a letter that
-        supersedes another, the old letter's "superseded" mark: the old letter stays valid
-        until its replacement is signed."""
+        """The issuing unit's signature, by one of its principal leaders (for the district's
+        letters, the district party secretary) with their own token."""
+        self._sign(letter_id, "issuer", actor, occurred_at)
+
+    def countersign_letter(
+        self, *, letter_id: UUID, actor: Actor, occurred_at: datetime | None = None
+    ) -> None:
+        """The signatory's own signature, with their own token: the addressed cadre or, for a
+        letter to a unit without a named cadre, one of that unit's principal leaders."""
+        self._sign(letter_id, "signatory", actor, occurred_at)
+
+    def _sign(
+        self, letter_id: UUID, side: SignatureSide, actor: Actor, occurred_at: datetime | None
+    ) -> None:
+        """One of the two signatures (签字背书). The second signs the letter and, as part of
+        the same save, records the flag if the letter's individual clauses copy another
+        post's letter of the year and, for a letter that supersedes another, the old letter's
+        "superseded" mark: the old letter stays valid until its replacement is signed."""
         letter = self.load(letter_id, Letter)
-        check_acts_for(actor, letter.issuer_unit_id)
+        signer = self._signer(actor)
         when = as_aware(occurred_at)
         replaced = None if letter.supersedes is None else self.load(letter.supersedes, Letter)
-        letter.sign(
-            issuer_person_id=issuer_person_id, signatory_person_id=signatory_person_id,
-            addressee=self._cadre_or_none(letter.signatory_cadre_id), actor=actor,
-            occurred_at=when, replaced=replaced,
-        )
+        sign = letter.sign_as_issuer if side == "issuer" else letter.countersign
+        if not sign(signer=signer, actor=actor, occurred_at=when, replaced=replaced):
+            self.save_changes(letter)
+            return
         flagged = letter.flag_if_copy(
             self.as_of().letters.values(), self.settings.boilerplate_threshold, SYSTEM_ACTOR,
             when,
@@ -184,6 +193,21 @@ class Responsibilities(ServiceApplication[District]):
         self.save_changes(letter, *([] if replaced is None else [replaced]))
         if flagged:
             LETTERS_FLAGGED.labels(SERVICE).inc()
+
+    def _signer(self, actor: Actor) -> Cadre:
+        """The cadre who signs: the token's own person, acting for their own unit."""
+        try:
+            signer = self.load(Cadre.create_id(actor.person_id), Cadre)
+        except CadreNotFoundError:
+            msg = f"Person {actor.person_id} is no registered cadre and cannot sign a letter."
+            raise WrongSignatoryError(msg) from None
+        if signer.unit_id != actor.unit_id:
+            msg = (
+                f"{signer.name} signs as a cadre of their own unit {signer.unit_id}, not of "
+                f"unit {actor.unit_id}."
+            )
+            raise WrongSignatoryError(msg)
+        return signer
 
     def supersede_letter(
         self,
@@ -195,7 +219,8 @@ class Responsibilities(ServiceApplication[District]):
         occurred_at: datetime | None = None,
     ) -> UUID:
         """A draft that will replace ``letter_id``: the old letter stays valid (and is not
-        marked) until the draft is signed (``sign_letter``)."""
+        marked) until the draft is signed by both sides
+        (``sign_letter_as_issuer``, ``countersign_letter``)."""
         old = self.load(letter_id, Letter)
         check_acts_for(actor, old.issuer_unit_id)
         old.check_may_be_superseded()
@@ -281,6 +306,35 @@ class Responsibilities(ServiceApplication[District]):
         task.complete(open_subtasks, note, actor, as_aware(occurred_at))
         self.save_changes(task)
 
+    def convene_task_meeting(
+        self,
+        *,
+        task_id: UUID,
+        held_on: date,
+        agenda: str,
+        actor: Actor,
+        occurred_at: datetime | None = None,
+    ) -> None:
+        """The lead unit's clerk records a coordination meeting with the task's co-units
+        (牵头单位召集协调会)."""
+        task = self.load(task_id, Task)
+        check_acts_for(actor, task.lead_unit_id)
+        task.convene_meeting(held_on, agenda, actor, as_aware(occurred_at))
+        self.save_changes(task)
+
+    def report_to_lead_unit(
+        self,
+        *,
+        task_id: UUID,
+        report: str,
+        actor: Actor,
+        occurred_at: datetime | None = None,
+    ) -> None:
+        """A co-unit's clerk reports on its part of the task to the lead unit."""
+        task = self.load(task_id, Task)
+        task.report_to_lead_unit(report, actor, as_aware(occurred_at))
+        self.save_changes(task)
+
     # Integrity education.
 
     def record_education_activity(
@@ -310,7 +364,8 @@ class Responsibilities(ServiceApplication[District]):
 
     def check_deadlines(self, as_of: datetime) -> list[UUID]:
         """Record every warning and overdue mark due by ``as_of``, each exactly once: letters
-        not signed by their deadline, tasks nearing or past theirs. Returns the ids of the
+        not signed by their deadline, tasks nearing or past theirs, tasks whose lead unit never
+        convened its co-units by the convening day. Returns the ids of the
         letters and tasks that got a new event."""
         as_of = as_aware(as_of)
         district = self.as_of()
@@ -327,6 +382,13 @@ class Responsibilities(ServiceApplication[District]):
             if task.record_deadline_events_due(as_of, warning_days, SYSTEM_ACTOR) and (
                 self.save_if_uncontested(task)
             ):
+                recorded.append(task_id)
+        meeting_days = self.settings.lead_unit_meeting_days
+        for task_id in district.tasks_without_lead_meeting(as_of.date(), meeting_days):
+            task = self.load(task_id, Task)
+            if task.record_meeting_missing_if_due(as_of, meeting_days, SYSTEM_ACTOR) and (
+                self.save_if_uncontested(task)
+            ) and task_id not in recorded:
                 recorded.append(task_id)
         return recorded
 
@@ -411,3 +473,203 @@ class Responsibilities(ServiceApplication[District]):
             self.load(unit_id, Unit)
         return self.load(responsible_cadre_id, Cadre)
 
+    # The risk-point register (廉政风险点, seed §四(一)) and the recorded acts: reminders (提醒),
+    # talks (约谈) and 述责述廉 (seed §三(三)); issue 10, items 12 and 13. Their read model is the
+    # ``Registers`` projection, kept beside ``District``.
+
+    def register_risk_points(
+        self,
+        *,
+        unit_id: UUID,
+        post_title: str,
+        risk_points: Sequence[RiskPoint],
+        actor: Actor,
+        occurred_at: datetime | None = None,
+    ) -> UUID:
+        """A post's risk-point register (its integrity-risk points, each with a level and its
+        control measures), kept by the party committee or by the unit's own clerk."""
+        self._check_keeps_register(actor, unit_id)
+        register = RiskRegister.register(
+            unit_id=unit_id, post_title=post_title, risk_points=risk_points, actor=actor,
+            occurred_at=as_aware(occurred_at),
+        )
+        duplicate = RiskRegisterAlreadyExistsError(
+            f"The post {post_title!r} of unit {unit_id} already has a risk-point register; "
+            "revise it with update_risk_points."
+        )
+        self.save_new(register, duplicate)
+        return register.id
+
+    def update_risk_points(
+        self,
+        *,
+        unit_id: UUID,
+        post_title: str,
+        risk_points: Sequence[RiskPoint],
+        actor: Actor,
+        occurred_at: datetime | None = None,
+    ) -> UUID:
+        """The post's risk points as they now stand (the whole list replaces the last)."""
+        self._check_keeps_register(actor, unit_id)
+        register = self.load(RiskRegister.create_id(unit_id, post_title), RiskRegister)
+        register.update(risk_points, actor, as_aware(occurred_at))
+        self.save_changes(register)
+        return register.id
+
+    def risk_register(
+        self, *, unit_id: UUID | None = None, as_of: date | None = None
+    ) -> list[RiskRegisterView]:
+        units = self.as_of(as_of).units
+        return sorted(
+            (r for r in self._registers(as_of).risk_registers.values()
+             if unit_id in (None, r.unit_id)),
+            key=lambda r: (units[r.unit_id].code if r.unit_id in units else "", r.post_title),
+        )
+
+    def clauses_outside_risk_register(
+        self, year: int, *, as_of: date | None = None
+    ) -> list[ClauseOutsideRegister]:
+        """Boilerplate judged against the register: every individual clause of a signed
+        letter of ``year`` whose risk point is not in the signatory's post register as it
+        stood when the letter was signed (a post with no register: every clause)."""
+        district = self.as_of(as_of)
+        letters = [v for v in district.letters.values() if v.year == year]
+        return self._registers(as_of).clauses_outside(letters, district.cadres)
+
+    def record_reminder(
+        self,
+        *,
+        to_cadre_id: UUID,
+        subject: str,
+        given_on: date,
+        by_cadre_id: UUID | None = None,
+        actor: Actor,
+        occurred_at: datetime | None = None,
+    ) -> UUID:
+        """A reminder (提醒) given by the recording clerk's unit (and, when named, by one of
+        its cadres) to a cadre, about a subject."""
+        reminder = Reminder.record(
+            giver=self._cadre_or_none(by_cadre_id), reminded=self.load(to_cadre_id, Cadre),
+            subject=subject, given_on=given_on, actor=actor, occurred_at=as_aware(occurred_at),
+        )
+        self.save_changes(reminder)
+        return reminder.id
+
+    def record_talk(
+        self,
+        *,
+        leader_cadre_id: UUID,
+        subject: str,
+        held_on: date,
+        by_cadre_id: UUID | None = None,
+        actor: Actor,
+        occurred_at: datetime | None = None,
+    ) -> UUID:
+        """A talk (约谈) held by the party committee or the commission (the recording clerk's
+        unit) with a unit's leader."""
+        talk = Talk.hold(
+            talker=self._cadre_or_none(by_cadre_id), leader=self.load(leader_cadre_id, Cadre),
+            subject=subject, held_on=held_on, actor=actor, occurred_at=as_aware(occurred_at),
+        )
+        self.save_changes(talk)
+        return talk.id
+
+    def record_accountability_report(
+        self,
+        *,
+        cadre_id: UUID,
+        year: int,
+        reported_on: date,
+        given_to: str,
+        summary: str = "",
+        actor: Actor,
+        occurred_at: datetime | None = None,
+    ) -> UUID:
+        """A leader's 述责述廉 of ``year``, given on a date to a body; recorded by the party
+        committee or by the clerk of the leader's unit, once a year per leader."""
+        leader = self.load(cadre_id, Cadre)
+        self._check_keeps_register(actor, leader.unit_id)
+        report = AccountabilityReport.give(
+            leader=leader, year=year, reported_on=reported_on, given_to=given_to,
+            summary=summary, actor=actor, occurred_at=as_aware(occurred_at),
+        )
+        duplicate = AccountabilityReportAlreadyGivenError(
+            f"{leader.name}'s 述责述廉 report of {year} is already recorded."
+        )
+        self.save_new(report, duplicate)
+        return report.id
+
+    def reminders(
+        self, year: int, *, unit_id: UUID | None = None, as_of: date | None = None
+    ) -> list[ReminderView]:
+        """Reminders given in ``year``; with ``unit_id``, those it gave or its cadres got."""
+        return sorted(
+            (r for r in self._registers(as_of).reminders.values()
+             if r.given_on.year == year and unit_id in (None, r.by_unit_id, r.to_unit_id)),
+            key=lambda r: (r.given_on, str(r.reminder_id)),
+        )
+
+    def talks(
+        self, year: int, *, unit_id: UUID | None = None, as_of: date | None = None
+    ) -> list[TalkView]:
+        """Talks held in ``year``; with ``unit_id``, those it held or its leaders had."""
+        return sorted(
+            (t for t in self._registers(as_of).talks.values()
+             if t.held_on.year == year and unit_id in (None, t.by_unit_id, t.unit_id)),
+            key=lambda t: (t.held_on, str(t.talk_id)),
+        )
+
+    def accountability_reports(
+        self, year: int, *, unit_id: UUID | None = None, as_of: date | None = None
+    ) -> list[AccountabilityReportView]:
+        """The 述责述廉 reports of ``year`` (of one unit's leaders, with ``unit_id``)."""
+        return sorted(
+            (r for r in self._registers(as_of).accountability_reports.values()
+             if r.year == year and unit_id in (None, r.unit_id)),
+            key=lambda r: (r.reported_on, str(r.cadre_id)),
+        )
+
+    def _registers(self, as_of: date | None = None) -> Registers:
+        """The registers' read model, now (kept live) or as of a business date."""
+        if as_of is not None:
+            projection = Registers(until=end_of_day(as_of))
+            projection.catch_up(self)
+            return projection
+        live: Registers | None = getattr(self, "_registers_live", None)
+        if live is None:
+            live = Registers()
+            self._registers_live = live
+        live.catch_up(self)
+        return live
+
+    def _check_keeps_register(self, actor: Actor, unit_id: UUID) -> None:
+        self.load(unit_id, Unit)
+        actor_unit = self.find(actor.unit_id, Unit)
+        check_keeps_register(
+            actor, unit_id, actor_unit is not None and actor_unit.kind == "party_committee"
+        )
+
+
+# Imports of the appended section above (kept here so that the existing part of the module
+# stays as it was).
+from services.responsibility.domain.accountability_reports import (  # noqa: E402 - appended
+    AccountabilityReport,
+    AccountabilityReportAlreadyGivenError,
+)
+from services.responsibility.domain.reminders import Reminder  # noqa: E402
+from services.responsibility.domain.risk_points import (  # noqa: E402
+    RiskRegister,
+    RiskRegisterAlreadyExistsError,
+    check_keeps_register,
+)
+from services.responsibility.domain.talks import Talk  # noqa: E402
+from services.responsibility.views import (  # noqa: E402
+    AccountabilityReportView,
+    ClauseOutsideRegister,
+    Registers,
+    ReminderView,
+    RiskRegisterView,
+    TalkView,
+)
+from shared.clock import end_of_day  # noqa: E402
+from shared.contracts.responsibility import RiskPoint  # noqa: E402

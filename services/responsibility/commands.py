@@ -64,9 +64,10 @@ class SetTopLeaderDuties(Command):
 
 
 class SignLetter(Command):
+    """One of a letter's two signatures, made by the signer with their own token (the person
+    is the token's, never one the command names)."""
+
     letter_id: UUID
-    issuer_person_id: UUID
-    signatory_person_id: UUID
 
 
 class SupersedeLetter(Command):
@@ -123,6 +124,17 @@ class CompleteTask(Command):
     note: Annotated[str, Field(max_length=4000)] = ""
 
 
+class ConveneTaskMeeting(Command):
+    task_id: UUID
+    held_on: date
+    agenda: Text
+
+
+class ReportToLeadUnit(Command):
+    task_id: UUID
+    report: Text
+
+
 class RecordEducationActivity(Command):
     kind: EducationKind
     title: Annotated[str, Field(min_length=1, max_length=300)]
@@ -159,4 +171,63 @@ class FlaggedQuery(Query):
 class PeriodQuery(Query):
     start: date
     end: date
+    as_of: date | None = None
+
+
+# The risk-point register (廉政风险点) and the recorded acts: reminders (提醒), talks (约谈) and
+# 述责述廉 (issue 10, items 12 and 13).
+
+from shared.contracts.responsibility import RiskPoint  # noqa: E402 - appended section
+
+PostTitle = Annotated[str, Field(min_length=1, max_length=200)]
+Subject = Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class RegisterRiskPoints(Command):
+    unit_id: UUID
+    post_title: PostTitle
+    risk_points: Annotated[list[RiskPoint], Field(min_length=1, max_length=200)]
+
+
+class UpdateRiskPoints(Command):
+    unit_id: UUID
+    post_title: PostTitle
+    risk_points: Annotated[list[RiskPoint], Field(min_length=1, max_length=200)]
+
+
+class RiskRegisterQuery(Query):
+    unit_id: UUID | None = None
+    as_of: date | None = None
+
+
+class RegisterYearQuery(Query):
+    year: Year
+    as_of: date | None = None
+
+
+class RecordReminder(Command):
+    to_cadre_id: UUID
+    subject: Subject
+    given_on: date
+    by_cadre_id: UUID | None = None
+
+
+class RecordTalk(Command):
+    leader_cadre_id: UUID
+    subject: Subject
+    held_on: date
+    by_cadre_id: UUID | None = None
+
+
+class RecordAccountabilityReport(Command):
+    cadre_id: UUID
+    year: Year
+    reported_on: date
+    given_to: Annotated[str, Field(min_length=1, max_length=200)]
+    summary: Annotated[str, Field(max_length=4000)] = ""
+
+
+class ActsQuery(Query):
+    year: Year
+    unit_id: UUID | None = None
     as_of: date | None = None

@@ -4,12 +4,13 @@ from services.responsibility import DECLARATION
 from services.responsibility import commands as c
 from services.responsibility.application import Responsibilities as App
 from shared.nameko_kit import ApplicationProvider, ServiceKit, command, query
-from shared.roles import DISCIPLINE_COMMISSION, PARTY_COMMITTEE, READERS, UNIT_CLERK
+from shared.roles import CADRE, DISCIPLINE_COMMISSION, PARTY_COMMITTEE, READERS, UNIT_CLERK
 
 # Who may call what (docs/roles.md); every query is open to the readers.
 EDUCATORS = (PARTY_COMMITTEE, DISCIPLINE_COMMISSION, UNIT_CLERK)
 ISSUERS = (PARTY_COMMITTEE, UNIT_CLERK)
 COMMITTEE = (PARTY_COMMITTEE,)
+SIGNERS = (CADRE,)
 
 
 class ResponsibilityService(ServiceKit):
@@ -24,7 +25,9 @@ class ResponsibilityService(ServiceKit):
     draft_letter = command(c.DraftLetter, App.draft_letter, roles=ISSUERS)
     add_individual_clause = command(c.AddIndividualClause, App.add_individual_clause, roles=ISSUERS)
     set_top_leader_duties = command(c.SetTopLeaderDuties, App.set_top_leader_duties, roles=ISSUERS)
-    sign_letter = command(c.SignLetter, App.sign_letter, roles=ISSUERS)
+    # 签字背书: the issuing unit's principal leader and the signatory, each with their own token.
+    sign_letter_as_issuer = command(c.SignLetter, App.sign_letter_as_issuer, roles=SIGNERS)
+    countersign_letter = command(c.SignLetter, App.countersign_letter, roles=SIGNERS)
     supersede_letter = command(c.SupersedeLetter, App.supersede_letter, roles=ISSUERS)
 
     # Tasks.
@@ -32,6 +35,11 @@ class ResponsibilityService(ServiceKit):
     break_down_task = command(c.BreakDownTask, App.break_down_task, roles=ISSUERS)
     report_progress = command(c.ReportProgress, App.report_progress, roles=ISSUERS)
     complete_task = command(c.CompleteTask, App.complete_task, roles=ISSUERS)
+    # 牵头单位 and 配合单位: the lead unit convenes, each co-unit reports to it.
+    convene_task_meeting = command(
+        c.ConveneTaskMeeting, App.convene_task_meeting, roles=ISSUERS
+    )
+    report_to_lead_unit = command(c.ReportToLeadUnit, App.report_to_lead_unit, roles=ISSUERS)
 
     # Integrity education.
     record_education_activity = command(
@@ -50,3 +58,23 @@ class ResponsibilityService(ServiceKit):
     overdue_tasks = command(c.OverdueQuery, App.overdue_tasks, roles=READERS)
     coverage = command(c.YearQuery, App.coverage, roles=READERS)
     education_totals = command(c.PeriodQuery, App.education_totals, roles=READERS)
+
+    # The risk-point register (廉政风险点): kept by the party committee or the unit's own clerk;
+    # boilerplate judged against it (clauses_outside_risk_register). Reminders (提醒), talks
+    # (约谈, by the party committee or the commission only) and 述责述廉 reports.
+    register_risk_points = command(c.RegisterRiskPoints, App.register_risk_points, roles=ISSUERS)
+    update_risk_points = command(c.UpdateRiskPoints, App.update_risk_points, roles=ISSUERS)
+    risk_register = query(c.RiskRegisterQuery, App.risk_register, roles=READERS)
+    clauses_outside_risk_register = command(
+        c.RegisterYearQuery, App.clauses_outside_risk_register, roles=READERS
+    )
+    record_reminder = command(c.RecordReminder, App.record_reminder, roles=EDUCATORS)
+    record_talk = command(
+        c.RecordTalk, App.record_talk, roles=(PARTY_COMMITTEE, DISCIPLINE_COMMISSION)
+    )
+    record_accountability_report = command(
+        c.RecordAccountabilityReport, App.record_accountability_report, roles=ISSUERS
+    )
+    reminders = command(c.ActsQuery, App.reminders, roles=READERS)
+    talks = command(c.ActsQuery, App.talks, roles=READERS)
+    accountability_reports = command(c.ActsQuery, App.accountability_reports, roles=READERS)

@@ -19,6 +19,7 @@ from services.responsibility.domain import (
     TOP_LED_UNIT_KINDS,
     deadline_mark_due,
     is_overdue,
+    lead_unit_meeting_missing_due,
     signing_overdue_mark_due,
     task_colour,
 )
@@ -67,6 +68,8 @@ class LetterView:
     signing_overdue: bool = False
     flagged_like: UUID | None = None
     similarity: float | None = None
+    # A draft one side has signed: whose signature is still missing ("issuer", "signatory").
+    awaiting_signature_of: str | None = None
 
 
 @dataclass
@@ -85,6 +88,11 @@ class TaskView:
     completed_at: datetime | None = None
     overdue: bool = False
     warned_days_left: int | None = None
+    # 牵头单位: the days its lead unit convened the co-units, the co-units' reports to it, and
+    # whether the clock flagged it for never convening by the convening day.
+    meetings_held_on: list[date] = field(default_factory=list)
+    co_unit_reports: int = 0
+    lead_meeting_missing: bool = False
 
     @property
     def completed_on(self) -> date | None:
@@ -141,6 +149,8 @@ class Coverage:
     units_without_top_leader: list[UUID]
     # Each top leader (cadre id) without a valid letter stating the top leader's duties.
     top_leaders_without_duties_letter: list[UUID]
+    # Tasks of the year whose lead unit the clock flagged for never convening its co-units.
+    tasks_whose_lead_unit_never_convened: list[UUID]
     # Nobody and nothing is left out (every list above is empty); answered with the lists.
     complete: bool
 
@@ -208,9 +218,15 @@ class District(Projection):
     def on_Letter_TopLeaderDutiesSet(self, e: Any) -> None:  # noqa: N802
         self.letters[e.originator_id].top_leader_duties = list(e.duties)
 
+    def on_Letter_SignatureRecorded(self, e: Any) -> None:  # noqa: N802
+        letter = self.letters[e.originator_id]
+        letter.signatures = [e.signature]
+        letter.awaiting_signature_of = "signatory" if e.side == "issuer" else "issuer"
+
     def on_Letter_Signed(self, e: Any) -> None:  # noqa: N802
         letter = self.letters[e.originator_id]
         letter.status = "signed"
+        letter.awaiting_signature_of = None
         letter.signed_at = e.occurred_at
         letter.signatures = [e.issuer_signature, e.signatory_signature]
 
@@ -252,6 +268,15 @@ class District(Projection):
     def on_Task_Overdue(self, e: Any) -> None:  # noqa: N802
         self.tasks[e.originator_id].overdue = True
 
+    def on_Task_LeadUnitMeetingConvened(self, e: Any) -> None:  # noqa: N802
+        self.tasks[e.originator_id].meetings_held_on.append(e.held_on)
+
+    def on_Task_CoUnitReported(self, e: Any) -> None:  # noqa: N802
+        self.tasks[e.originator_id].co_unit_reports += 1
+
+    def on_Task_LeadUnitMeetingMissing(self, e: Any) -> None:  # noqa: N802
+        self.tasks[e.originator_id].lead_meeting_missing = True
+
     # Education.
 
     def on_EducationActivity_Recorded(self, e: Any) -> None:  # noqa: N802
@@ -281,6 +306,18 @@ class District(Projection):
             if deadline_mark_due(
                 deadline=t.deadline, completed=t.completed_at is not None,
                 overdue_recorded=t.overdue, on=on, warning_days=warning_days,
+            )
+        ]
+
+    def tasks_without_lead_meeting(self, on: date, days_before: int) -> list[UUID]:
+        """Tasks whose lead unit is to be flagged on ``on`` for never having convened its
+        co-units (for the clock)."""
+        return [
+            t.task_id for t in self.tasks.values()
+            if lead_unit_meeting_missing_due(
+                has_co_units=bool(t.co_unit_ids), meetings_held_on=t.meetings_held_on,
+                deadline=t.deadline, days_before=days_before, flagged=t.lead_meeting_missing,
+                on=on,
             )
         ]
 
@@ -346,6 +383,7 @@ class District(Projection):
             "unit_id",
         )
         top_lacking_ids = ids(top_lacking, "cadre_id")
+        never_convened = ids([t for t in tasks if t.lead_meeting_missing], "task_id")
         return Coverage(
             year=year,
             as_of=as_of,
@@ -356,9 +394,10 @@ class District(Projection):
             units_whose_top_leader_lacks_duties_letter=lacking_duties,
             units_without_top_leader=leaderless,
             top_leaders_without_duties_letter=top_lacking_ids,
+            tasks_whose_lead_unit_never_convened=never_convened,
             complete=not any((
                 unlettered_units, untasked_units, unlettered_leaders, untasked_leaders,
-                lacking_duties, leaderless, top_lacking_ids,
+                lacking_duties, leaderless, top_lacking_ids, never_convened,
             )),
         )
 
@@ -382,3 +421,153 @@ class District(Projection):
             activities_without_participant_list=len(unlisted),
             participant_times_without_list=sum(a.participant_count for a in unlisted),
         )
+
+
+# The risk-point register (廉政风险点) and the recorded acts: reminders (提醒), talks (约谈) and
+# 述责述廉 (issue 10, items 12 and 13). A projection of its own, beside ``District``.
+
+from services.responsibility.domain.risk_points import (  # noqa: E402 - appended section
+    clause_outside_register,
+    post_key,
+)
+
+
+@dataclass
+class RiskRegisterView:
+    register_id: UUID
+    unit_id: UUID
+    post_title: str
+    risk_points: list[dict[str, Any]]
+    registered_at: datetime
+    updated_at: datetime
+    # Every version of the list ({"effective_at", "risk_points"}), in the order they took
+    # effect: a letter's clauses are judged against the register as it stood at the signing.
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_at(self, moment: datetime) -> list[dict[str, Any]] | None:
+        """The post's risk points in effect at ``moment`` (None: not yet registered)."""
+        in_effect = [v["risk_points"] for v in self.history if v["effective_at"] <= moment]
+        return in_effect[-1] if in_effect else None
+
+
+@dataclass
+class ClauseOutsideRegister:
+    """An individual clause of a signed letter whose risk point is not in the signatory's
+    post register (as it stood when the letter was signed)."""
+
+    letter_id: UUID
+    signed_at: datetime
+    signatory_cadre_id: UUID
+    unit_id: UUID
+    post_title: str
+    text: str
+    risk_point: str
+    # False: the post had no register at all when the letter was signed.
+    post_has_register: bool
+
+
+@dataclass
+class ReminderView:
+    reminder_id: UUID
+    by_unit_id: UUID
+    by_cadre_id: UUID | None
+    to_cadre_id: UUID
+    to_unit_id: UUID
+    subject: str
+    given_on: date
+
+
+@dataclass
+class TalkView:
+    talk_id: UUID
+    by_unit_id: UUID
+    by_cadre_id: UUID | None
+    leader_cadre_id: UUID
+    unit_id: UUID
+    subject: str
+    held_on: date
+
+
+@dataclass
+class AccountabilityReportView:
+    report_id: UUID
+    cadre_id: UUID
+    unit_id: UUID
+    year: int
+    reported_on: date
+    given_to: str
+    summary: str
+
+
+class Registers(Projection):
+    """Risk-point registers, reminders, talks and 述责述廉 reports."""
+
+    def __init__(self, until: datetime | None = None) -> None:
+        super().__init__(until)
+        self.risk_registers: dict[UUID, RiskRegisterView] = {}
+        self.reminders: dict[UUID, ReminderView] = {}
+        self.talks: dict[UUID, TalkView] = {}
+        self.accountability_reports: dict[UUID, AccountabilityReportView] = {}
+
+    def on_RiskRegister_Registered(self, e: Any) -> None:  # noqa: N802
+        points = [dict(p) for p in e.risk_points]
+        self.risk_registers[e.originator_id] = RiskRegisterView(
+            e.originator_id, e.unit_id, e.post_title, points, e.occurred_at, e.occurred_at,
+            [{"effective_at": e.occurred_at, "risk_points": points}],
+        )
+
+    def on_RiskRegister_Updated(self, e: Any) -> None:  # noqa: N802
+        register = self.risk_registers[e.originator_id]
+        register.history.append(
+            {"effective_at": e.occurred_at, "risk_points": [dict(p) for p in e.risk_points]}
+        )
+        register.history.sort(key=lambda v: v["effective_at"])
+        register.risk_points = register.history[-1]["risk_points"]
+        register.updated_at = register.history[-1]["effective_at"]
+
+    def on_Reminder_Recorded(self, e: Any) -> None:  # noqa: N802
+        self.reminders[e.originator_id] = ReminderView(
+            e.originator_id, e.by_unit_id, e.by_cadre_id, e.to_cadre_id, e.to_unit_id,
+            e.subject, e.given_on,
+        )
+
+    def on_Talk_Held(self, e: Any) -> None:  # noqa: N802
+        self.talks[e.originator_id] = TalkView(
+            e.originator_id, e.by_unit_id, e.by_cadre_id, e.leader_cadre_id, e.unit_id,
+            e.subject, e.held_on,
+        )
+
+    def on_AccountabilityReport_Given(self, e: Any) -> None:  # noqa: N802
+        self.accountability_reports[e.originator_id] = AccountabilityReportView(
+            e.originator_id, e.cadre_id, e.unit_id, e.year, e.reported_on, e.given_to,
+            e.summary,
+        )
+
+    def register_of(self, unit_id: UUID, post_title: str) -> RiskRegisterView | None:
+        wanted = post_key(post_title)
+        return next(
+            (r for r in self.risk_registers.values()
+             if r.unit_id == unit_id and post_key(r.post_title) == wanted),
+            None,
+        )
+
+    def clauses_outside(
+        self, letters: Collection[LetterView], cadres: dict[UUID, CadreView]
+    ) -> list[ClauseOutsideRegister]:
+        """Each individual clause of a signed letter (to a named cadre) whose risk point is not
+        in the register of the signatory's post as it stood at the signing."""
+        found = []
+        for letter in letters:
+            cadre = cadres.get(letter.signatory_cadre_id) if letter.signatory_cadre_id else None
+            if letter.signed_at is None or cadre is None:
+                continue
+            register = self.register_of(cadre.unit_id, cadre.post_title)
+            points = None if register is None else register.as_at(letter.signed_at)
+            for clause in letter.individual_clauses:
+                if clause_outside_register(clause["risk_point"], points):
+                    found.append(ClauseOutsideRegister(
+                        letter.letter_id, letter.signed_at, cadre.cadre_id, cadre.unit_id,
+                        cadre.post_title, clause["text"], clause["risk_point"],
+                        points is not None,
+                    ))
+        return sorted(found, key=lambda c: (c.signed_at, str(c.letter_id), c.risk_point))

@@ -22,18 +22,24 @@ from services.supervision.domain import (
     URGENCY_COLOURS,
     Bulletin,
     BulletinRegister,
+    CadreFile,
     DisclosureBoard,
     Inspection,
     InspectionAlreadyRecordedError,
     InvalidInspectionError,
+    InvalidRecipientError,
     KeyProjectList,
     MajorDecision,
+    NotTheRecipientError,
     ProblemNotFoundError,
     RectificationNotice,
     UnannouncedVisit,
     UnitFile,
+    WeeklyFinding,
     check_bulletin,
+    check_escalation_route,
     check_inspection,
+    check_problems_concern_recipient,
     check_quarter,
     check_recorded_kind,
     number_problems,
@@ -60,6 +66,7 @@ from services.supervision.views import (
 )
 from shared.actors import SYSTEM_ACTOR, Actor
 from shared.clock import as_aware, start_of_day, utcnow
+from shared.contracts.supervision import EscalationRoute
 from shared.errors import ConflictError, NotPermittedError
 
 # How often recording an inspection is tried again when a unit file it addresses changed
@@ -215,12 +222,25 @@ class Supervision(LearnsFromResponsibility):
         self_examination_required: bool = True,
         notice_id: UUID | None = None,
     ) -> UUID:
-        """A rectification notice to a unit or community, or to a cadre of that unit."""
+        """A rectification notice to a unit or community, or to a (known) cadre of that unit;
+        every problem it cites concerns the recipient."""
         when = as_aware(occurred_at)
         unit = self._unit(recipient_unit_id)
         recipient_kind = recipient_kind_for(unit.name, unit.kind, recipient_cadre_id)
+        if recipient_cadre_id is not None:
+            cadre = self._cadre(recipient_cadre_id)
+            if cadre.unit_id != recipient_unit_id:
+                msg = (
+                    f"Cadre {cadre.name} ({recipient_cadre_id}) is a cadre of unit "
+                    f"{cadre.unit_id}, not of the notice's recipient unit {recipient_unit_id}."
+                )
+                raise InvalidRecipientError(msg)
         problems = self._cited_problems(problem_ids)
         RectificationNotice.check_issuable(problems, deadline, when)
+        check_problems_concern_recipient(
+            problems, recipient_unit_id, recipient_cadre_id,
+            {c.cadre_id: c.unit_id for c in self.as_of().cadres.values()},
+        )
         notice = RectificationNotice(
             id=notice_id or uuid4(), recipient_kind=recipient_kind,
             recipient_unit_id=recipient_unit_id, recipient_cadre_id=recipient_cadre_id,
@@ -248,9 +268,47 @@ class Supervision(LearnsFromResponsibility):
         occurred_at: datetime | None = None,
         self_examination: str | None = None,
     ) -> None:
+        """The recipient's rectification report; a cadre named by the notice files it, with
+        their own written self-examination, themself."""
         notice = self.load(notice_id, RectificationNotice)
-        self._check_acts_for(actor, notice.recipient_unit_id, "the notice's recipient")
+        self._check_is_recipient(actor, notice)
         notice.report_rectification(report, self_examination, actor, as_aware(occurred_at))
+        self.save_changes(notice)
+
+    def submit_rectification_plan(
+        self, *, notice_id: UUID, plan: str, actor: Actor, occurred_at: datetime | None = None
+    ) -> None:
+        """整改方案: the recipient's plan for the rectification."""
+        notice = self.load(notice_id, RectificationNotice)
+        self._check_is_recipient(actor, notice)
+        notice.submit_plan(plan, actor, as_aware(occurred_at))
+        self.save_changes(notice)
+
+    def request_extension(
+        self, *, notice_id: UUID, requested_deadline: date, reason: str, actor: Actor,
+        occurred_at: datetime | None = None,
+    ) -> None:
+        """延期申请: the recipient asks, before the deadline, for a later one."""
+        notice = self.load(notice_id, RectificationNotice)
+        self._check_is_recipient(actor, notice)
+        notice.request_extension(requested_deadline, reason, actor, as_aware(occurred_at))
+        self.save_changes(notice)
+
+    def approve_extension(
+        self, *, notice_id: UUID, actor: Actor, occurred_at: datetime | None = None,
+        note: str = "",
+    ) -> None:
+        notice = self.load(notice_id, RectificationNotice)
+        self._check_acts_for(actor, notice.issuer_unit_id, "the issuing unit")
+        notice.approve_extension(note, actor, as_aware(occurred_at))
+        self.save_changes(notice)
+
+    def refuse_extension(
+        self, *, notice_id: UUID, reason: str, actor: Actor, occurred_at: datetime | None = None
+    ) -> None:
+        notice = self.load(notice_id, RectificationNotice)
+        self._check_acts_for(actor, notice.issuer_unit_id, "the issuing unit")
+        notice.refuse_extension(reason, actor, as_aware(occurred_at))
         self.save_changes(notice)
 
     def verify_rectification(
@@ -279,12 +337,14 @@ class Supervision(LearnsFromResponsibility):
         self.save_changes(notice)
 
     def escalate_notice(
-        self, *, notice_id: UUID, reason: str, actor: Actor, occurred_at: datetime | None = None
+        self, *, notice_id: UUID, reason: str, actor: Actor, occurred_at: datetime | None = None,
+        route: EscalationRoute = "case_lead",
     ) -> None:
-        """Hand the notice to casework as a lead."""
+        """Escalate the notice: to accountability (问责) or to casework as a lead (线索)."""
+        check_escalation_route(route)
         notice = self.load(notice_id, RectificationNotice)
         self._check_acts_for(actor, notice.issuer_unit_id, "the issuing unit")
-        notice.escalate(reason, actor, as_aware(occurred_at))
+        notice.escalate(reason, actor, as_aware(occurred_at), route)
         self.save_changes(notice)
 
     # Bulletins.
@@ -471,8 +531,9 @@ class Supervision(LearnsFromResponsibility):
     # The clock.
 
     def check_deadlines(self, as_of: datetime) -> list[UUID]:
-        """Record every urgency change, overdue notice and missing quarterly report due by
-        ``as_of``, each exactly once. Returns the ids of the aggregates that got new events."""
+        """Record every urgency change, overdue notice, missing quarterly report and week
+        without an inspection or a circular (每周一督查一通报) due by ``as_of``, each exactly
+        once. Returns the ids of the aggregates that got new events."""
         as_of = as_aware(as_of)
         day, live = as_of.date(), self.as_of()
         warning, reporting = self.settings.warning, self.settings.reporting
@@ -485,6 +546,13 @@ class Supervision(LearnsFromResponsibility):
             unit_file = self._unit(unit_id)
             if unit_file.flag_missing_reports_due(as_of, reporting, SYSTEM_ACTOR):
                 self._record_mark(unit_file, recorded)
+        for monday, kind in live.weekly_findings_due(day):
+            finding = WeeklyFinding.record(monday, kind, SYSTEM_ACTOR, as_of)
+            try:
+                self.save_new(finding, ConflictError("recorded by another clock run"))
+            except ConflictError:
+                continue  # another process's clock recorded it first: once either way
+            recorded.append(finding.id)
         return recorded
 
     def _record_mark(self, aggregate: Any, recorded: list[UUID]) -> None:
@@ -615,6 +683,27 @@ class Supervision(LearnsFromResponsibility):
         if unit_file is None:
             raise UnitFile.unknown(unit_id, why)
         return unit_file
+
+    def _cadre(self, cadre_id: UUID) -> CadreFile:
+        """A cadre learned from the responsibility service (its file's id is derived)."""
+        cadre = self.find(CadreFile.create_id(cadre_id), CadreFile)
+        if cadre is None:
+            raise CadreFile.unknown(cadre_id)
+        return cadre
+
+    def _check_is_recipient(self, actor: Actor, notice: RectificationNotice) -> None:
+        """The recipient's own steps: a clerk of the recipient unit, or, for a notice to a
+        cadre, the cadre themself (their own token: the person is the cadre's)."""
+        if notice.recipient_cadre_id is None:
+            self._check_acts_for(actor, notice.recipient_unit_id, "the notice's recipient")
+            return
+        cadre = self._cadre(notice.recipient_cadre_id)
+        if actor.person_id != cadre.person_id or actor.unit_id != cadre.unit_id:
+            msg = (
+                f"Rectification notice {notice.id} names cadre {cadre.name}: only the cadre, "
+                "for themself, files its rectification, plan and written self-examination."
+            )
+            raise NotTheRecipientError(msg)
 
     def _check_units_known(self, unit_ids: Iterable[UUID]) -> None:
         for unit_id in dict.fromkeys(unit_ids):

@@ -13,6 +13,7 @@ from shared.commands import Command, Query
 from shared.contracts.supervision import (
     AnyInspectionKind,
     BulletinKind,
+    EscalationRoute,
     InspectionKind,
     ProblemCategory,
     Quarter,
@@ -118,6 +119,23 @@ class ReportRectification(NoticeStep):
     self_examination: Text | None = None
 
 
+class SubmitRectificationPlan(NoticeStep):
+    plan: Text
+
+
+class RequestExtension(NoticeStep):
+    requested_deadline: date
+    reason: Text
+
+
+class ApproveExtension(NoticeStep):
+    note: Note = ""
+
+
+class RefuseExtension(NoticeStep):
+    reason: Text
+
+
 class VerifyRectification(NoticeStep):
     note: Note = ""
 
@@ -132,6 +150,7 @@ class CloseNotice(NoticeStep):
 
 class EscalateNotice(NoticeStep):
     reason: Text
+    route: EscalationRoute = "case_lead"
 
 
 class IssueBulletin(Command):

@@ -1,5 +1,5 @@
 """What supervision learns from the responsibility service's events (docs/reliability.md): its
-units and tasks, kept under ids derived from theirs so that learning one twice changes
+units, cadres and tasks, kept under ids derived from theirs so that learning one twice changes
 nothing, and a follow-up item for the next inspection of a task's lead unit when the task
 goes overdue."""
 
@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import logging
 
-from services.supervision.domain import TaskWatch, UnitFile
+from services.supervision.domain import CadreFile, TaskWatch, UnitFile
 from services.supervision.views import Overview
 from shared.application import ServiceApplication
-from shared.contracts.responsibility import TaskCreated, TaskOverdue, UnitRegistered
+from shared.contracts.responsibility import (
+    CadreRegistered,
+    TaskCreated,
+    TaskOverdue,
+    UnitRegistered,
+)
 from shared.policy import UpstreamEvent, reacts_to
 
 log = logging.getLogger(__name__)
@@ -28,6 +33,17 @@ class LearnsFromResponsibility(ServiceApplication[Overview]):
             unit_id=unit.unit_id, code=unit.code, name=unit.name, kind=unit.kind,
             parent_unit_id=unit.parent_unit_id, upstream_event_id=event.id,
             actor=event.actor, occurred_at=event.time,
+        )]
+
+    @reacts_to(CadreRegistered)
+    def learn_cadre(self, event: UpstreamEvent[CadreRegistered]) -> list[CadreFile]:
+        cadre = event.data
+        if CadreFile.create_id(cadre.cadre_id) in self.repository:
+            return []
+        return [CadreFile(
+            cadre_id=cadre.cadre_id, person_id=cadre.person_id, name=cadre.name,
+            unit_id=cadre.unit_id, upstream_event_id=event.id, actor=event.actor,
+            occurred_at=event.time,
         )]
 
     @reacts_to(TaskCreated)

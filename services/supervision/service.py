@@ -46,6 +46,12 @@ class SupervisionService(ServiceKit):
     report_rectification = command(
         c.ReportRectification, App.report_rectification, roles=RECIPIENTS
     )
+    submit_rectification_plan = command(
+        c.SubmitRectificationPlan, App.submit_rectification_plan, roles=RECIPIENTS
+    )
+    request_extension = command(c.RequestExtension, App.request_extension, roles=RECIPIENTS)
+    approve_extension = command(c.ApproveExtension, App.approve_extension, roles=COMMISSION)
+    refuse_extension = command(c.RefuseExtension, App.refuse_extension, roles=COMMISSION)
     verify_rectification = command(
         c.VerifyRectification, App.verify_rectification, roles=COMMISSION
     )

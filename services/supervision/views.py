@@ -21,6 +21,7 @@ from uuid import UUID
 
 from services.supervision.domain import (
     COUNTED_RECIPIENT_KINDS,
+    ESCALATION_ROUTES,
     UNANNOUNCED_VISIT,
     URGENCY_COLOURS,
     QuarterlyReporting,
@@ -33,6 +34,8 @@ from services.supervision.domain import (
     report_status,
     trail_complete,
     urgency,
+    weekly_duties_missed,
+    weeks_ended,
 )
 from shared.actors import Actor
 from shared.contracts.supervision import (
@@ -52,6 +55,14 @@ class UnitView:
     kind: str
     parent_unit_id: UUID | None
     registered_at: datetime
+
+
+@dataclass
+class CadreView:
+    cadre_id: UUID
+    person_id: UUID
+    name: str
+    unit_id: UUID
 
 
 @dataclass
@@ -116,6 +127,11 @@ class NoticeView:
     sent_back: int = 0
     escalated_at: datetime | None = None
     escalation_reason: str | None = None
+    escalation_route: str | None = None  # accountability (问责) or case_lead (线索)
+    plan: str | None = None  # the recipient's rectification plan (整改方案), the latest
+    extension_requested: date | None = None  # a request (延期申请) awaiting the commission
+    extensions_approved: int = 0
+    extensions_refused: int = 0
     history: list[StepView] = field(default_factory=list)
 
     def urgency(self, day: date, warning: WarningDays) -> Urgency:
@@ -250,6 +266,16 @@ class PeriodCounts:
     notice_recipients: dict[str, int]
     inspections: dict[str, int]
     problems_found: int
+    # 每周一督查一通报: the Mondays of the weeks in the period the clock recorded without an
+    # inspection, and without a circular.
+    weeks_without_inspection: list[date] = field(default_factory=list)
+    weeks_without_circular: list[date] = field(default_factory=list)
+    # Notices issued in the period: escalated, by route (accountability 问责, case_lead 线索);
+    # with a rectification plan; extensions approved and refused.
+    escalations: dict[str, int] = field(default_factory=dict)
+    notices_with_plan: int = 0
+    extensions_approved: int = 0
+    extensions_refused: int = 0
 
 
 class Overview(Projection):
@@ -258,6 +284,7 @@ class Overview(Projection):
     def __init__(self, until: datetime | None = None) -> None:
         super().__init__(until)
         self.units: dict[UUID, UnitView] = {}
+        self.cadres: dict[UUID, CadreView] = {}
         self.reports: dict[tuple[UUID, int, int], ReportView] = {}
         self.follow_ups: dict[UUID, FollowUpView] = {}
         self.project_lists: dict[UUID, ProjectListView] = {}
@@ -268,6 +295,9 @@ class Overview(Projection):
         self.bulletins: dict[UUID, BulletinView] = {}
         self.decisions: dict[UUID, DecisionView] = {}
         self.boards: dict[UUID, BoardView] = {}
+        # 每周一督查一通报: the findings recorded, by (the week's Monday, kind).
+        self.weekly_findings: dict[tuple[date, str], datetime] = {}
+        self.first_unit_learned: date | None = None
 
     # What the responsibility service told us.
 
@@ -275,6 +305,12 @@ class Overview(Projection):
         self.units[e.unit_id] = UnitView(
             e.unit_id, e.code, e.name, e.kind, e.parent_unit_id, e.occurred_at
         )
+        day = e.occurred_at.date()
+        if self.first_unit_learned is None or day < self.first_unit_learned:
+            self.first_unit_learned = day
+
+    def on_CadreFile_Learned(self, e: Any) -> None:  # noqa: N802
+        self.cadres[e.cadre_id] = CadreView(e.cadre_id, e.person_id, e.name, e.unit_id)
 
     def _report(self, e: Any) -> ReportView:
         key = (e.unit_id, e.year, e.quarter)
@@ -373,6 +409,28 @@ class Overview(Projection):
             notice.reported_on_time = e.on_time
             notice.self_examination = e.self_examination
 
+    def on_RectificationNotice_PlanSubmitted(self, e: Any) -> None:  # noqa: N802
+        if notice := self._step(e, "plan_submitted", plan=e.plan):
+            notice.plan = e.plan
+
+    def on_RectificationNotice_ExtensionRequested(self, e: Any) -> None:  # noqa: N802
+        if notice := self._step(e, "extension_requested", reason=e.reason,
+                                requested_deadline=e.requested_deadline):
+            notice.extension_requested = e.requested_deadline
+
+    def on_RectificationNotice_ExtensionApproved(self, e: Any) -> None:  # noqa: N802
+        if notice := self._step(e, "extension_approved", note=e.note,
+                                previous_deadline=e.previous_deadline):
+            notice.deadline = e.new_deadline
+            notice.extension_requested = None
+            notice.extensions_approved += 1
+            notice.colour_recorded = "green"  # the clock judges the new deadline afresh
+
+    def on_RectificationNotice_ExtensionRefused(self, e: Any) -> None:  # noqa: N802
+        if notice := self._step(e, "extension_refused", reason=e.reason):
+            notice.extension_requested = None
+            notice.extensions_refused += 1
+
     def on_RectificationNotice_RectificationVerified(self, e: Any) -> None:  # noqa: N802
         if notice := self._step(e, "verified", note=e.note):
             notice.status = "verified"
@@ -396,9 +454,11 @@ class Overview(Projection):
             notice.overdue_recorded = True
 
     def on_RectificationNotice_EscalatedToCasework(self, e: Any) -> None:  # noqa: N802
-        if notice := self._step(e, "escalated", reason=e.reason):
+        route = getattr(e, "route", "case_lead")  # absent from events stored before routes
+        if notice := self._step(e, "escalated", reason=e.reason, route=route):
             notice.escalated_at = e.occurred_at
             notice.escalation_reason = e.reason
+            notice.escalation_route = route
 
     # Bulletins.
 
@@ -408,6 +468,11 @@ class Overview(Projection):
             e.meeting, [dict(p) for p in e.problems], list(e.notice_ids), e.occurred_at,
             e.actor,
         )
+
+    # 每周一督查一通报.
+
+    def on_WeeklyFinding_Recorded(self, e: Any) -> None:  # noqa: N802
+        self.weekly_findings[(e.week_start, e.kind)] = e.occurred_at
 
     # Disclosure.
 
@@ -485,6 +550,20 @@ class Overview(Projection):
         return [
             n.notice_id for n in self.notices.values()
             if n.urgency(day, warning).rises_above(n.colour_recorded)
+        ]
+
+    def weekly_findings_due(self, day: date) -> list[tuple[date, str]]:
+        """(Monday, kind) of every whole week ended before ``day`` that lacked an inspection
+        or a circular and is not recorded yet: the clock has these to record."""
+        if self.first_unit_learned is None:
+            return []
+        inspected = [i.held_on for i in self.inspections.values()]
+        circulated = [b.issued_at.date() for b in self.bulletins.values() if b.kind == "circular"]
+        return [
+            (monday, kind)
+            for monday in weeks_ended(self.first_unit_learned, day)
+            for kind in weekly_duties_missed(monday, inspected, circulated)
+            if (monday, kind) not in self.weekly_findings
         ]
 
     def bulletin_register(self, year: int, kind: str | None) -> list[BulletinView]:
@@ -571,4 +650,19 @@ class Overview(Projection):
             notice_recipients={k: len(v) for k, v in recipients.items()},
             inspections=dict(Counter(i.kind for i in inspections)),
             problems_found=sum(len(i.problems) for i in inspections),
+            escalations={
+                route: sum(1 for n in notices if n.escalation_route == route)
+                for route in ESCALATION_ROUTES
+            },
+            notices_with_plan=sum(1 for n in notices if n.plan is not None),
+            extensions_approved=sum(n.extensions_approved for n in notices),
+            extensions_refused=sum(n.extensions_refused for n in notices),
+            weeks_without_inspection=self._weeks_missed("inspection", start, end),
+            weeks_without_circular=self._weeks_missed("circular", start, end),
+        )
+
+    def _weeks_missed(self, kind: str, start: date, end: date) -> list[date]:
+        return sorted(
+            monday for monday, k in self.weekly_findings
+            if k == kind and start <= monday <= end
         )

@@ -29,6 +29,9 @@ UnitKind = Literal[
 EducationKind = Literal["study_session", "phone_class", "party_lecture", "warning_education_visit"]
 # A letter is a draft until signed; a signed letter is never edited, only superseded.
 LetterStatus = Literal["draft", "signed", "superseded"]
+# The two sides that sign a letter (签字背书): the issuing unit's principal leader and the
+# signatory, each for themself.
+SignatureSide = Literal["issuer", "signatory"]
 # A task on a given day: green done, blue on track, yellow due soon, red overdue.
 TaskColour = Literal["green", "blue", "yellow", "red"]
 
@@ -118,6 +121,19 @@ class LetterSigned(EventData):
     letter_id: UUID
     issuer_signature: Signature
     signatory_signature: Signature
+
+
+@contract(
+    service=SERVICE, name="letter_signature_recorded", domain_event="Letter.SignatureRecorded",
+    subject_field="letter_id",
+)
+class LetterSignatureRecorded(EventData):
+    """The first of a letter's two signatures; the second one signs the letter
+    (``letter_signed``, which carries both)."""
+
+    letter_id: UUID
+    side: SignatureSide
+    signature: Signature
 
 
 @contract(
@@ -211,6 +227,46 @@ class TaskOverdue(EventData):
 
 
 @contract(
+    service=SERVICE, name="task_lead_unit_meeting_convened",
+    domain_event="Task.LeadUnitMeetingConvened", subject_field="task_id",
+)
+class TaskLeadUnitMeetingConvened(EventData):
+    """The task's lead unit convened its co-units (牵头单位召集协调会)."""
+
+    task_id: UUID
+    held_on: date
+    agenda: str
+    co_unit_ids: list[UUID]
+
+
+@contract(
+    service=SERVICE, name="task_co_unit_reported", domain_event="Task.CoUnitReported",
+    subject_field="task_id",
+)
+class TaskCoUnitReported(EventData):
+    """A co-unit reported on its part to the task's lead unit (配合单位向牵头单位报告)."""
+
+    task_id: UUID
+    co_unit_id: UUID
+    lead_unit_id: UUID
+    report: str
+
+
+@contract(
+    service=SERVICE, name="task_lead_unit_meeting_missing",
+    domain_event="Task.LeadUnitMeetingMissing", subject_field="task_id",
+)
+class TaskLeadUnitMeetingMissing(EventData):
+    """Recorded once by the clock: the lead unit of a task with co-units had not convened
+    them by ``convene_by`` (``DUTYTRAIL_LEAD_UNIT_MEETING_DAYS`` before the deadline)."""
+
+    task_id: UUID
+    lead_unit_id: UUID
+    deadline: date
+    convene_by: date
+
+
+@contract(
     service=SERVICE, name="education_activity_recorded",
     domain_event="EducationActivity.Recorded", subject_field="activity_id",
 )
@@ -234,3 +290,81 @@ class EducationActivityRecorded(EventData):
         if data.get("participant_person_ids") is None:
             data.pop("participant_person_ids", None)
         return data
+
+
+# The risk-point register (廉政风险点, seed §四(一)) and the recorded acts of reminders, talks
+# and 述责述廉 (seed §三(三)). Added to the contract: new types only, no existing type changed.
+
+# How serious an integrity-risk point is (廉政风险等级).
+RiskLevel = Literal["high", "medium", "low"]
+
+
+class RiskPoint(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    name: str = Field(min_length=1, max_length=200, description="the integrity-risk point")
+    level: RiskLevel
+    measures: list[str] = Field(
+        min_length=1, description="the control measures (防控措施)"
+    )
+
+
+@contract(
+    service=SERVICE, name="risk_register_registered", domain_event="RiskRegister.Registered",
+    subject_field="register_id",
+)
+class RiskRegisterRegistered(EventData):
+    register_id: UUID
+    unit_id: UUID
+    post_title: str
+    risk_points: list[RiskPoint]
+
+
+@contract(
+    service=SERVICE, name="risk_register_updated", domain_event="RiskRegister.Updated",
+    subject_field="register_id",
+)
+class RiskRegisterUpdated(EventData):
+    register_id: UUID
+    risk_points: list[RiskPoint] = Field(description="the post's risk points as they now stand")
+
+
+@contract(
+    service=SERVICE, name="reminder_recorded", domain_event="Reminder.Recorded",
+    subject_field="reminder_id", classification="internal",
+)
+class ReminderRecorded(EventData):
+    reminder_id: UUID
+    by_unit_id: UUID
+    by_cadre_id: UUID | None = Field(description="who gave the reminder, when named")
+    to_cadre_id: UUID
+    to_unit_id: UUID
+    subject: str
+    given_on: date
+
+
+@contract(
+    service=SERVICE, name="talk_held", domain_event="Talk.Held", subject_field="talk_id",
+    classification="internal",
+)
+class TalkHeld(EventData):
+    talk_id: UUID
+    by_unit_id: UUID = Field(description="the party committee or the discipline commission")
+    by_cadre_id: UUID | None
+    leader_cadre_id: UUID
+    unit_id: UUID
+    subject: str
+    held_on: date
+
+
+@contract(
+    service=SERVICE, name="accountability_report_given",
+    domain_event="AccountabilityReport.Given", subject_field="report_id",
+)
+class AccountabilityReportGiven(EventData):
+    report_id: UUID
+    cadre_id: UUID
+    unit_id: UUID
+    year: int
+    reported_on: date
+    given_to: str = Field(description="the body the report was given to")
+    summary: str

@@ -58,6 +58,11 @@ Quarter = Literal[1, 2, 3, 4]
 ReportStatus = Literal["on_time", "late", "missing", "pending"]
 # The steps of a major decision's disclosure trail, in their order.
 DisclosureStep = Literal["topic_collected", "decided", "result_published", "execution_supervised"]
+# Where an overdue (or otherwise unrectified) notice is escalated: accountability of those
+# responsible (问责), or a case lead (问题线索) for casework.
+EscalationRoute = Literal["accountability", "case_lead"]
+# 每周一督查一通报: what a week owes, an inspection held and a circular issued.
+WeeklyDutyKind = Literal["inspection", "circular"]
 
 
 class Problem(BaseModel):
@@ -166,6 +171,22 @@ class FollowUpAddressed(EventData):
     follow_up_id: UUID
     task_id: UUID
     inspection_id: UUID
+
+
+@contract(
+    service=SERVICE, name="cadre_file_opened", domain_event="CadreFile.Learned",
+    subject_field="cadre_file_id", classification="internal",
+)
+class CadreFileOpened(EventData):
+    """Supervision learned a cadre registered with the responsibility service: a notice may
+    name only a cadre it knows, and only that cadre files their self-examination."""
+
+    cadre_file_id: UUID
+    cadre_id: UUID
+    person_id: UUID
+    name: str
+    unit_id: UUID
+    upstream_event_id: str = Field(description="id of the responsibility CloudEvent")
 
 
 @contract(
@@ -298,6 +319,59 @@ class RectificationReported(EventData):
 
 
 @contract(
+    service=SERVICE, name="rectification_plan_submitted",
+    domain_event="RectificationNotice.PlanSubmitted", subject_field="notice_id",
+    classification="internal",
+)
+class RectificationPlanSubmitted(EventData):
+    """The recipient's rectification plan (整改方案): what it will do, by the deadline."""
+
+    notice_id: UUID
+    plan: str
+    deadline: date
+
+
+@contract(
+    service=SERVICE, name="rectification_extension_requested",
+    domain_event="RectificationNotice.ExtensionRequested", subject_field="notice_id",
+    classification="internal",
+)
+class RectificationExtensionRequested(EventData):
+    """The recipient's extension request (延期申请), made before the deadline passed."""
+
+    notice_id: UUID
+    deadline: date
+    requested_deadline: date
+    reason: str
+
+
+@contract(
+    service=SERVICE, name="rectification_extension_approved",
+    domain_event="RectificationNotice.ExtensionApproved", subject_field="notice_id",
+    classification="internal",
+)
+class RectificationExtensionApproved(EventData):
+    """The commission approved the extension: the notice's deadline is ``new_deadline`` from
+    now on, and the clock judges its urgency afresh."""
+
+    notice_id: UUID
+    previous_deadline: date
+    new_deadline: date
+    note: str
+
+
+@contract(
+    service=SERVICE, name="rectification_extension_refused",
+    domain_event="RectificationNotice.ExtensionRefused", subject_field="notice_id",
+    classification="internal",
+)
+class RectificationExtensionRefused(EventData):
+    notice_id: UUID
+    deadline: date = Field(description="the deadline, which stands")
+    reason: str
+
+
+@contract(
     service=SERVICE, name="rectification_verified",
     domain_event="RectificationNotice.RectificationVerified", subject_field="notice_id",
     classification="internal",
@@ -368,6 +442,28 @@ class RectificationNoticeEscalated(EventData):
     deadline: date
     status: NoticeStatus = Field(description="the notice's status when it was escalated")
     reason: str = Field(min_length=1)
+    route: EscalationRoute = Field(
+        default="case_lead",
+        description="accountability (问责) or a case lead (问题线索) for casework; events "
+        "stored before routes were named were case leads",
+    )
+
+
+# 每周一督查一通报.
+
+
+@contract(
+    service=SERVICE, name="weekly_supervision_missed", domain_event="WeeklyFinding.Recorded",
+    subject_field="finding_id",
+)
+class WeeklySupervisionMissed(EventData):
+    """A week (Monday to Sunday) passed without an inspection held, or without a circular
+    issued: recorded by the clock once the week is over, once per week and kind."""
+
+    finding_id: UUID
+    week_start: date = Field(description="the week's Monday")
+    week_end: date = Field(description="the week's Sunday")
+    kind: WeeklyDutyKind = Field(description="what the week lacked")
 
 
 # Bulletins.

@@ -99,6 +99,11 @@ def report_numbers(report: str) -> dict[str, Any]:
     by_type = re.search(r"^by type: (.*)$", bus_report, re.MULTILINE)
     assert by_type, report
     letters = number(r"letters: (\d+)\s+签字背书 signed (\d+), superseded (\d+), still draft (\d+)")
+    half_signed = number(r"awaiting the signatory's own signature: (\d+); by the signatory only: "
+                         r"(\d+)")
+    signers = number(r"the issuer's by (\d+) principal leader\(s\).*?signatory's by (\d+) cadres")
+    lead_units = number(r"(\d+) coordination meetings convened \(牵头协调会\), (\d+) co-unit reports "
+                        r"to the lead unit; lead unit never convened, flagged by the clock: (\d+)")
     return {
         "last_position": int(bus.group(1)),
         "received": int(bus.group(2)),
@@ -116,6 +121,12 @@ def report_numbers(report: str) -> dict[str, Any]:
         "signed": letters[1],
         "superseded": letters[2],
         "overdue": number(r"recorded overdue \(sign by 28 Feb\): (\d+)")[0],
+        "half_signed": sum(half_signed),
+        "issuer_signers": signers[0],
+        "signatory_signers": signers[1],
+        "meetings": lead_units[0],
+        "co_unit_reports": lead_units[1],
+        "never_convened": lead_units[2],
     }
 
 
@@ -186,6 +197,24 @@ def test_demo_through_up_agrees_with_the_store(any_store, vhost, launcher, subsc
     assert report["signed"] + report["superseded"] == types["letter_signed"]
     assert report["superseded"] == types["letter_superseded"]
     assert report["overdue"] == types["letter_signing_overdue"]
+    # 签字背书: two signatures, each by its signer; a letter one side signed is still a draft.
+    signed_events = [e["data"] for e in stored if short_type(e) == "letter_signed"]
+    first_signed = {e["subject"] for e in stored if short_type(e) == "letter_signature_recorded"}
+    assert report["half_signed"] == len(
+        first_signed - {e["subject"] for e in stored if short_type(e) == "letter_signed"}) > 0
+    assert all(d["issuer_signature"]["person_id"] != d["signatory_signature"]["person_id"]
+               for d in signed_events)
+    assert report["issuer_signers"] == len(
+        {d["issuer_signature"]["person_id"] for d in signed_events}) == 1
+    assert report["signatory_signers"] == len(
+        {d["signatory_signature"]["person_id"] for d in signed_events})
+    # 牵头单位: meetings, co-units' reports and the clock's flags, as stored.
+    assert report["meetings"] == types["task_lead_unit_meeting_convened"] > 0
+    assert report["co_unit_reports"] == types["task_co_unit_reported"] > 0
+    assert report["never_convened"] == types["task_lead_unit_meeting_missing"] > 0
+    # One era of terms: today's names, the seed's only where the report quotes it.
+    assert "**区纪委监委执纪审查" in demo.stdout
+    assert "seed (2014): “1－11月，**区纪委受理信访举报件" in demo.stdout
     # "Covered by a signed letter" and coverage's gaps count the same valid letters.
     assert report["leaders_covered"] + report["leaders_without_letter"] == report["leaders"]
     # Education: person-times and distinct persons, recounted from the events.

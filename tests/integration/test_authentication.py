@@ -261,7 +261,7 @@ def test_a_unit_clerk_may_not_issue_a_rectification_notice(district: District) -
     today = {"as_of": utcnow().date().isoformat()}
     inspection = commission.record_inspection({
         "kind": "weekly",
-        "report": {"leader_person_id": str(uuid4()), "leader_name": "纪委 李强",
+        "report": {"leader_person_id": str(uuid4()), "leader_name": "区纪委监委 李强",
                    "location": "区纪委监委", "held_on": today["as_of"],
                    "unit_ids": [district.commission_unit],
                    "problems": [{"category": "work_discipline", "description": "台账不全",

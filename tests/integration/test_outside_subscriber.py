@@ -68,16 +68,22 @@ def test_outside_subscriber_gets_one_cloudevent_per_stored_event(any_store, subs
         }),
         actor=clerk,
     )
+    # The committee's two principal leaders: one signs for the issuer, the other for the
+    # committee as signatory, each with their own token.
+    signers = []
+    for post in ("区委书记", "区委副书记、区长"):
+        person = uuid.uuid4()
+        app.register_cadre(person_id=person, name=post, unit_id=pc, post_title=post,
+                           line_of_work="全面", top_leader=True, actor=clerk)
+        signers.append(Actor(person_id=person, unit_id=pc))
     signed_at = datetime(2026, 1, 20, 10, 0, tzinfo=UTC)
-    app.sign_letter(
-        letter_id=letter, issuer_person_id=clerk.person_id, signatory_person_id=uuid.uuid4(),
-        actor=clerk, occurred_at=signed_at,
-    )
+    app.sign_letter_as_issuer(letter_id=letter, actor=signers[0], occurred_at=signed_at)
+    app.countersign_letter(letter_id=letter, actor=signers[1], occurred_at=signed_at)
     stored = app.events_after(0)
     app.close()
     # Step. The relay publishes the backlog.
     relay = Relay("responsibility", any_store, amqp_uri)
-    assert relay.drain() == len(stored) == 8
+    assert relay.drain() == len(stored) == 11
     relay.close()
     # Step. The outside subscriber parses each message with the CloudEvents SDK.
     received = receive(channel, queue, len(stored))

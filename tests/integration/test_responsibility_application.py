@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import threading
 import uuid
 from datetime import UTC, date, datetime
@@ -31,6 +32,7 @@ from shared.errors import NotPermittedError
 from shared.persistence import drop_postgres_schemas, store_environment
 from shared.settings import StoreSettings
 from tests.conftest import postgres_settings, sqlite_settings
+from tests.unit.test_glossary import OLD_TERMS
 
 
 def at(month: int, day: int) -> datetime:
@@ -82,11 +84,40 @@ class ResponsibilityScenario:
                                       parent_unit_id=pc, actor=clerk, occurred_at=at(1, 2))
         return pc, clerk, dept
 
-    def sign(self, letter: uuid.UUID, clerk: Actor, signatory: uuid.UUID,
-             when: datetime | None = None, app: Responsibilities | None = None) -> None:
-        (app or self.app).sign_letter(letter_id=letter, issuer_person_id=clerk.person_id,
-                                      signatory_person_id=signatory, actor=clerk,
+    def cadre(self, unit: uuid.UUID, post: str, *, top: bool = True,
+              leader: bool = False) -> Actor:
+        """A cadre of ``unit`` registered by the party committee's clerk; the cadre acting with
+        their own token."""
+        person = uuid.uuid4()
+        pc = self.app.list_units()[0].unit_id
+        self.app.register_cadre(
+            person_id=person, name=post, unit_id=unit, post_title=post, line_of_work="全面",
+            leadership_member=leader, top_leader=top, actor=someone(pc), occurred_at=at(1, 3),
+        )
+        return Actor(person_id=person, unit_id=unit)
+
+    def secretary(self) -> Actor:
+        """The district party secretary, who signs the district's letters for it (once
+        registered, the same person)."""
+        if getattr(self, "_secretary", None) is None:
+            pc = next(u.unit_id for u in self.app.list_units() if u.kind == "party_committee")
+            self._secretary = self.cadre(pc, "区委书记")
+        return self._secretary
+
+    def own(self, person: uuid.UUID) -> Actor:
+        """The registered cadre ``person`` acting with their own token."""
+        unit = next(c.unit_id for c in self.app.list_cadres() if c.person_id == person)
+        return Actor(person_id=person, unit_id=unit)
+
+    def sign(self, letter: uuid.UUID, signatory: Actor, when: datetime | None = None,
+             app: Responsibilities | None = None) -> None:
+        """签字背书: the district party secretary signs for the issuer, then the signatory
+        for themself, each with their own token."""
+        app = app or self.app
+        if app.get_letter(letter).awaiting_signature_of != "signatory":
+            app.sign_letter_as_issuer(letter_id=letter, actor=self.secretary(),
                                       occurred_at=when)
+        app.countersign_letter(letter_id=letter, actor=signatory, occurred_at=when)
 
     def test_letter_is_drafted_refused_completed_signed_and_superseded(self):
         # Step. The organisation: the party committee, a department and its top leader.
@@ -101,22 +132,26 @@ class ResponsibilityScenario:
         draft = content(pc, dept, signatory_cadre_id=leader, common_clauses=["认真履行一岗双责"],
                         sign_by=date(2026, 2, 28))
         letter = self.app.draft_letter(letter=draft, actor=clerk, occurred_at=at(1, 10))
+        leader_self = Actor(person_id=leader_person, unit_id=dept)
         with pytest.raises(LetterNotSignableError, match="individual clause"):
-            self.sign(letter, clerk, leader_person, at(1, 15))
+            self.sign(letter, leader_self, at(1, 15))
         self.app.add_individual_clause(letter_id=letter, text="资金拨付全程留痕",
                                        risk_point="资金拨付", actor=clerk, occurred_at=at(1, 16))
         with pytest.raises(LetterNotSignableError, match="top leader"):
-            self.sign(letter, clerk, leader_person, at(1, 16))
+            self.sign(letter, leader_self, at(1, 16))
         self.app.set_top_leader_duties(letter_id=letter, duties=["对本单位负总责"], actor=clerk,
                                        occurred_at=at(1, 17))
-        # Step. Only the addressed cadre can sign as signatory.
+        # Step. Only the addressed cadre can sign as signatory (the issuer has signed).
+        deputy = self.cadre(dept, "副局长", top=False)
         with pytest.raises(WrongSignatoryError):
-            self.sign(letter, clerk, uuid.uuid4(), at(1, 18))
-        self.sign(letter, clerk, leader_person, at(1, 20))
+            self.sign(letter, deputy, at(1, 18))
+        assert self.app.get_letter(letter).awaiting_signature_of == "signatory"
+        self.sign(letter, leader_self, at(1, 20))
         view = self.app.get_letter(letter)
         assert view.status == "signed"
         assert view.signed_at == at(1, 20)
-        assert [s["person_id"] for s in view.signatures] == [clerk.person_id, leader_person]
+        assert [s["person_id"] for s in view.signatures] == [
+            self.secretary().person_id, leader_person]
         # Step. A signed letter is never edited; it is superseded and both stay.
         with pytest.raises(LetterAlreadySignedError):
             self.app.add_individual_clause(letter_id=letter, text="追加", risk_point="人事",
@@ -131,7 +166,7 @@ class ResponsibilityScenario:
         # The old letter stays valid while its replacement is a draft.
         assert self.app.get_letter(letter).status == "signed"
         assert self.app.get_letter(new).supersedes == letter
-        self.sign(new, clerk, leader_person, at(7, 10))
+        self.sign(new, leader_self, at(7, 10))
         assert self.app.get_letter(letter).status == "superseded"
         assert self.app.get_letter(letter).superseded_by == new
         assert self.app.get_letter(letter, as_of=date(2026, 7, 9)).status == "signed"
@@ -141,9 +176,14 @@ class ResponsibilityScenario:
         signed = [e for e in events if e["type"] == "dutytrail.responsibility.letter_signed.v1"]
         assert len(signed) == 2
         assert signed[0]["time"] == at(1, 20).isoformat()
+        # Signed by the second signature, the leader's own: the actor is the leader.
         assert signed[0]["data"]["actor"] == {
-            "person_id": str(clerk.person_id), "unit_id": str(clerk.unit_id)
+            "person_id": str(leader_person), "unit_id": str(dept)
         }
+        first = [e for e in events
+                 if e["type"] == "dutytrail.responsibility.letter_signature_recorded.v1"]
+        assert [e["data"]["side"] for e in first] == ["issuer", "issuer"]
+        assert first[0]["data"]["actor"]["person_id"] == str(self.secretary().person_id)
 
     def test_a_letter_is_superseded_when_its_replacement_is_signed_not_when_drafted(self):
         pc, clerk, dept = self.district()
@@ -157,7 +197,7 @@ class ResponsibilityScenario:
                  "top_leader_duties": ["对本单位负总责"]}
         letter = self.app.draft_letter(letter=content(pc, dept, **terms), actor=clerk,
                                        occurred_at=at(1, 10))
-        self.sign(letter, clerk, person, at(1, 20))
+        self.sign(letter, Actor(person_id=person, unit_id=dept), at(1, 20))
         # Step. The replacement is drafted in July: the old letter still covers the leader.
         replacement = content(pc, dept, **{**terms, "individual_clauses": [
             {"text": "调整分工后：落实政府采购公开招标", "risk_point": "政府采购"}]})
@@ -171,7 +211,7 @@ class ResponsibilityScenario:
         types = [e["type"].split(".")[2] for e in self.app.events_after(0)]
         assert "letter_superseded" not in types
         # Step. Signed in August: from that day on the new letter is the valid one.
-        self.sign(new, clerk, person, at(8, 3))
+        self.sign(new, Actor(person_id=person, unit_id=dept), at(8, 3))
         assert self.app.get_letter(letter, as_of=date(2026, 8, 2)).status == "signed"
         assert self.app.get_letter(letter, as_of=date(2026, 8, 3)).status == "superseded"
         assert self.app.coverage(2026, date(2026, 8, 3)).leaders_without_signed_letter == []
@@ -190,22 +230,67 @@ class ResponsibilityScenario:
                                       occurred_at=at(9, 1))
         assert len(self.app.events_after(0)) == len(events)
 
+    def test_a_letter_is_signed_by_the_issuers_principal_and_the_signatory_each_for_themself(
+        self,
+    ):
+        pc, clerk, dept = self.district()
+        member = self.cadre(dept, "副局长", top=False, leader=True)
+        member_id = self.app.list_cadres(unit_id=dept)[0].cadre_id
+        letter = self.app.draft_letter(
+            letter=content(pc, dept, signatory_cadre_id=member_id, individual_clauses=[CLAUSE]),
+            actor=clerk, occurred_at=at(1, 10))
+        before = len(self.app.events_after(0))
+        # Step. The clerk signs for nobody: not for the issuer, not for the signatory.
+        with pytest.raises(WrongSignatoryError, match="no registered cadre"):
+            self.app.sign_letter_as_issuer(letter_id=letter, actor=clerk, occurred_at=at(1, 12))
+        with pytest.raises(WrongSignatoryError, match="no registered cadre"):
+            self.app.countersign_letter(letter_id=letter, actor=clerk, occurred_at=at(1, 12))
+        # A member of the party committee who is not its principal leader cannot sign for it.
+        deputy = self.cadre(pc, "区委副书记", top=False)
+        with pytest.raises(WrongSignatoryError, match="principal leaders"):
+            self.app.sign_letter_as_issuer(letter_id=letter, actor=deputy, occurred_at=at(1, 12))
+        # A cadre signs as a cadre of their own unit.
+        with pytest.raises(WrongSignatoryError, match="their own unit"):
+            self.app.countersign_letter(
+                letter_id=letter, actor=Actor(person_id=member.person_id, unit_id=pc))
+        assert len(self.app.events_after(0)) == before + 1  # only the deputy registered
+        # Step. The signatory signs first; the letter is still a draft, not covering anyone.
+        self.app.countersign_letter(letter_id=letter, actor=member, occurred_at=at(1, 15))
+        view = self.app.get_letter(letter)
+        assert (view.status, view.awaiting_signature_of) == ("draft", "issuer")
+        gaps = self.app.coverage(2026, date(2026, 1, 31))
+        assert member_id in gaps.leaders_without_signed_letter
+        # Step. The district party secretary signs: the letter is signed, both signatures kept.
+        self.app.sign_letter_as_issuer(letter_id=letter, actor=self.secretary(),
+                                       occurred_at=at(1, 20))
+        view = self.app.get_letter(letter)
+        assert (view.status, view.signed_at) == ("signed", at(1, 20))
+        assert [(s["person_id"], s["unit_id"], s["signed_at"]) for s in view.signatures] == [
+            (self.secretary().person_id, pc, at(1, 20)), (member.person_id, dept, at(1, 15))]
+        assert self.app.coverage(2026, date(2026, 1, 31)).leaders_without_signed_letter == []
+        types = [e["type"].split(".")[2] for e in self.app.events_after(0)
+                 if e["subject"] == str(letter)]
+        assert types == ["letter_drafted", "letter_signature_recorded", "letter_signed"]
+        with pytest.raises(LetterAlreadySignedError):
+            self.app.countersign_letter(letter_id=letter, actor=member)
+
     def test_two_drafts_replacing_one_letter_the_second_signing_is_refused(self):
         pc, clerk, dept = self.district()
         letter = self.app.draft_letter(
             letter=content(pc, dept, individual_clauses=[CLAUSE]), actor=clerk,
             occurred_at=at(1, 10))
-        signer = uuid.uuid4()
-        self.sign(letter, clerk, signer, at(1, 20))
+        signer = self.cadre(dept, "局长")
+        self.sign(letter, signer, at(1, 20))
         replacement = content(pc, dept, individual_clauses=[{"text": "新", "risk_point": "r"}])
         first = self.app.supersede_letter(letter_id=letter, letter=replacement, actor=clerk,
                                           occurred_at=at(7, 1))
         second = self.app.supersede_letter(letter_id=letter, letter=replacement, actor=clerk,
                                            occurred_at=at(7, 2))
-        self.sign(second, clerk, signer, at(7, 3))
+        self.sign(second, signer, at(7, 3))
         before = len(self.app.events_after(0))
         with pytest.raises(LetterAlreadySupersededError):
-            self.sign(first, clerk, signer, at(7, 4))
+            self.app.sign_letter_as_issuer(letter_id=first, actor=self.secretary(),
+                                           occurred_at=at(7, 4))
         assert len(self.app.events_after(0)) == before
         assert self.app.get_letter(first).status == "draft"
         assert self.app.get_letter(letter).superseded_by == second
@@ -240,7 +325,7 @@ class ResponsibilityScenario:
         terms = content(pc, dept, individual_clauses=[CLAUSE], sign_by=date(2026, 2, 28))
         late = self.app.draft_letter(letter=terms, actor=clerk, occurred_at=at(1, 10))
         on_time = self.app.draft_letter(letter=terms, actor=clerk, occurred_at=at(1, 10))
-        self.sign(on_time, clerk, uuid.uuid4(), at(2, 1))
+        self.sign(on_time, self.cadre(dept, "局长"), at(2, 1))
         assert self.app.check_deadlines(at(2, 28)) == []
         assert self.app.check_deadlines(at(3, 2)) == [late]
         assert self.app.check_deadlines(at(3, 9)) == []
@@ -261,19 +346,24 @@ class ResponsibilityScenario:
         pc, clerk, dept = self.district()
         letter = self.app.draft_letter(letter=content(pc, dept, individual_clauses=[CLAUSE]),
                                        actor=clerk)
+        # The issuer has signed; the unit's two principal leaders countersign at once.
+        self.app.sign_letter_as_issuer(letter_id=letter, actor=self.secretary())
+        leaders = [self.cadre(dept, "党组书记"), self.cadre(dept, "局长")]
         apps = [self.open_app() for _ in range(4)]
         outcomes: list[str] = []
         barrier = threading.Barrier(len(apps))
 
-        def sign(app: Responsibilities) -> None:
+        def sign(app: Responsibilities, head: Actor) -> None:
             barrier.wait()
             try:
-                self.sign(letter, clerk, uuid.uuid4(), app=app)
+                app.countersign_letter(letter_id=letter, actor=head)
                 outcomes.append("signed")
             except Exception as error:  # noqa: BLE001 - the loser's error is the assertion
                 outcomes.append(type(error).__name__)
 
-        threads = [threading.Thread(target=sign, args=(a,)) for a in apps]
+        threads = [
+            threading.Thread(target=sign, args=(a, leaders[i % 2])) for i, a in enumerate(apps)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -281,7 +371,8 @@ class ResponsibilityScenario:
         for a in apps:
             a.close()
         assert outcomes.count("signed") == 1, outcomes
-        assert set(outcomes) - {"signed"} <= {"ConflictError", "LetterAlreadySignedError"}
+        assert set(outcomes) - {"signed"} <= {
+            "ConflictError", "LetterAlreadySignedError", "SignatureAlreadyRecordedError"}
         signed = [e for e in self.app.events_after(0) if e["type"].endswith("letter_signed.v1")]
         assert len(signed) == 1
 
@@ -312,7 +403,8 @@ class ResponsibilityScenario:
         before = len(self.app.events_after(0))
         # A task's id where a letter's is expected.
         with pytest.raises(LetterNotFoundError, match=f"^No letter {task}\\.$"):
-            self.sign(task, clerk, task_person)
+            self.app.countersign_letter(letter_id=task,
+                                        actor=Actor(person_id=task_person, unit_id=dept))
         # A unit's id where a cadre's is expected (the letter's addressee).
         with pytest.raises(CadreNotFoundError, match=f"^No cadre {dept} is registered\\.$"):
             self.app.draft_letter(letter=content(pc, dept, signatory_cadre_id=dept), actor=clerk)
@@ -325,6 +417,19 @@ class ResponsibilityScenario:
             self.app.register_unit(code="X", name="x", kind="office", parent_unit_id=letter,
                                    actor=clerk)
         assert len(self.app.events_after(0)) == before + 1  # only the letter drafted
+
+    def test_one_era_of_terms_the_stored_events_speak_todays_names(self):
+        pc, clerk, _ = self.district()
+        commission = self.app.register_unit(
+            code="D00", name="区纪委监委", kind="district_department", parent_unit_id=pc,
+            actor=clerk, occurred_at=at(1, 2))
+        self.app.record_education_activity(
+            kind="warning_education_visit", title="区纪委监委组织警示教育：政务处分典型案例",
+            held_on=date(2026, 4, 8), organiser_unit_id=commission, participant_count=30,
+            actor=someone(commission), occurred_at=at(4, 8))
+        text = json.dumps(self.app.events_after(0), ensure_ascii=False)
+        assert "区纪委监委" in text and "政务处分" in text
+        assert not OLD_TERMS.search(text)
 
 
 class TestOnSQLite(ResponsibilityScenario):

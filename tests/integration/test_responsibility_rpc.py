@@ -16,7 +16,7 @@ from services.responsibility import metrics as own_metrics
 from services.responsibility.service import ResponsibilityService
 from shared import metrics
 from shared.nameko_kit import service_config
-from shared.roles import AUDITOR, PARTY_COMMITTEE, ROLES, SYSTEM_CLOCK
+from shared.roles import AUDITOR, CADRE, PARTY_COMMITTEE, ROLES, SYSTEM_CLOCK
 
 ACTOR = {"person_id": str(uuid.uuid4()), "unit_id": str(uuid.uuid4())}
 SOME_ID = str(uuid.uuid4())
@@ -48,6 +48,17 @@ def committee_clerk(acting, pc):
     return acting.as_(clerk["person_id"], pc, PARTY_COMMITTEE).responsibility, clerk
 
 
+def cadre(acting, committee, unit, post, *, top=False, leader=False):
+    """A cadre of ``unit`` registered by the committee's clerk, and the service as that cadre
+    acting with their own token (role ``cadre``)."""
+    person = str(uuid.uuid4())
+    cadre_id = committee.register_cadre({
+        "person_id": person, "name": post, "unit_id": unit, "post_title": post,
+        "line_of_work": "全面", "top_leader": top, "leadership_member": leader,
+    })
+    return acting.as_(person, unit, CADRE).responsibility, cadre_id, person
+
+
 def reader(acting):
     return acting.as_(uuid.uuid4(), uuid.uuid4(), AUDITOR).responsibility
 
@@ -70,8 +81,9 @@ MALFORMED = [
      "text: String should have at least 1 character"),
     ("set_top_leader_duties", {"letter_id": SOME_ID, "duties": []},
      "duties: List should have at least 1 item"),
-    ("sign_letter", {"letter_id": SOME_ID, "issuer_person_id": SOME_ID},
-     "signatory_person_id: Field required"),
+    ("sign_letter_as_issuer", {"letter_id": "x"}, "letter_id: Input should be a valid UUID"),
+    ("countersign_letter", {"letter_id": SOME_ID, "signatory_person_id": SOME_ID},
+     "signatory_person_id: Extra inputs are not permitted"),
     ("supersede_letter", {"letter_id": SOME_ID, "letter": {"year": "next"}},
      "letter.year: Input should be a valid integer"),
     ("check_deadlines", {"as_of": "2026-03-01"}, "as_of: Input should have timezone info"),
@@ -90,6 +102,21 @@ MALFORMED = [
     ("report_progress", {"task_id": SOME_ID, "percent": 120},
      "percent: Input should be less than or equal to 100"),
     ("complete_task", {}, "task_id: Field required"),
+    ("convene_task_meeting", {"task_id": SOME_ID, "held_on": "2026-02-30", "agenda": "a"},
+     "held_on: Input should be a valid date"),
+    ("report_to_lead_unit", {"task_id": SOME_ID, "report": ""},
+     "report: String should have at least 1 character"),
+    # The risk-point register, reminders, talks and 述责述廉 (issue 10, items 12 and 13).
+    ("register_risk_points", {"post_title": "p"}, "unit_id: Field required"),
+    ("update_risk_points", {"post_title": "p"}, "unit_id: Field required"),
+    ("risk_register", {"unit_id": 7}, "unit_id: UUID input should be a string"),
+    ("clauses_outside_risk_register", {}, "year: Field required"),
+    ("record_reminder", {"given_on": "2026-03-01"}, "to_cadre_id: Field required"),
+    ("record_talk", {"held_on": "2026-03-01"}, "leader_cadre_id: Field required"),
+    ("record_accountability_report", {"year": 2026}, "cadre_id: Field required"),
+    ("reminders", {}, "year: Field required"),
+    ("talks", {}, "year: Field required"),
+    ("accountability_reports", {}, "year: Field required"),
     ("record_education_activity", {"kind": "party", "title": "t", "held_on": "2026-04-01",
                                    "organiser_unit_id": SOME_ID, "participant_count": 3},
      "kind: Input should be"),
@@ -123,14 +150,16 @@ def test_every_rpc_method_refuses_malformed_input_naming_field_and_rule(acting, 
 
 
 def test_domain_refusals_reach_the_caller_and_the_service_keeps_serving(acting, rpc):
-    before = metrics.COMMANDS.labels("responsibility", "sign_letter", "refused")._value.get()
+    refused_signings = metrics.COMMANDS.labels(
+        "responsibility", "sign_letter_as_issuer", "refused")
+    before = refused_signings._value.get()
     pc = rpc.register_unit({"code": "PC", "name": "**区委", "kind": "party_committee"})
-    committee, clerk = committee_clerk(acting, pc)
+    committee, _ = committee_clerk(acting, pc)
+    secretary, _, _ = cadre(acting, committee, pc, "区委书记", top=True)
     letter = committee.draft_letter({"letter": {"year": 2026, "issuer_unit_id": pc,
                                                 "signatory_unit_id": pc, "common_clauses": ["c"]}})
     with pytest.raises(RemoteError) as refused:
-        committee.sign_letter({"letter_id": letter, "issuer_person_id": clerk["person_id"],
-                               "signatory_person_id": str(uuid.uuid4())})
+        secretary.sign_letter_as_issuer({"letter_id": letter})
     assert refused.value.exc_type == "LetterNotSignableError"
     assert "no individual clause" in refused.value.value
     with pytest.raises(RemoteError) as duplicate:
@@ -138,30 +167,30 @@ def test_domain_refusals_reach_the_caller_and_the_service_keeps_serving(acting, 
     assert duplicate.value.exc_type == "UnitAlreadyRegisteredError"
     # Still serving, and the refusal was counted as such.
     assert [u["code"] for u in reader(acting).list_units()] == ["PC"]
-    after = metrics.COMMANDS.labels("responsibility", "sign_letter", "refused")._value.get()
-    assert after == before + 1
+    assert refused_signings._value.get() == before + 1
+    # The party committee's clerk holds no signer's role: signing is a cadre's own act.
+    with pytest.raises(RemoteError) as not_a_signer:
+        committee.sign_letter_as_issuer({"letter_id": letter})
+    assert not_a_signer.value.exc_type == "NotPermittedError"
 
 
 def test_operations_metrics_count_overdue_tasks_and_flagged_letters(acting, rpc):
     flagged = own_metrics.LETTERS_FLAGGED.labels("responsibility")
     flagged_before = flagged._value.get()
     pc = rpc.register_unit({"code": "PC", "name": "**区委", "kind": "party_committee"})
-    committee, clerk = committee_clerk(acting, pc)
-    people = [str(uuid.uuid4()) for _ in range(2)]
-    cadres = [
-        committee.register_cadre({"person_id": p, "name": f"干部{i}", "unit_id": pc,
-                                  "post_title": "委员", "line_of_work": "纪检",
-                                  "leadership_member": True})
-        for i, p in enumerate(people)
-    ]
+    committee, _ = committee_clerk(acting, pc)
+    secretary, _, _ = cadre(acting, committee, pc, "区委书记", top=True)
+    members = [cadre(acting, committee, pc, f"委员{i}", leader=True) for i in range(2)]
+    cadres = [cadre_id for _, cadre_id, _ in members]
     clause = {"text": "严格执行项目审批程序，杜绝打招呼批条子，审批结果一律公示", "risk_point": "审批"}
-    for cadre, person in zip(cadres, people, strict=True):
+    for member, cadre_id, _ in members:
         letter = committee.draft_letter({"letter": {
             "year": 2026, "issuer_unit_id": pc, "signatory_unit_id": pc,
-            "signatory_cadre_id": cadre, "common_clauses": ["c"], "individual_clauses": [clause],
+            "signatory_cadre_id": cadre_id, "common_clauses": ["c"],
+            "individual_clauses": [clause],
         }})
-        committee.sign_letter({"letter_id": letter, "issuer_person_id": clerk["person_id"],
-                               "signatory_person_id": person})
+        secretary.sign_letter_as_issuer({"letter_id": letter})
+        member.countersign_letter({"letter_id": letter})
     assert flagged._value.get() == flagged_before + 1  # the second is a copy of the first
     for deadline in ("2026-03-01", "2026-04-01", "2026-12-01"):
         committee.create_task({"year": 2026, "title": f"任务{deadline}", "requirement": "r",
@@ -178,7 +207,8 @@ def test_answers_keep_their_shape_ids_as_strings_and_coverage_says_whether_compl
     assert str(uuid.UUID(pc)) == pc
     dept = rpc.register_unit({"code": "D01", "name": "区财政局", "kind": "district_department",
                               "parent_unit_id": pc})
-    committee, clerk = committee_clerk(acting, pc)
+    committee, _ = committee_clerk(acting, pc)
+    head, _, _ = cadre(acting, committee, dept, "局长", top=True)
     letter = committee.draft_letter({"letter": {"year": 2026, "issuer_unit_id": pc,
                                                 "signatory_unit_id": dept,
                                                 "common_clauses": ["c"]}})
@@ -192,7 +222,6 @@ def test_answers_keep_their_shape_ids_as_strings_and_coverage_says_whether_compl
     assert coverage["complete"] is False
     # A unit's id is no letter: refused by name, not a crash.
     with pytest.raises(RemoteError) as refused:
-        committee.sign_letter({"letter_id": pc, "issuer_person_id": clerk["person_id"],
-                               "signatory_person_id": clerk["person_id"]})
+        head.countersign_letter({"letter_id": pc})
     assert (refused.value.exc_type, refused.value.value) == ("LetterNotFoundError",
                                                              f"No letter {pc}.")

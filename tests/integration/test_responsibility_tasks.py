@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from services.responsibility.domain import (
     ParticipantListError,
     TaskDeadlineAfterParentError,
+    TaskHasNoCoUnitsError,
     TaskHasOpenSubtasksError,
     TopLeaderPostTakenError,
 )
@@ -130,12 +132,12 @@ class TaskScenarios(ResponsibilityScenario):
             actor=clerk, occurred_at=at(1, 10))
         self.app.set_top_leader_duties(letter_id=top_letter, duties=["负总责"], actor=clerk,
                                        occurred_at=at(1, 11))
-        self.sign(top_letter, clerk, top_person, at(1, 20))
+        self.sign(top_letter, self.own(top_person), at(1, 20))
         member_letter = self.app.draft_letter(
             letter=content(pc, dept, signatory_cadre_id=member, common_clauses=["共性"],
                            individual_clauses=OTHER_CLAUSES),
             actor=clerk, occurred_at=at(1, 10))
-        self.sign(member_letter, clerk, member_person, at(2, 3))
+        self.sign(member_letter, self.own(member_person), at(2, 3))
         self.app.create_task(year=2026, title="t", requirement="r", lead_unit_id=dept,
                              co_unit_ids=[town], responsible_cadre_id=top,
                              deadline=date(2026, 6, 30), actor=clerk, occurred_at=at(2, 5))
@@ -183,7 +185,7 @@ class TaskScenarios(ResponsibilityScenario):
             letter=content(pc, dept, signatory_cadre_id=secretary, individual_clauses=CLAUSES,
                            top_leader_duties=["负总责"]),
             actor=clerk, occurred_at=at(1, 10))
-        self.sign(to_secretary, clerk, secretary_person, at(1, 20))
+        self.sign(to_secretary, self.own(secretary_person), at(1, 20))
         gap = self.app.coverage(2026, date(2026, 1, 31))
         assert gap.top_leaders_without_duties_letter == [head]
         assert gap.units_whose_top_leader_lacks_duties_letter == [dept]
@@ -192,7 +194,7 @@ class TaskScenarios(ResponsibilityScenario):
             letter=content(pc, dept, signatory_cadre_id=head, individual_clauses=OTHER_CLAUSES,
                            top_leader_duties=["负总责"]),
             actor=clerk, occurred_at=at(1, 10))
-        self.sign(to_head, clerk, head_person, at(1, 25))
+        self.sign(to_head, self.own(head_person), at(1, 25))
         assert self.app.coverage(2026, date(2026, 1, 31)).top_leaders_without_duties_letter == []
         assert self.app.coverage(2026, date(2026, 1, 24)).top_leaders_without_duties_letter == [head]
 
@@ -216,7 +218,7 @@ class TaskScenarios(ResponsibilityScenario):
         to_office = self.app.draft_letter(
             letter=content(pc, office, signatory_cadre_id=head, individual_clauses=CLAUSES),
             actor=clerk, occurred_at=at(1, 10))
-        self.sign(to_office, clerk, head_person, at(1, 20))
+        self.sign(to_office, self.own(head_person), at(1, 20))
         self.app.create_task(year=2026, title="科室自查", requirement="r", lead_unit_id=office,
                              responsible_cadre_id=head, deadline=date(2026, 6, 30),
                              actor=clerk, occurred_at=at(1, 21))
@@ -231,7 +233,7 @@ class TaskScenarios(ResponsibilityScenario):
             letter=content(pc, dept, signatory_cadre_id=top, common_clauses=["共性"],
                            individual_clauses=CLAUSES, top_leader_duties=["负总责"]),
             actor=clerk, occurred_at=at(1, 10))
-        self.sign(first, clerk, top_person, at(1, 20))
+        self.sign(first, self.own(top_person), at(1, 20))
         copy = {
             "exact": [dict(c) for c in CLAUSES],
             "few_characters": [
@@ -245,7 +247,7 @@ class TaskScenarios(ResponsibilityScenario):
             letter=content(pc, dept, signatory_cadre_id=member, common_clauses=["共性"],
                            individual_clauses=copy),
             actor=clerk, occurred_at=at(1, 10))
-        self.sign(second, clerk, member_person, at(1, 21))
+        self.sign(second, self.own(member_person), at(1, 21))
         flagged = self.app.flagged_letters(2026)
         flags = [e for e in self.app.events_after(0) if e["type"].endswith("letter_flagged_as_boilerplate.v1")]
         if variant == "different":
@@ -327,6 +329,62 @@ class TaskScenarios(ResponsibilityScenario):
                 organiser_unit_id=dept, participant_count=2, participant_person_ids=[a, a],
                 actor=dept_clerk)
         assert len(self.app.events_after(0)) == before
+
+    def test_a_task_whose_lead_unit_never_convened_its_co_units_is_flagged_once(self):
+        pc, clerk, dept, dept_clerk, (top, _), _ = self.organisation()
+        town = self.app.register_unit(code="T01", name="**镇", kind="town", parent_unit_id=pc,
+                                      actor=clerk, occurred_at=at(1, 2))
+        town_clerk = someone(town)
+        self.app.settings = dataclasses.replace(self.app.settings, lead_unit_meeting_days=14)
+        joint = {"year": 2026, "requirement": "r", "lead_unit_id": dept, "co_unit_ids": [town],
+                 "responsible_cadre_id": top, "actor": clerk, "occurred_at": at(1, 10)}
+        convened = self.app.create_task(title="民生资金专项检查", deadline=date(2026, 6, 30),
+                                        **joint)
+        never = self.app.create_task(title="征地拆迁政策落实", deadline=date(2026, 6, 30), **joint)
+        alone = self.app.create_task(title="科室自查", year=2026, requirement="r",
+                                     lead_unit_id=dept, responsible_cadre_id=top,
+                                     deadline=date(2026, 6, 30), actor=clerk)
+        before = len(self.app.events_after(0))
+        # Step. Only the lead unit's clerk convenes; only a co-unit's clerk reports to it.
+        with pytest.raises(NotPermittedError):
+            self.app.convene_task_meeting(task_id=convened, held_on=date(2026, 3, 2),
+                                          agenda="分工", actor=town_clerk)
+        with pytest.raises(NotPermittedError, match="co-units"):
+            self.app.report_to_lead_unit(task_id=convened, report="进展", actor=dept_clerk)
+        with pytest.raises(TaskHasNoCoUnitsError):
+            self.app.convene_task_meeting(task_id=alone, held_on=date(2026, 3, 2),
+                                          agenda="分工", actor=dept_clerk)
+        assert len(self.app.events_after(0)) == before
+        self.app.convene_task_meeting(task_id=convened, held_on=date(2026, 3, 2),
+                                      agenda="明确牵头与配合分工", actor=dept_clerk,
+                                      occurred_at=at(3, 2))
+        self.app.report_to_lead_unit(task_id=convened, report="本镇已完成台账核查",
+                                     actor=town_clerk, occurred_at=at(4, 1))
+        self.app.report_to_lead_unit(task_id=never, report="本镇已配合入户走访",
+                                     actor=town_clerk, occurred_at=at(4, 2))
+        # Step. The clock: the convening day is 16 June (14 days before the deadline).
+        assert never not in self.app.check_deadlines(at(6, 16))
+        flagged_on = self.app.check_deadlines(at(6, 17))
+        assert never in flagged_on and convened not in flagged_on
+        self.app.check_deadlines(at(6, 24))  # the 7-day warnings, and no second flag
+        self.app.check_deadlines(at(7, 1))
+        missing = [e for e in self.app.events_after(0)
+                   if e["type"].endswith("task_lead_unit_meeting_missing.v1")]
+        assert [(e["subject"], e["data"]["convene_by"]) for e in missing] == [
+            (str(never), "2026-06-16")]
+        # Coverage shows it from that day on (and not before).
+        assert self.app.coverage(2026, date(2026, 6, 16)).tasks_whose_lead_unit_never_convened \
+            == []
+        assert self.app.coverage(2026, date(2026, 6, 17)).tasks_whose_lead_unit_never_convened \
+            == [never]
+        reports = [e["data"] for e in self.app.events_after(0)
+                   if e["type"].endswith("task_co_unit_reported.v1")]
+        assert [(d["co_unit_id"], d["lead_unit_id"]) for d in reports] == [
+            (str(town), str(dept))] * 2
+        meeting = next(e["data"] for e in self.app.events_after(0)
+                       if e["type"].endswith("task_lead_unit_meeting_convened.v1"))
+        assert (meeting["held_on"], meeting["co_unit_ids"]) == ("2026-03-02", [str(town)])
+
 
 class TestTasksOnSQLite(TaskScenarios):
     def make_settings(self, tmp_path: Path) -> StoreSettings:

@@ -26,12 +26,15 @@ from services.supervision.commands import InspectionReport, KeyProject, ProblemF
 from services.supervision.domain import (
     BulletinCitesUnknownNoticeError,
     BulletinRegister,
+    CadreNotKnownError,
     DecisionNotFoundError,
     DisclosureBoardAlreadyInstalledError,
     DisclosureBoardNotFoundError,
     DisclosureStepOutOfOrderError,
     DuplicateBulletinRequestError,
+    ExtensionError,
     InvalidBulletinError,
+    InvalidEscalationRouteError,
     InvalidInspectionError,
     InvalidRecipientError,
     KeyProjectListNotFoundError,
@@ -41,7 +44,9 @@ from services.supervision.domain import (
     NoticeNotAcknowledgedError,
     NoticeNotFoundError,
     NoticeNotReportedError,
+    NotTheRecipientError,
     ProblemNotFoundError,
+    ProblemNotOfRecipientError,
     ProjectNotOnListError,
     QuarterlyReportAlreadySubmittedError,
     ReceiptDateInFutureError,
@@ -51,6 +56,7 @@ from services.supervision.domain import (
     VisitAlreadyConductedError,
     VisitNotFoundError,
     WarningDays,
+    WeeklyFinding,
 )
 from services.supervision.settings import DEFAULT_REPORTING, SupervisionSettings
 from shared.actors import Actor
@@ -163,6 +169,16 @@ class SupervisionScenario:
             responsible_cadre_id=leader, deadline=deadline, actor=self.pc_clerk,
             occurred_at=at(1, 10))
 
+    def cadre(self, unit: uuid.UUID, name: str = "李强") -> tuple[uuid.UUID, Actor]:
+        """A cadre of ``unit``, registered with responsibility and learned by supervision, and
+        the cadre acting for themself (their own token: their person, their unit)."""
+        person = uuid.uuid4()
+        cadre = self.upstream.register_cadre(
+            person_id=person, name=name, unit_id=unit, post_title="副镇长", line_of_work="城建",
+            leadership_member=True, actor=self.pc_clerk, occurred_at=at(1, 5))
+        self.sync()
+        return cadre, Actor(person_id=person, unit_id=unit)
+
     def report(self, *units: uuid.UUID, held_on: date | None = None,
                problems: list[ProblemFound] | None = None) -> InspectionReport:
         return InspectionReport(
@@ -191,6 +207,12 @@ class SupervisionScenario:
         return self.app.issue_notice(recipient_unit_id=unit, problem_ids=problems,
                                      deadline=deadline, actor=self.inspector, occurred_at=when,
                                      **options)
+
+    def deadlines(self, when: datetime, app: Supervision | None = None) -> list[uuid.UUID]:
+        """What the clock recorded as of ``when``, leaving aside the weeks it found without
+        an inspection or a circular (每周一督查一通报, a scenario of its own)."""
+        app = app or self.app
+        return [i for i in app.check_deadlines(when) if app.find(i, WeeklyFinding) is None]
 
     def events(self) -> list[dict[str, Any]]:
         """Every stored event, as a cleared reader (the commission, an auditor) sees them."""
@@ -304,6 +326,115 @@ class SupervisionScenario:
         assert view.history[1].actor.unit_id == self.dept
         assert app.get_notice(notice_id=notice, as_of=d(3, 25)).status == "sent_back"
 
+    def test_a_notice_names_a_known_cadre_cites_the_recipients_problems_and_the_cadre_files_their_own_self_examination(self):
+        self.district()
+        app, inspector = self.app, self.inspector
+        town_cadre, town_cadre_self = self.cadre(self.town, "李强")
+        dept_cadre, _ = self.cadre(self.dept, "王芳")
+        [of_cadre, of_town, of_dept, named_only] = self.inspect(
+            self.town,
+            problem("eight_point_rules", "违规吃喝", unit_id=self.town, cadre_id=town_cadre),
+            problem("work_discipline", "脱岗", unit_id=self.town),
+            problem("fund_management", "台账不全", unit_id=self.dept),
+            problem("public_service_conduct", "推诿", cadre_id=dept_cadre),
+        )
+        before = len(self.events())
+        # Step. Refused, storing nothing: a cadre supervision never learned; a cadre of
+        # another unit; problems that concern neither the recipient unit nor the cadre.
+        with pytest.raises(CadreNotKnownError, match="registered with the responsibility"):
+            self.notice(self.town, [of_cadre], d(4, 30), at(3, 12), recipient_cadre_id=uuid.uuid4())
+        with pytest.raises(InvalidRecipientError, match="not of the notice's recipient unit"):
+            self.notice(self.town, [of_cadre], d(4, 30), at(3, 12), recipient_cadre_id=dept_cadre)
+        with pytest.raises(ProblemNotOfRecipientError, match="recipient's own problems"):
+            self.notice(self.town, [of_town, of_dept], d(4, 30), at(3, 12))
+        with pytest.raises(ProblemNotOfRecipientError):
+            self.notice(self.town, [named_only], d(4, 30), at(3, 12), recipient_cadre_id=town_cadre)
+        assert len(self.events()) == before
+        # A problem naming only a cadre concerns the cadre's unit; the cadre's notice may cite
+        # the cadre's own problem and the cadre's unit's.
+        self.notice(self.dept, [named_only], d(4, 30), at(3, 12))
+        notice = self.notice(self.town, [of_cadre, of_town], d(3, 31), at(3, 12),
+                             recipient_cadre_id=town_cadre)
+        # Step. The cadre acknowledges, plans and asks for more time; the commission refuses,
+        # then approves a second request: the deadline moves and the clock starts afresh.
+        app.acknowledge_notice(notice_id=notice, actor=town_cadre_self, occurred_at=at(3, 13))
+        with pytest.raises(NotTheRecipientError, match="only the cadre"):
+            app.submit_rectification_plan(notice_id=notice, plan="x", actor=self.town_clerk,
+                                          occurred_at=at(3, 14))
+        app.submit_rectification_plan(notice_id=notice, plan="退缴费用，书面检讨",
+                                      actor=town_cadre_self, occurred_at=at(3, 14))
+        with pytest.raises(ExtensionError, match="not after the deadline"):
+            app.request_extension(notice_id=notice, requested_deadline=d(3, 31), reason="x",
+                                  actor=town_cadre_self, occurred_at=at(3, 15))
+        app.request_extension(notice_id=notice, requested_deadline=d(4, 30), reason="外出学习",
+                              actor=town_cadre_self, occurred_at=at(3, 15))
+        with pytest.raises(ExtensionError, match="awaiting"):
+            app.request_extension(notice_id=notice, requested_deadline=d(4, 20), reason="x",
+                                  actor=town_cadre_self, occurred_at=at(3, 16))
+        with pytest.raises(NotPermittedError):
+            app.approve_extension(notice_id=notice, actor=self.town_clerk, occurred_at=at(3, 17))
+        app.refuse_extension(notice_id=notice, reason="理由不充分", actor=inspector,
+                             occurred_at=at(3, 17))
+        with pytest.raises(ExtensionError, match="no extension request"):
+            app.approve_extension(notice_id=notice, actor=inspector, occurred_at=at(3, 18))
+        assert self.deadlines(at(3, 28)) == [notice]  # yellow: 3 days left
+        app.request_extension(notice_id=notice, requested_deadline=d(4, 15), reason="外出学习",
+                              actor=town_cadre_self, occurred_at=at(3, 29))
+        app.approve_extension(notice_id=notice, note="同意延至4月15日", actor=inspector,
+                              occurred_at=at(3, 30))
+        assert self.deadlines(at(4, 1)) == []  # not overdue: the deadline is 15 April
+        assert self.deadlines(at(4, 9)) == [notice]  # blue for the new deadline
+        with pytest.raises(ExtensionError, match="has passed"):
+            app.request_extension(notice_id=notice, requested_deadline=d(5, 15), reason="x",
+                                  actor=town_cadre_self, occurred_at=at(4, 16))
+        # Step. Only the cadre, for themself, files the rectification and self-examination.
+        for someone in (self.town_clerk, Actor(person_id=uuid.uuid4(), unit_id=self.town)):
+            with pytest.raises(NotTheRecipientError):
+                app.report_rectification(notice_id=notice, report="已整改", actor=someone,
+                                         occurred_at=at(4, 10), self_examination="检查")
+        app.report_rectification(notice_id=notice, report="已退缴", actor=town_cadre_self,
+                                 occurred_at=at(4, 10), self_examination="本人书面检查")
+        view = app.get_notice(notice_id=notice)
+        assert (view.deadline, view.plan, view.extensions_approved, view.extensions_refused) == (
+            d(4, 15), "退缴费用，书面检讨", 1, 1)
+        assert view.history[-1].actor == town_cadre_self
+        assert [s.step for s in view.history] == [
+            "issued", "acknowledged", "plan_submitted", "extension_requested",
+            "extension_refused", "urgency_raised", "extension_requested", "extension_approved",
+            "urgency_raised", "rectification_reported"]
+        assert app.get_notice(notice_id=notice, as_of=d(3, 29)).deadline == d(3, 31)
+        # Step. The events: what supervision learned of the cadre, and the new steps.
+        by_type = {e["type"].split(".")[2]: e for e in self.events()}
+        learned = [e for e in self.events() if e["type"].endswith("cadre_file_opened.v1")]
+        assert {e["data"]["cadre_id"] for e in learned} == {str(town_cadre), str(dept_cadre)}
+        assert by_type["rectification_extension_approved"]["data"]["new_deadline"] == "2026-04-15"
+        assert by_type["rectification_extension_approved"]["data"]["previous_deadline"] == (
+            "2026-03-31")
+        assert by_type["rectification_plan_submitted"]["data"]["plan"] == "退缴费用，书面检讨"
+
+    def test_an_overdue_notice_is_escalated_to_accountability_or_as_a_case_lead(self):
+        self.district()
+        [found, other] = self.inspect(
+            self.dept, problem("work_discipline", "脱岗", unit_id=self.dept),
+            problem("fund_management", "台账不全", unit_id=self.dept))
+        to_accountability = self.notice(self.dept, [found], d(3, 31), at(3, 12))
+        as_lead = self.notice(self.dept, [other], d(3, 31), at(3, 12))
+        self.deadlines(at(4, 1))
+        with pytest.raises(InvalidEscalationRouteError):
+            self.app.escalate_notice(notice_id=as_lead, reason="x", actor=self.inspector,
+                                     route="prosecution")  # type: ignore[arg-type]
+        self.app.escalate_notice(notice_id=to_accountability, reason="逾期未整改，启动问责",
+                                 actor=self.inspector, occurred_at=at(4, 2),
+                                 route="accountability")
+        self.app.escalate_notice(notice_id=as_lead, reason="移送问题线索",
+                                 actor=self.inspector, occurred_at=at(4, 2))
+        routes = {e["data"]["notice_id"]: e["data"]["route"] for e in self.events()
+                  if e["type"].endswith("rectification_notice_escalated.v1")}
+        assert routes == {str(to_accountability): "accountability", str(as_lead): "case_lead"}
+        assert self.app.get_notice(notice_id=as_lead).escalation_route == "case_lead"
+        counts = self.app.period_counts(start=d(1, 1), end=d(11, 30))
+        assert counts.escalations == {"accountability": 1, "case_lead": 1}
+
     def test_an_id_of_another_kind_is_refused_as_not_found_for_the_kind_expected(self):
         self.district()
         [found] = self.inspect(self.dept, problem("work_discipline", "脱岗", unit_id=self.dept))
@@ -340,22 +471,24 @@ class SupervisionScenario:
     def test_check_deadlines_raises_colours_and_records_overdue_exactly_once(self):
         self.district()
         [found] = self.inspect(self.dept, problem("work_discipline", "脱岗", unit_id=self.dept))
+        [in_town] = self.inspect(self.town, problem("work_discipline", "脱岗", unit_id=self.town))
+        town_cadre, _ = self.cadre(self.town)
         slow = self.notice(self.dept, [found], d(3, 31), at(3, 12),
                            self_examination_required=False)
-        quick = self.notice(self.town, [found], d(3, 31), at(3, 12),
+        quick = self.notice(self.town, [in_town], d(3, 31), at(3, 12),
                             self_examination_required=False)
-        cadre = self.notice(self.town, [found], d(4, 30), at(3, 12),
-                            self_examination_required=False, recipient_cadre_id=uuid.uuid4())
+        cadre = self.notice(self.town, [in_town], d(4, 30), at(3, 12),
+                            self_examination_required=False, recipient_cadre_id=town_cadre)
         self.app.acknowledge_notice(notice_id=quick, actor=self.town_clerk, occurred_at=at(3, 13))
         self.app.report_rectification(notice_id=quick, report="已整改", actor=self.town_clerk,
                                       occurred_at=at(3, 20))
-        recorded = [self.app.check_deadlines(at(*day)) for day in
+        recorded = [self.deadlines(at(*day)) for day in
                     [(3, 20), (3, 24), (3, 25), (3, 28), (3, 31), (4, 1), (4, 1), (4, 8)]]
         assert recorded == [[], [slow], [], [slow], [], [slow], [], []]
         # A second process replaying the clock records nothing new.
         other = self.open_app()
         try:
-            assert other.check_deadlines(at(4, 9)) == []
+            assert other.check_deadlines(at(4, 9)) == []  # the weekly findings included
         finally:
             other.close()
         kinds = [e["type"].split(".")[2] for e in self.events() if e["subject"] == str(slow)]
@@ -393,6 +526,54 @@ class SupervisionScenario:
         assert lead["data"]["problems"][0]["description"] == "脱岗"
         assert lead["data"]["reason"] == "逾期未整改"
 
+    def test_a_week_without_an_inspection_or_without_a_circular_is_a_finding_once(self):
+        # The district is learned on Friday 2 January: the rule runs from Monday 5 January.
+        self.district()
+        app, inspector = self.app, self.inspector
+
+        def circular(request_id: str, when: datetime) -> None:
+            app.issue_bulletin(kind="circular", request_id=request_id, title=request_id,
+                               actor=inspector, occurred_at=when)
+
+        # Step. Week of 5 Jan: both. Week of 12 Jan: an inspection only. Week of 19 Jan: a
+        # circular only. Week of 26 Jan: neither (a special report is no circular).
+        self.weekly(at(1, 6), self.dept)
+        circular("w1", at(1, 9))
+        self.weekly(at(1, 13), self.town)
+        circular("w3", at(1, 23))
+        app.issue_bulletin(kind="special_report", request_id="s1", title="专报",
+                           actor=inspector, occurred_at=at(1, 28))
+        # Step. On Monday 26 January the weeks up to Sunday 25 are over.
+        first = app.check_deadlines(at(1, 26))
+        assert sorted(first) == sorted([WeeklyFinding.create_id(d(1, 12), "circular"),
+                                        WeeklyFinding.create_id(d(1, 19), "inspection")])
+        assert app.check_deadlines(at(1, 26)) == []
+        other = self.open_app()
+        try:
+            assert other.check_deadlines(at(1, 30)) == []  # another process: once either way
+        finally:
+            other.close()
+        second = app.check_deadlines(at(2, 2))
+        assert sorted(second) == sorted([WeeklyFinding.create_id(d(1, 26), "inspection"),
+                                         WeeklyFinding.create_id(d(1, 26), "circular")])
+        # Step. The events: public, one per week and kind, naming the week.
+        missed = [e for e in self.events()
+                  if e["type"] == "dutytrail.supervision.weekly_supervision_missed.v1"]
+        assert [(e["data"]["week_start"], e["data"]["week_end"], e["data"]["kind"])
+                for e in missed] == [
+            ("2026-01-12", "2026-01-18", "circular"), ("2026-01-19", "2026-01-25", "inspection"),
+            ("2026-01-26", "2026-02-01", "inspection"), ("2026-01-26", "2026-02-01", "circular"),
+        ]
+        assert {e["dataclassification"] for e in missed} == {"public"}
+        assert {e["subject"] for e in missed} == {e["data"]["finding_id"] for e in missed}
+        # Step. The period's figures name the weeks, as of the clock's days.
+        counts = app.period_counts(start=d(1, 1), end=d(1, 31), as_of=d(2, 2))
+        assert counts.weeks_without_inspection == [d(1, 19), d(1, 26)]
+        assert counts.weeks_without_circular == [d(1, 12), d(1, 26)]
+        earlier = app.period_counts(start=d(1, 1), end=d(1, 31), as_of=d(1, 27))
+        assert earlier.weeks_without_inspection == [d(1, 19)]
+        assert earlier.weeks_without_circular == [d(1, 12)]
+
     def test_the_clock_and_the_queries_follow_the_configured_warning_days(self):
         self.district()
         wide = self.open_app(SupervisionSettings(warning=WarningDays(blue=14, yellow=10)))
@@ -400,8 +581,8 @@ class SupervisionScenario:
             [found] = self.inspect(self.dept, problem("work_discipline", "脱岗",
                                                       unit_id=self.dept))
             notice = self.notice(self.dept, [found], d(3, 31), at(3, 12))
-            assert self.app.check_deadlines(at(3, 20)) == []
-            assert wide.check_deadlines(at(3, 20)) == [notice]
+            assert self.deadlines(at(3, 20)) == []
+            assert self.deadlines(at(3, 20), wide) == [notice]
             assert [o.colour for o in wide.open_notices(as_of=d(3, 20))] == ["blue"]
             assert [o.colour for o in self.app.open_notices(as_of=d(3, 20))] == ["green"]
         finally:
@@ -539,7 +720,7 @@ class SupervisionScenario:
         second_town = self.unit("S01", "**街道", "subdistrict", self.pc, self.pc_clerk,
                                 at(1, 2))
         self.sync()
-        cadre = uuid.uuid4()
+        cadre, _ = self.cadre(self.town)
         notices = {}
         for name, unit, cadre_id in [("dept", self.dept, None), ("town", self.town, None),
                                      ("subdistrict", second_town, None),
@@ -608,8 +789,8 @@ class SupervisionScenario:
         on_paper(self.dept, 1, d(4, 10))
         with pytest.raises(QuarterlyReportAlreadySubmittedError):
             submit(self.dept, 2026, 1, "again", self.dept_clerk, at(4, 11))
-        recorded = [self.app.check_deadlines(at(4, 10)), self.app.check_deadlines(at(4, 11)),
-                    self.app.check_deadlines(at(4, 12))]
+        recorded = [self.deadlines(at(4, 10)), self.deadlines(at(4, 11)),
+                    self.deadlines(at(4, 12))]
         assert recorded[0] == [] and recorded[2] == []
         assert len(recorded[1]) == 1  # the town; never the commission
         submit(self.town, 2026, 1, "补报", self.town_clerk, at(4, 15))
@@ -634,8 +815,8 @@ class SupervisionScenario:
         assert q2 == {"区财政局": "missing", "**镇": "missing", "**街道": "on_time"}
         [dept_q2] = compliance(2, d(7, 31), unit_id=self.dept)
         assert dept_q2.deadline == d(7, 10)
-        assert len(self.app.check_deadlines(at(7, 11))) == 2
-        assert self.app.check_deadlines(at(8, 1)) == []
+        assert len(self.deadlines(at(7, 11))) == 2
+        assert self.deadlines(at(8, 1)) == []
         # Entered today, claiming 3 October: on time only if today is by the deadline.
         [sub_q3] = compliance(3, today, unit_id=late_unit)
         assert sub_q3.status == ("on_time" if today <= d(10, 10) else "late")
@@ -771,8 +952,10 @@ class SupervisionScenario:
                             project=KeyProject(code="P002", name="道路", lead_unit_id=self.dept),
                             actor=inspector, occurred_at=at(1, 21))
         dept_found = problem("work_discipline", "脱岗", unit_id=self.dept)
+        town_cadre, town_cadre_self = self.cadre(self.town)
         cadre_found = problem("eight_point_rules", "违规吃喝", unit_id=self.town,
-                              cadre_id=uuid.uuid4())
+                              cadre_id=town_cadre)
+        community_found = problem("fund_management", "台账不全", unit_id=self.community)
         for kind, when in [("weekly", at(3, 2)), ("weekly", at(7, 6)), ("open_visit", at(4, 3)),
                            ("land_acquisition_demolition", at(6, 5))]:
             app.record_inspection(
@@ -784,27 +967,39 @@ class SupervisionScenario:
                               project_code="P001")
         visit = app.schedule_unannounced_visit(actor=inspector, occurred_at=at(8, 1))
         app.conduct_unannounced_visit(
-            visit_id=visit, report=self.report(self.town, held_on=d(8, 3),
-                                               problems=[cadre_found]),
+            visit_id=visit, report=self.report(self.town, self.community, held_on=d(8, 3),
+                                               problems=[cadre_found, community_found]),
             actor=inspector, occurred_at=at(8, 3))
         cancelled = app.schedule_unannounced_visit(actor=inspector, occurred_at=at(8, 2))
         app.cancel_unannounced_visit(visit_id=cancelled, actor=inspector, occurred_at=at(8, 4))
         found = {p["description"]: p
                  for i in app.list_inspections(start=d(1, 1), end=d(12, 31)) for p in i.problems}
         dept_problem, cadre_problem = found["脱岗"]["problem_id"], found["违规吃喝"]["problem_id"]
+        community_problem = found["台账不全"]["problem_id"]
         # Step. Notices to a district unit, two to a community, one to a cadre, and their
         # lifecycle; one in December is outside January–November.
         to_dept = self.notice(self.dept, [dept_problem], d(9, 30), at(9, 1))
-        self.notice(self.community, [dept_problem], d(9, 30), at(9, 2),
+        self.notice(self.community, [community_problem], d(9, 30), at(9, 2),
                     self_examination_required=False)
-        self.notice(self.community, [dept_problem], d(10, 30), at(10, 2),
+        self.notice(self.community, [community_problem], d(10, 30), at(10, 2),
                     self_examination_required=False)
         to_cadre = self.notice(self.town, [cadre_problem], d(9, 30), at(9, 3),
-                               recipient_cadre_id=uuid.uuid4())
-        self.notice(self.town, [dept_problem], d(12, 31), at(12, 2),
+                               recipient_cadre_id=town_cadre)
+        self.notice(self.town, [cadre_problem], d(12, 31), at(12, 2),
                     self_examination_required=False)
         dept_clerk = self.dept_clerk
         app.acknowledge_notice(notice_id=to_dept, actor=dept_clerk, occurred_at=at(9, 2))
+        app.submit_rectification_plan(notice_id=to_dept, plan="建立考勤台账", actor=dept_clerk,
+                                      occurred_at=at(9, 3))
+        app.request_extension(notice_id=to_dept, requested_deadline=d(10, 15), reason="人手不足",
+                              actor=dept_clerk, occurred_at=at(9, 4))
+        app.refuse_extension(notice_id=to_dept, reason="理由不充分", actor=inspector,
+                             occurred_at=at(9, 5))
+        app.acknowledge_notice(notice_id=to_cadre, actor=town_cadre_self, occurred_at=at(9, 4))
+        app.request_extension(notice_id=to_cadre, requested_deadline=d(9, 30) + timedelta(1),
+                              reason="需外出调查", actor=town_cadre_self, occurred_at=at(9, 6))
+        app.approve_extension(notice_id=to_cadre, note="同意延期一日", actor=inspector,
+                              occurred_at=at(9, 8))
         app.report_rectification(notice_id=to_dept, report="已整改", actor=dept_clerk,
                                  occurred_at=at(9, 10), self_examination="检查")
         app.send_back_rectification(notice_id=to_dept, reason="不彻底", actor=inspector,
@@ -816,8 +1011,9 @@ class SupervisionScenario:
         app.close_notice(notice_id=to_dept, actor=inspector, occurred_at=at(9, 26))
         app.check_deadlines(at(9, 25))
         app.check_deadlines(at(10, 1))
+        app.check_deadlines(at(10, 2))
         app.escalate_notice(notice_id=to_cadre, reason="逾期拒不整改", actor=inspector,
-                            occurred_at=at(10, 2))
+                            occurred_at=at(10, 2), route="accountability")
         # Step. Bulletins, reports, the disclosure trail and boards.
         for n, (kind, meeting) in enumerate([("special_report", None), ("special_report", None),
                                              ("circular", None),
@@ -853,7 +1049,10 @@ class SupervisionScenario:
         assert counts.inspections == {"weekly": 2, "open_visit": 1,
                                       "land_acquisition_demolition": 1, "key_project": 1,
                                       "unannounced_visit": 1}
-        assert counts.problems_found == 5
+        assert counts.problems_found == 6
+        assert counts.escalations == {"accountability": 1, "case_lead": 0}
+        assert (counts.notices_with_plan, counts.extensions_approved,
+                counts.extensions_refused) == (1, 1, 1)
         assert app.period_counts(start=d(1, 1), end=d(12, 31)).circulars == 2
         assert app.period_counts(start=d(1, 1), end=d(11, 30),
                                  as_of=d(10, 10)).special_reports == 1

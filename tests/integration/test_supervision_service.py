@@ -130,7 +130,7 @@ def test_supervision_follows_responsibility_even_while_stopped(cluster, amqp_uri
         # Step. An inspection of the department addresses the follow-up.
         people.commission.supervision.record_inspection({
             "kind": "weekly",
-            "report": {"leader_person_id": str(uuid.uuid4()), "leader_name": "纪委 李强",
+            "report": {"leader_person_id": str(uuid.uuid4()), "leader_name": "区纪委监委 李强",
                        "location": "区财政局", "held_on": "2026-04-08", "unit_ids": [dept],
                        "problems": [{"category": "work_discipline", "description": "台账不全",
                                      "unit_id": dept}]},

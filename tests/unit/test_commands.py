@@ -48,10 +48,11 @@ def test_unknown_fields_and_naive_times_are_refused():
     with pytest.raises(InvalidCommandError) as refused:
         parse_command(SignLetter, {
             "letter_id": str(uuid.uuid4()), "issuer_person_id": str(uuid.uuid4()),
-            "signatory_person_id": str(uuid.uuid4()),
             "occurred_at": "2026-01-10T09:00:00", "signed_by_proxy": True,
         })
     message = str(refused.value)
+    # A signature is the token's person's own: no command names who signs.
+    assert "issuer_person_id: Extra inputs are not permitted" in message
     assert "occurred_at: Input should have timezone info" in message
     assert "signed_by_proxy: Extra inputs are not permitted" in message
 
@@ -82,8 +83,14 @@ def bindings() -> list[tuple[str, type, object]]:
 
 def test_every_command_and_query_of_the_service_is_bound_in_its_table():
     names = {name for name, _, _ in bindings()}
-    assert len(names) == 21
-    assert {"register_unit", "sign_letter", "create_task", "coverage", "list_units"} <= names
+    # 24 (with the lead units' meetings and co-units' reports), and 10 for the risk-point
+    # register, reminders, talks and 述责述廉 (issue 10).
+    assert len(names) == 34
+    assert {"convene_task_meeting", "report_to_lead_unit"} <= names
+    assert {"register_risk_points", "clauses_outside_risk_register", "record_talk"} <= names
+    assert {"register_unit", "sign_letter_as_issuer", "countersign_letter", "create_task",
+            "coverage", "list_units"} <= names
+    assert "sign_letter" not in names
 
 
 BINDINGS = bindings()

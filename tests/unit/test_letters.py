@@ -73,10 +73,25 @@ def make_letter(*, individual: bool = True, top_leader: bool = False, duties: bo
     return letter, addressee
 
 
-def sign(letter: Letter, addressee: Cadre, *, by: UUID | None = None,
+# The issuing unit's party secretary, who signs its letters for it (签字背书).
+SECRETARY = Cadre(
+    person_id=ISSUER_PERSON, name="区委书记", unit_id=ISSUER_UNIT, post_title="区委书记",
+    line_of_work="全面", leadership_member=True, top_leader=True, actor=CLERK, occurred_at=WHEN,
+)
+
+
+def own(cadre: Cadre) -> Actor:
+    """The cadre acting with their own token."""
+    return Actor(person_id=cadre.person_id, unit_id=cadre.unit_id)
+
+
+def sign(letter: Letter, addressee: Cadre, *, by: Cadre | None = None,
          when: datetime = WHEN) -> None:
-    letter.sign(issuer_person_id=ISSUER_PERSON, signatory_person_id=by or addressee.person_id,
-                addressee=addressee, actor=CLERK, occurred_at=when)
+    """Both signatures: the issuer's by its party secretary, then the signatory's own."""
+    if letter.issuer_signature is None:
+        letter.sign_as_issuer(signer=SECRETARY, actor=own(SECRETARY), occurred_at=when)
+    signer = by or addressee
+    letter.countersign(signer=signer, actor=own(signer), occurred_at=when)
 
 
 def test_a_draft_records_what_the_letter_says_and_whether_it_goes_to_a_top_leader():
@@ -112,7 +127,7 @@ def test_letter_with_individual_clause_can_be_signed_and_records_both_signatures
 def test_only_the_addressed_cadre_can_sign_as_signatory():
     letter, addressee = make_letter()
     with pytest.raises(WrongSignatoryError, match="only that person"):
-        sign(letter, addressee, by=uuid4())
+        sign(letter, addressee, by=make_cadre())
     assert not letter.is_signed
 
 

@@ -70,9 +70,20 @@ def letter(to: Cadre, *, duties: bool = True, supersedes: UUID | None = None,
                         actor=CLERK, occurred_at=when)
 
 
+SECRETARY = Cadre(person_id=uuid4(), name="区委书记", unit_id=PC, post_title="区委书记",
+                  line_of_work="全面", leadership_member=False, top_leader=True, actor=CLERK,
+                  occurred_at=JAN)
+
+
+def own(cadre: Cadre) -> Actor:
+    return Actor(person_id=cadre.person_id, unit_id=cadre.unit_id)
+
+
 def sign(draft: Letter, to: Cadre, when: datetime = JAN, replaced: Letter | None = None) -> None:
-    draft.sign(issuer_person_id=CLERK.person_id, signatory_person_id=to.person_id,
-               addressee=to, actor=CLERK, occurred_at=when, replaced=replaced)
+    """The district party secretary signs for the issuer, then the addressee for themself."""
+    draft.sign_as_issuer(signer=SECRETARY, actor=own(SECRETARY), occurred_at=when,
+                         replaced=replaced)
+    draft.countersign(signer=to, actor=own(to), occurred_at=when, replaced=replaced)
 
 
 def district(*aggregates: Any, as_of: date | None = None) -> District:
@@ -105,8 +116,9 @@ def test_a_letter_is_superseded_when_its_replacement_is_signed_not_when_drafted(
     sign(new, leader, AUG, replaced=old)
     assert (old.status, old.superseded_by, new.status) == ("superseded", new.id, "signed")
     mark: Any = old.pending_events[-1]
+    # Marked by the signature that signed the replacement (here, the leader's own).
     assert (type(mark).__qualname__, mark.occurred_at, mark.actor) == (
-        "Letter.Superseded", AUG, CLERK)
+        "Letter.Superseded", AUG, own(leader))
     after = district(dept, leader, old, new).coverage(2026, date(2026, 8, 3))
     assert after.leaders_without_signed_letter == []
     assert district(dept, leader, old, new, as_of=date(2026, 8, 2)).letters[old.id].status \

@@ -39,6 +39,10 @@ def store_a_district(app: Responsibilities) -> None:
                            actor=Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4()),
                            occurred_at=at(1, 2))
     clerk = Actor(person_id=uuid.uuid4(), unit_id=pc)
+    secretary = Actor(person_id=uuid.uuid4(), unit_id=pc)
+    app.register_cadre(person_id=secretary.person_id, name="区委书记", unit_id=pc,
+                       post_title="区委书记", line_of_work="全面", top_leader=True, actor=clerk,
+                       occurred_at=at(1, 3))
     dept = app.register_unit(code="D01", name="区财政局\n(“引号”)", kind="district_department",
                              parent_unit_id=pc, actor=clerk, occurred_at=at(1, 2))
     people = []
@@ -58,8 +62,9 @@ def store_a_district(app: Responsibilities) -> None:
             }),
             actor=clerk, occurred_at=at(1, 10),
         )
-        app.sign_letter(letter_id=letter, issuer_person_id=clerk.person_id,
-                        signatory_person_id=person, actor=clerk, occurred_at=at(1, 20))
+        app.sign_letter_as_issuer(letter_id=letter, actor=secretary, occurred_at=at(1, 18))
+        app.countersign_letter(letter_id=letter, actor=Actor(person_id=person, unit_id=dept),
+                               occurred_at=at(1, 20))
 
 
 @pytest.fixture

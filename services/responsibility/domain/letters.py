@@ -1,5 +1,6 @@
 """Responsibility letters (责任书): common clauses plus individual clauses for one post, signed
-by both sides, never edited once signed but superseded by a new letter."""
+by both sides (the issuing unit's principal leader and the signatory, each for themself),
+never edited once signed but superseded by a new letter."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from eventsourcing.domain import event
 from services.responsibility.domain.cadres import Cadre, WrongSignatoryError
 from services.responsibility.domain.similarity import shingles, similarity
 from shared.actors import Actor
-from shared.contracts.responsibility import LetterStatus
+from shared.contracts.responsibility import LetterStatus, SignatureSide
 from shared.domain import DomainAggregate
 from shared.errors import DomainError, NotFoundError
 
@@ -38,6 +39,10 @@ class LetterNotSignedError(DomainError):
 
 class LetterAlreadySupersededError(DomainError):
     pass
+
+
+class SignatureAlreadyRecordedError(DomainError):
+    """Each side signs a letter once."""
 
 
 class Clause(Protocol):
@@ -174,6 +179,8 @@ class Letter(DomainAggregate):
         self.superseded_by: UUID | None = None
         self.signed_at: datetime | None = None
         self.signatures: list[dict[str, Any]] = []
+        self.issuer_signature: dict[str, Any] | None = None
+        self.signatory_signature: dict[str, Any] | None = None
         self.signing_overdue_recorded = False
         self.flagged_like: UUID | None = None
         self.drafted_at = occurred_at
@@ -241,31 +248,76 @@ class Letter(DomainAggregate):
     ) -> None:
         self.top_leader_duties = list(duties)
 
-    def sign(
-        self,
-        *,
-        issuer_person_id: UUID,
-        signatory_person_id: UUID,
-        addressee: Cadre | None,
-        actor: Actor,
-        occurred_at: datetime,
+    def sign_as_issuer(
+        self, *, signer: Cadre, actor: Actor, occurred_at: datetime,
         replaced: Letter | None = None,
-    ) -> None:
-        """Both sides sign at once: the issuer for the issuing unit, the signatory for the
-        signatory unit. ``addressee`` is the cadre the letter is addressed to, if any: only
-        that person may sign as signatory.
+    ) -> bool:
+        """The issuing unit's signature, made by one of its principal leaders (党政主要领导;
+        for the district's letters, the district party secretary) for themself. Whether the
+        letter is now signed (the signatory had signed first)."""
+        if signer.unit_id != self.issuer_unit_id or not signer.top_leader:
+            msg = (
+                f"Letter {self.id} is signed for the issuing unit by one of its principal "
+                f"leaders (党政主要领导); {signer.name} is not one of them."
+            )
+            raise WrongSignatoryError(msg)
+        return self._sign("issuer", signer, actor, occurred_at, replaced)
+
+    def countersign(
+        self, *, signer: Cadre, actor: Actor, occurred_at: datetime,
+        replaced: Letter | None = None,
+    ) -> bool:
+        """The signatory's own signature: the cadre the letter is addressed to or, for a
+        letter to a unit without a named cadre, one of that unit's principal leaders. Whether
+        the letter is now signed (the issuer had signed first)."""
+        if self.signatory_cadre_id is not None:
+            if signer.id != self.signatory_cadre_id:
+                msg = (
+                    f"Letter {self.id} is addressed to another cadre; only that person can "
+                    f"sign it as signatory, not {signer.name}."
+                )
+                raise WrongSignatoryError(msg)
+        elif signer.unit_id != self.signatory_unit_id or not signer.top_leader:
+            msg = (
+                f"Letter {self.id} is addressed to a unit and is signed for it by one of its "
+                f"principal leaders (党政主要领导); {signer.name} is not one of them."
+            )
+            raise WrongSignatoryError(msg)
+        return self._sign("signatory", signer, actor, occurred_at, replaced)
+
+    def signature_of(self, side: SignatureSide) -> dict[str, Any] | None:
+        """The signature recorded for ``side``, if any."""
+        return self.issuer_signature if side == "issuer" else self.signatory_signature
+
+    def _sign(
+        self, side: SignatureSide, signer: Cadre, actor: Actor, occurred_at: datetime,
+        replaced: Letter | None,
+    ) -> bool:
+        """Record ``signer``'s signature for ``side``; with the other side's already there,
+        the letter is signed (签字背书: two real signatures, each by its signer's own hand).
 
         A letter that supersedes another (``replaced``, the letter named by ``supersedes``)
-        takes its place only now: the old letter stays valid while its replacement is a
-        draft, and is marked superseded by this signing (the caller saves both at once)."""
-        _check_addressee(addressee, self.signatory_cadre_id)
-        if addressee is not None and addressee.person_id != signatory_person_id:
+        takes its place only when signed: the old letter stays valid while its replacement is
+        a draft, even a half-signed one, and is marked superseded by the second signature
+        (the caller saves both at once)."""
+        if signer.person_id != actor.person_id:
             msg = (
-                f"Letter {self.id} is addressed to {addressee.name}; only that person can "
-                "sign it as signatory."
+                f"{signer.name} signs for themself: the signature must be made with their own "
+                "token, not by someone acting for them."
             )
             raise WrongSignatoryError(msg)
         self.check_signable()
+        if self.signature_of(side) is not None:
+            msg = f"Letter {self.id} already carries the {side}'s signature."
+            raise SignatureAlreadyRecordedError(msg)
+        other: SignatureSide = "signatory" if side == "issuer" else "issuer"
+        counterpart = self.signature_of(other)
+        if counterpart is not None and counterpart["person_id"] == signer.person_id:
+            msg = (
+                f"{signer.name} already signed letter {self.id} as its {other}; the issuer and "
+                "the signatory are two people."
+            )
+            raise WrongSignatoryError(msg)
         if (replaced.id if replaced is not None else None) != self.supersedes:
             msg = (
                 f"expected the letter this one supersedes {self.supersedes}, got "
@@ -276,20 +328,31 @@ class Letter(DomainAggregate):
         old = replaced if replaced is not None and replaced.superseded_by != self.id else None
         if old is not None:
             old.check_may_be_superseded()
+        signature = {"person_id": signer.person_id, "unit_id": signer.unit_id,
+                     "signed_at": occurred_at}
+        if counterpart is None:
+            self._signature_recorded(
+                side=side, signature=signature, actor=actor, occurred_at=occurred_at
+            )
+            return False
+        issuer, signatory = (signature, counterpart) if side == "issuer" else (
+            counterpart, signature)
         self._signed(
-            issuer_signature={
-                "person_id": issuer_person_id, "unit_id": self.issuer_unit_id,
-                "signed_at": occurred_at,
-            },
-            signatory_signature={
-                "person_id": signatory_person_id, "unit_id": self.signatory_unit_id,
-                "signed_at": occurred_at,
-            },
-            actor=actor,
+            issuer_signature=issuer, signatory_signature=signatory, actor=actor,
             occurred_at=occurred_at,
         )
         if old is not None:
             old.mark_superseded(self.id, actor, occurred_at)
+        return True
+
+    @event("SignatureRecorded")
+    def _signature_recorded(
+        self, side: str, signature: dict[str, Any], actor: Actor, occurred_at: datetime
+    ) -> None:
+        if side == "issuer":
+            self.issuer_signature = signature
+        else:
+            self.signatory_signature = signature
 
     @event("Signed")
     def _signed(
@@ -300,6 +363,8 @@ class Letter(DomainAggregate):
         occurred_at: datetime,
     ) -> None:
         self.signed_at = occurred_at
+        self.issuer_signature = issuer_signature
+        self.signatory_signature = signatory_signature
         self.signatures = [issuer_signature, signatory_signature]
 
     def check_may_be_superseded(self) -> None:

@@ -5,7 +5,7 @@ which the aggregate, the clock and the read model all ask here."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import ClassVar, get_args
 from uuid import UUID, uuid4
 
@@ -34,6 +34,10 @@ class TaskAlreadyCompletedError(DomainError):
 
 class TaskHasOpenSubtasksError(DomainError):
     pass
+
+
+class TaskHasNoCoUnitsError(DomainError):
+    """A lead unit convenes its co-units; a task without co-units has none to convene."""
 
 
 # Where a task stands against its deadline.
@@ -82,6 +86,25 @@ def deadline_mark_due(
         deadline=deadline, completed_on=None, on=on, warning_days=warning_days
     )
     return colour in ("yellow", "red")
+
+
+def convene_by(deadline: date, days_before: int) -> date:
+    """The day by which a task's lead unit must have convened its co-units: ``days_before``
+    days before the deadline (0: by the deadline itself)."""
+    return deadline - timedelta(days=days_before)
+
+
+def lead_unit_meeting_missing_due(
+    *, has_co_units: bool, meetings_held_on: Collection[date], deadline: date,
+    days_before: int, flagged: bool, on: date,
+) -> bool:
+    """Whether, on ``on``, a task's lead unit is to be flagged (once) for never having
+    convened its co-units (牵头单位 coordination meeting, seed §三(二)): a task with co-units
+    whose convening day has passed with no meeting held on or before it."""
+    if not has_co_units or flagged:
+        return False
+    last_day = convene_by(deadline, days_before)
+    return on > last_day and not any(held <= last_day for held in meetings_held_on)
 
 
 class Task(DomainAggregate):
@@ -152,6 +175,9 @@ class Task(DomainAggregate):
         self.completed_at: datetime | None = None
         self.warned_thresholds: set[int] = set()
         self.overdue_recorded = False
+        self.meetings_held_on: list[date] = []
+        self.co_unit_reports: list[UUID] = []  # the co-unit of each report, in order
+        self.meeting_missing_recorded = False
 
     @property
     def is_completed(self) -> bool:
@@ -182,6 +208,14 @@ class Task(DomainAggregate):
         """Only an open task is broken down, and never into a subtask due after it."""
         self.check_open()
         self.check_subtask_deadline(deadline)
+
+    def check_co_unit(self, actor: Actor) -> None:
+        if actor.unit_id not in self.co_unit_ids:
+            msg = (
+                f"Only a clerk of one of task {self.title!r}'s co-units reports to its lead "
+                f"unit; you act for unit {actor.unit_id}."
+            )
+            raise NotPermittedError(msg)
 
     def check_may_report(self, actor: Actor) -> None:
         if actor.unit_id not in (self.lead_unit_id, *self.co_unit_ids):
@@ -249,6 +283,67 @@ class Task(DomainAggregate):
     def _completed(self, note: str, actor: Actor, occurred_at: datetime) -> None:
         self.completed_at = occurred_at
         self.progress = 100
+
+    def convene_meeting(
+        self, held_on: date, agenda: str, actor: Actor, occurred_at: datetime
+    ) -> None:
+        """The lead unit convenes its co-units (牵头单位召集协调会); the caller checks that
+        ``actor`` acts for the lead unit."""
+        self.check_open()
+        if not self.co_unit_ids:
+            msg = f"Task {self.title!r} has no co-units for its lead unit to convene."
+            raise TaskHasNoCoUnitsError(msg)
+        self._lead_unit_meeting_convened(
+            held_on=held_on, agenda=agenda, co_unit_ids=list(self.co_unit_ids), actor=actor,
+            occurred_at=occurred_at,
+        )
+
+    @event("LeadUnitMeetingConvened")
+    def _lead_unit_meeting_convened(
+        self, held_on: date, agenda: str, co_unit_ids: list[UUID], actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self.meetings_held_on.append(held_on)
+
+    def report_to_lead_unit(self, report: str, actor: Actor, occurred_at: datetime) -> None:
+        """A co-unit reports on its part to the lead unit (配合单位向牵头单位报告)."""
+        self.check_co_unit(actor)
+        self.check_open()
+        self._co_unit_reported(
+            co_unit_id=actor.unit_id, lead_unit_id=self.lead_unit_id, report=report,
+            actor=actor, occurred_at=occurred_at,
+        )
+
+    @event("CoUnitReported")
+    def _co_unit_reported(
+        self, co_unit_id: UUID, lead_unit_id: UUID, report: str, actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self.co_unit_reports.append(co_unit_id)
+
+    def record_meeting_missing_if_due(
+        self, as_of: datetime, days_before: int, actor: Actor
+    ) -> bool:
+        """Record, once, that the lead unit never convened its co-units by the convening day
+        (``days_before`` days before the deadline)."""
+        if not lead_unit_meeting_missing_due(
+            has_co_units=bool(self.co_unit_ids), meetings_held_on=self.meetings_held_on,
+            deadline=self.deadline, days_before=days_before,
+            flagged=self.meeting_missing_recorded, on=as_of.date(),
+        ):
+            return False
+        self._lead_unit_meeting_missing(
+            lead_unit_id=self.lead_unit_id, deadline=self.deadline,
+            convene_by=convene_by(self.deadline, days_before), actor=actor, occurred_at=as_of,
+        )
+        return True
+
+    @event("LeadUnitMeetingMissing")
+    def _lead_unit_meeting_missing(
+        self, lead_unit_id: UUID, deadline: date, convene_by: date, actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self.meeting_missing_recorded = True
 
     def record_deadline_events_due(
         self, as_of: datetime, thresholds: Sequence[int], actor: Actor

@@ -13,14 +13,20 @@ from eventsourcing.domain import event
 from services.supervision.domain.calendar import days_left, deadline_passed
 from shared.actors import Actor
 from shared.contracts.responsibility import UnitKind
-from shared.contracts.supervision import NoticeStatus, RecipientKind, UrgencyColour
+from shared.contracts.supervision import (
+    EscalationRoute,
+    NoticeStatus,
+    RecipientKind,
+    UrgencyColour,
+)
 from shared.domain import DomainAggregate
-from shared.errors import DomainError, NotFoundError
+from shared.errors import DomainError, NotFoundError, NotPermittedError
 
 NOTICE_STATUSES: tuple[NoticeStatus, ...] = get_args(NoticeStatus)
 RECIPIENT_KINDS: tuple[RecipientKind, ...] = get_args(RecipientKind)
 # In rising order of urgency.
 URGENCY_COLOURS: tuple[UrgencyColour, ...] = get_args(UrgencyColour)
+ESCALATION_ROUTES: tuple[EscalationRoute, ...] = get_args(EscalationRoute)
 # Statuses in which the recipient still owes a rectification report: the deadline runs.
 AWAITING_RECTIFICATION: tuple[NoticeStatus, ...] = ("issued", "acknowledged", "sent_back")
 # The units a notice may go to (or to one of their cadres), not the party committee, and the
@@ -82,6 +88,22 @@ class NoticeAlreadyEscalatedError(NoticeStepError):
 
 
 class SelfExaminationMissingError(NoticeStepError):
+    pass
+
+
+class ProblemNotOfRecipientError(InvalidNoticeError):
+    """A cited problem concerns neither the recipient unit nor the recipient cadre."""
+
+
+class NotTheRecipientError(NotPermittedError):
+    """A step only the notice's recipient takes (a cadre for themself) taken by another."""
+
+
+class ExtensionError(NoticeStepError):
+    """An extension request (延期申请) out of turn, or a new deadline that extends nothing."""
+
+
+class InvalidEscalationRouteError(DomainError):
     pass
 
 
@@ -169,6 +191,40 @@ def counted_recipient_kind(recipient_kind: str, unit_kind: str | None) -> Recipi
     return "district_department"
 
 
+def check_problems_concern_recipient(
+    problems: list[dict[str, Any]],
+    recipient_unit_id: UUID,
+    recipient_cadre_id: UUID | None,
+    cadre_units: dict[UUID, UUID],
+) -> None:
+    """Every cited problem concerns the recipient: the recipient unit (for a cadre, the
+    cadre's unit), or the recipient cadre; a problem naming only a cadre concerns that
+    cadre's unit. ``cadre_units`` maps the cadres supervision knows to their units."""
+    for p in problems:
+        unit_id, cadre_id = p.get("unit_id"), p.get("cadre_id")
+        if recipient_cadre_id is not None and cadre_id == recipient_cadre_id:
+            continue
+        if unit_id is None and cadre_id is not None:
+            unit_id = cadre_units.get(cadre_id)
+        if unit_id == recipient_unit_id:
+            continue
+        whom = f"cadre {recipient_cadre_id} of unit {recipient_unit_id}" if recipient_cadre_id \
+            else f"unit {recipient_unit_id}"
+        msg = (
+            f"Problem {p.get('problem_id')} concerns "
+            + (f"unit {unit_id}" if unit_id is not None else f"cadre {cadre_id}")
+            + f", not the notice's recipient ({whom}): a notice cites only the recipient's "
+            "own problems."
+        )
+        raise ProblemNotOfRecipientError(msg)
+
+
+def check_escalation_route(route: str) -> None:
+    if route not in ESCALATION_ROUTES:
+        msg = f"An escalation goes to {' or '.join(ESCALATION_ROUTES)}, not {route!r}."
+        raise InvalidEscalationRouteError(msg)
+
+
 def recipient_id(recipient_kind: str, unit_id: UUID, cadre_id: UUID | None) -> UUID:
     """Who the notice went to: the cadre for a notice to a cadre, otherwise the unit."""
     return cadre_id if recipient_kind == "cadre" and cadre_id is not None else unit_id
@@ -210,6 +266,8 @@ class RectificationNotice(DomainAggregate):
         self.status: NoticeStatus = "issued"
         self.colour: UrgencyColour = "green"  # the urgency last recorded by the clock
         self.escalated = False
+        self.extension_requested: date | None = None  # a request awaiting the commission
+        self.plan: str | None = None
 
     @staticmethod
     def check_issuable(
@@ -294,6 +352,107 @@ class RectificationNotice(DomainAggregate):
     ) -> None:
         self.status = "rectification_reported"
 
+    # The rectification plan (整改方案) and the extension request (延期申请).
+
+    def _check_awaiting(self, doing: str) -> None:
+        self.check_open()
+        if self.status == "issued":
+            msg = (
+                f"Rectification notice {self.id} has not been acknowledged yet: acknowledge "
+                f"receipt of the notice before {doing}."
+            )
+            raise NoticeNotAcknowledgedError(msg)
+        if not self.awaiting_rectification:
+            msg = (
+                f"Rectification notice {self.id} is {self._status_words()}: {doing} is for a "
+                "notice whose rectification is still owed."
+            )
+            raise NoticeStepError(msg)
+
+    def submit_plan(self, plan: str, actor: Actor, occurred_at: datetime) -> None:
+        """The recipient's plan: what it will rectify, and how, by the deadline. A later plan
+        (after a report was sent back, say) revises it."""
+        self._check_awaiting("submitting a rectification plan")
+        self._plan_submitted(plan=plan, deadline=self.deadline, actor=actor,
+                             occurred_at=occurred_at)
+
+    @event("PlanSubmitted")
+    def _plan_submitted(
+        self, plan: str, deadline: date, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.plan = plan
+
+    def request_extension(
+        self, requested_deadline: date, reason: str, actor: Actor, occurred_at: datetime
+    ) -> None:
+        """延期申请: before the deadline passes, for a later deadline, one at a time."""
+        self._check_awaiting("requesting an extension")
+        if deadline_passed(self.deadline, occurred_at.date()):
+            msg = (
+                f"Rectification notice {self.id}'s deadline {self.deadline:%Y-%m-%d} has "
+                "passed: an extension is requested before the deadline."
+            )
+            raise ExtensionError(msg)
+        if requested_deadline <= self.deadline:
+            msg = (
+                f"The extension asks for {requested_deadline:%Y-%m-%d}, which is not after the "
+                f"deadline {self.deadline:%Y-%m-%d}."
+            )
+            raise ExtensionError(msg)
+        if self.extension_requested is not None:
+            msg = (
+                f"Rectification notice {self.id} has an extension request awaiting the "
+                "commission's decision."
+            )
+            raise ExtensionError(msg)
+        self._extension_requested(
+            deadline=self.deadline, requested_deadline=requested_deadline, reason=reason,
+            actor=actor, occurred_at=occurred_at,
+        )
+
+    @event("ExtensionRequested")
+    def _extension_requested(
+        self, deadline: date, requested_deadline: date, reason: str, actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self.extension_requested = requested_deadline
+
+    def _check_extension_pending(self) -> date:
+        self.check_open()
+        if self.extension_requested is None:
+            msg = f"Rectification notice {self.id} has no extension request awaiting a decision."
+            raise ExtensionError(msg)
+        return self.extension_requested
+
+    def approve_extension(self, note: str, actor: Actor, occurred_at: datetime) -> None:
+        """The commission approves: the requested deadline is the deadline from now on, and
+        the clock judges the notice's urgency afresh (from green)."""
+        new_deadline = self._check_extension_pending()
+        self._extension_approved(
+            previous_deadline=self.deadline, new_deadline=new_deadline, note=note, actor=actor,
+            occurred_at=occurred_at,
+        )
+
+    @event("ExtensionApproved")
+    def _extension_approved(
+        self, previous_deadline: date, new_deadline: date, note: str, actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self.deadline = new_deadline
+        self.extension_requested = None
+        self.colour = "green"
+
+    def refuse_extension(self, reason: str, actor: Actor, occurred_at: datetime) -> None:
+        self._check_extension_pending()
+        self._extension_refused(deadline=self.deadline, reason=reason, actor=actor,
+                                occurred_at=occurred_at)
+
+    @event("ExtensionRefused")
+    def _extension_refused(
+        self, deadline: date, reason: str, actor: Actor, occurred_at: datetime
+    ) -> None:
+        self.extension_requested = None
+
     def _check_reported(self, doing: str) -> None:
         self.check_open()
         if self.status != "rectification_reported":
@@ -333,8 +492,12 @@ class RectificationNotice(DomainAggregate):
     def _closed(self, actor: Actor, occurred_at: datetime) -> None:
         self.status = "closed"
 
-    def escalate(self, reason: str, actor: Actor, occurred_at: datetime) -> None:
-        """Hand the notice to casework as a lead (问题线索)."""
+    def escalate(
+        self, reason: str, actor: Actor, occurred_at: datetime,
+        route: EscalationRoute = "case_lead",
+    ) -> None:
+        """Escalate the notice: to accountability (问责) or to casework as a lead (问题线索)."""
+        check_escalation_route(route)
         self.check_open()
         if self.escalated:
             msg = f"Rectification notice {self.id} was already escalated to casework."
@@ -343,7 +506,8 @@ class RectificationNotice(DomainAggregate):
             recipient_kind=self.recipient_kind, recipient_unit_id=self.recipient_unit_id,
             recipient_cadre_id=self.recipient_cadre_id,
             problems=[dict(p) for p in self.problems], deadline=self.deadline,
-            status=self.status, reason=reason, actor=actor, occurred_at=occurred_at,
+            status=self.status, reason=reason, route=route, actor=actor,
+            occurred_at=occurred_at,
         )
 
     @event("EscalatedToCasework")
@@ -358,6 +522,7 @@ class RectificationNotice(DomainAggregate):
         reason: str,
         actor: Actor,
         occurred_at: datetime,
+        route: str = "case_lead",  # absent from events stored before routes were named
     ) -> None:
         self.escalated = True
 
