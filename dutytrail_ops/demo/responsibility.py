@@ -28,6 +28,7 @@ from dutytrail_ops.demo.timeline import (
     District,
     Scenario,
     UnitPeople,
+    demo_id,
     week_of,
 )
 from shared.roles import PARTY_COMMITTEE, UNIT_CLERK
@@ -232,6 +233,7 @@ class ResponsibilityScenario(Scenario):
                     "sign_by": date(self.year, 2, 28).isoformat(),
                 },
                 "occurred_at": at(date(self.year, 1, 10)),
+                "letter_id": demo_id(self.ctx.seed, f"letter:{n}"),
             })
             letters.append((letter, person, risk, standardised, clauses))
             units.append(unit)
@@ -293,6 +295,7 @@ class ResponsibilityScenario(Scenario):
                 "top_leader_duties": old["top_leader_duties"],
             },
             "occurred_at": at(date(self.year, 7, 1)),
+            "new_letter_id": demo_id(self.ctx.seed, f"letter:{letter}:replacement"),
         })
         sign = {"letter_id": replacement, "occurred_at": at(date(self.year, 7, 8))}
         self.ctx.cadre(self.secretary, self.pc_unit).responsibility.sign_letter_as_issuer(sign)
@@ -399,6 +402,7 @@ class ResponsibilityScenario(Scenario):
                 top = next(c for c in own if c["top_leader"])
                 for member in (c for c in own if c is not top):
                     self.ctx.clerk(unit).responsibility.record_reminder({
+                        "reminder_id": demo_id(self.ctx.seed, f"reminder:{member['cadre_id']}"),
                         "to_cadre_id": member["cadre_id"], "by_cadre_id": top["cadre_id"],
                         "subject": "节前廉洁提醒：严禁公款送礼、违规收受礼金",
                         "given_on": date(year, 2, 10).isoformat(),
@@ -413,6 +417,7 @@ class ResponsibilityScenario(Scenario):
             for talker, unit in talkers:
                 leader = next(c for c in cadres if c["unit_id"] == unit and c["top_leader"])
                 talker.record_talk({
+                    "talk_id": demo_id(self.ctx.seed, f"talk:{unit}"),
                     "leader_cadre_id": leader["cadre_id"], "subject": "整改落实不力约谈",
                     "held_on": date(year, 6, 15).isoformat(),
                     "occurred_at": at(date(year, 6, 15)),
@@ -498,6 +503,7 @@ class TaskYear:
                 "lead_unit_id": unit.unit_id, "co_unit_ids": co_units,
                 "responsible_cadre_id": unit.top_cadre, "deadline": due.isoformat(),
                 "occurred_at": at(date(self.year, 1, 12)),
+                "task_id": demo_id(self.ctx.seed, f"task:{n}"),
             })
             # Horizontal to every edge, vertical to every level: each member gets a subtask.
             children = []
@@ -508,6 +514,7 @@ class TaskYear:
                     "parent_task_id": task, "title": sub_title, "requirement": sub_req,
                     "lead_unit_id": unit.unit_id, "responsible_cadre_id": member,
                     "deadline": child_due.isoformat(), "occurred_at": at(date(self.year, 1, 20)),
+                    "task_id": demo_id(self.ctx.seed, f"task:{n}:{k}"),
                 })
                 children.append((child, child_due))
             if co_units:
@@ -573,6 +580,7 @@ class TaskYear:
                 "kind": kind, "title": title, "held_on": held.isoformat(),
                 "organiser_unit_id": organiser, "participant_count": count,
                 "occurred_at": at(held, 17),
+                "activity_id": demo_id(self.ctx.seed, f"education:{month}"),
             }
             if kind == "study_session":
                 # The leadership members' study sessions list who attended, so the persons
@@ -587,6 +595,7 @@ class TaskYear:
             "kind": "warning_education_visit", "title": "赴市警示教育基地参观学习",
             "held_on": visit.isoformat(), "organiser_unit_id": self.pc_unit,
             "participant_count": 86, "occurred_at": at(visit, 17),
+            "activity_id": demo_id(self.ctx.seed, "education:warning-visit"),
         })
 
 

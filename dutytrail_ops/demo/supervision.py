@@ -344,6 +344,7 @@ class SupervisionScenario(Scenario):
     def __init__(self, ctx: DemoContext) -> None:
         super().__init__(ctx)
         self.year_played: SupervisionYear | None = None
+        self.responsibility_seen = 0  # the last position of responsibility's log waited for
 
     def setup(self) -> None:
         district = self.ctx.district
@@ -353,7 +354,7 @@ class SupervisionScenario(Scenario):
         _wait_until_known(self.audit, len(district.units) + len(district.communities) + 1)
         # Notices name cadres supervision knows: wait until it has read everything the
         # responsibility scenario recorded so far (its cadres included).
-        _wait_until_caught_up(self.ctx.auditor)
+        self.responsibility_seen = _wait_until_caught_up(self.ctx.auditor)
         commission = district.units[0][0]
         self.year_played = SupervisionYear(
             self.ctx, self.ctx.rng, self.ctx.year, commission, district.party_committee,
@@ -366,6 +367,12 @@ class SupervisionScenario(Scenario):
 
     def after_clock(self, monday: date) -> None:
         assert self.year_played is not None
+        # What responsibility's clock recorded this week (an overdue task: a follow-up for
+        # the unit's next inspection) reaches supervision asynchronously: wait for it, so that
+        # the week's inspections find the same follow-ups open in every run of the seed.
+        self.responsibility_seen = _wait_until_caught_up(
+            self.ctx.auditor, after=self.responsibility_seen
+        )
         self.year_played.play_week(monday)
 
     def report(self, as_of: date) -> list[str]:
@@ -390,8 +397,10 @@ def _wait_until_known(supervision: Any, units: int, timeout: float = 60.0) -> No
         time.sleep(0.2)
 
 
-def _wait_until_caught_up(auditor: Any, timeout: float = 60.0) -> None:
-    after, last = 0, 0
+def _wait_until_caught_up(auditor: Any, timeout: float = 60.0, after: int = 0) -> int:
+    """Until supervision has applied every event responsibility had stored when called
+    (read from position ``after`` on); the last such position."""
+    last = after
     while page := auditor.responsibility.events_after({"after": after, "limit": 500}):
         last = after = int(page[-1]["sequence"])
     deadline = time.monotonic() + timeout
@@ -399,7 +408,8 @@ def _wait_until_caught_up(auditor: Any, timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             msg = "supervision did not catch up with responsibility's events"
             raise click.ClickException(msg)
-        time.sleep(0.2)
+        time.sleep(0.05)
+    return last
 
 
 def report_supervision(reader: Any, year: int, as_of: date) -> list[str]:

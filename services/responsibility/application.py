@@ -346,6 +346,7 @@ class Responsibilities(ServiceApplication[District]):
         organiser_unit_id: UUID,
         participant_count: int,
         participant_person_ids: Sequence[UUID] | None = None,
+        activity_id: UUID | None = None,
         actor: Actor,
         occurred_at: datetime | None = None,
     ) -> UUID:
@@ -355,9 +356,10 @@ class Responsibilities(ServiceApplication[District]):
         activity = EducationActivity.record(
             kind=kind, title=title, held_on=held_on, organiser_unit_id=organiser_unit_id,
             participant_count=participant_count, actor=actor, occurred_at=as_aware(occurred_at),
-            participant_person_ids=participant_person_ids,
+            participant_person_ids=participant_person_ids, activity_id=activity_id,
         )
-        self.save_changes(activity)
+        duplicate = ConflictError(f"Education activity {activity.id} already exists.")
+        self.save_new(activity, duplicate)
         return activity.id
 
     # The clock.
@@ -543,6 +545,7 @@ class Responsibilities(ServiceApplication[District]):
         subject: str,
         given_on: date,
         by_cadre_id: UUID | None = None,
+        reminder_id: UUID | None = None,
         actor: Actor,
         occurred_at: datetime | None = None,
     ) -> UUID:
@@ -551,8 +554,9 @@ class Responsibilities(ServiceApplication[District]):
         reminder = Reminder.record(
             giver=self._cadre_or_none(by_cadre_id), reminded=self.load(to_cadre_id, Cadre),
             subject=subject, given_on=given_on, actor=actor, occurred_at=as_aware(occurred_at),
+            reminder_id=reminder_id,
         )
-        self.save_changes(reminder)
+        self.save_new(reminder, ConflictError(f"Reminder {reminder.id} already exists."))
         return reminder.id
 
     def record_talk(
@@ -562,6 +566,7 @@ class Responsibilities(ServiceApplication[District]):
         subject: str,
         held_on: date,
         by_cadre_id: UUID | None = None,
+        talk_id: UUID | None = None,
         actor: Actor,
         occurred_at: datetime | None = None,
     ) -> UUID:
@@ -570,8 +575,9 @@ class Responsibilities(ServiceApplication[District]):
         talk = Talk.hold(
             talker=self._cadre_or_none(by_cadre_id), leader=self.load(leader_cadre_id, Cadre),
             subject=subject, held_on=held_on, actor=actor, occurred_at=as_aware(occurred_at),
+            talk_id=talk_id,
         )
-        self.save_changes(talk)
+        self.save_new(talk, ConflictError(f"Talk {talk.id} already exists."))
         return talk.id
 
     def record_accountability_report(

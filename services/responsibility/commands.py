@@ -143,6 +143,7 @@ class RecordEducationActivity(Command):
     participant_count: Annotated[int, Field(ge=0, le=1_000_000)]
     # Who attended, when known: lets distinct persons be counted as well as person-times.
     participant_person_ids: Annotated[list[UUID], Field(max_length=1_000_000)] | None = None
+    activity_id: UUID | None = None
 
 
 class AsOf(Query):
@@ -210,6 +211,7 @@ class RecordReminder(Command):
     subject: Subject
     given_on: date
     by_cadre_id: UUID | None = None
+    reminder_id: UUID | None = None
 
 
 class RecordTalk(Command):
@@ -217,6 +219,7 @@ class RecordTalk(Command):
     subject: Subject
     held_on: date
     by_cadre_id: UUID | None = None
+    talk_id: UUID | None = None
 
 
 class RecordAccountabilityReport(Command):

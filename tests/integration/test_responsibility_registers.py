@@ -27,6 +27,7 @@ from services.responsibility.domain.risk_points import (
 from services.responsibility.domain.talks import TalkNotWithLeaderError
 from shared.actors import Actor
 from shared.contracts.responsibility import RiskPoint
+from shared.errors import ConflictError
 from shared.persistence import store_environment
 from shared.settings import StoreSettings
 
@@ -253,3 +254,25 @@ def test_reminders_talks_and_accountability_reports_are_recorded_and_read_by_yea
     assert app.talks(YEAR, as_of=date(YEAR, 3, 31)) == []
     types = {e["type"].split(".")[2] for e in app.events_after(0)}
     assert {"reminder_recorded", "talk_held", "accountability_report_given"} <= types
+
+
+def test_a_reminder_a_talk_and_an_education_activity_keep_the_id_the_caller_gives(app):
+    """A caller that replays a seed (the demo) names its records; a repeated id is refused."""
+    d = District(app)
+    ids = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    reminder = {"to_cadre_id": d.deputy[0], "subject": "节前廉洁提醒",
+                "given_on": date(YEAR, 2, 10), "reminder_id": ids[0], "actor": d.dept_clerk}
+    assert app.record_reminder(**reminder) == ids[0]
+    talk = {"leader_cadre_id": d.town_secretary[0], "subject": "整改不力约谈",
+            "held_on": date(YEAR, 5, 6), "talk_id": ids[1], "actor": d.commission_clerk}
+    assert app.record_talk(**talk) == ids[1]
+    activity = {"kind": "party_lecture", "title": "廉政党课", "held_on": date(YEAR, 3, 1),
+                "organiser_unit_id": d.dept_clerk.unit_id, "participant_count": 30,
+                "activity_id": ids[2], "actor": d.dept_clerk}
+    assert app.record_education_activity(**activity) == ids[2]
+    for method, command in ((app.record_reminder, reminder), (app.record_talk, talk),
+                            (app.record_education_activity, activity)):
+        with pytest.raises(ConflictError):
+            method(**command)
+    assert [r.reminder_id for r in app.reminders(YEAR)] == [ids[0]]
+    assert [t.talk_id for t in app.talks(YEAR)] == [ids[1]]

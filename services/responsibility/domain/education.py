@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import ClassVar, get_args
+from typing import Any, ClassVar, get_args
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -68,6 +68,7 @@ class EducationActivity(DomainAggregate):
         actor: Actor,
         occurred_at: datetime,
         participant_person_ids: Sequence[UUID] | None = None,
+        activity_id: UUID | None = None,
     ) -> EducationActivity:
         """A held activity; a kind outside the vocabulary is refused here too, not only by the
         command model, so that no caller can store one. ``participant_person_ids``, when
@@ -76,13 +77,18 @@ class EducationActivity(DomainAggregate):
             msg = f"kind: {kind!r} is not an education kind ({', '.join(EDUCATION_KINDS)})."
             raise UnknownEducationKindError(msg)
         check_participants(participant_count, participant_person_ids)
-        return cls(
-            kind=kind, title=title, held_on=held_on, organiser_unit_id=organiser_unit_id,
-            participant_count=participant_count, actor=actor, occurred_at=occurred_at,
-            participant_person_ids=(
+        fields: dict[str, Any] = {
+            "kind": kind, "title": title, "held_on": held_on,
+            "organiser_unit_id": organiser_unit_id, "participant_count": participant_count,
+            "actor": actor, "occurred_at": occurred_at,
+            "participant_person_ids": (
                 None if participant_person_ids is None else list(participant_person_ids)
             ),
-        )
+        }
+        if activity_id is None:
+            return cls(**fields)
+        # A caller's own id (the demo's, derived from its seed): the same "Recorded" event.
+        return cls._create(event_class=cls.Recorded, id=activity_id, **fields)  # type: ignore[attr-defined]
 
     @event("Recorded")
     def __init__(

@@ -67,6 +67,7 @@ class Reminder(DomainAggregate):
         given_on: date,
         actor: Actor,
         occurred_at: datetime,
+        reminder_id: UUID | None = None,
     ) -> Reminder:
         check_giver_of_unit(giver, actor)
         if giver is not None and giver.id == reminded.id:
@@ -74,7 +75,7 @@ class Reminder(DomainAggregate):
                 f"to_cadre_id: {reminded.name} cannot be reminded by themself."
             )
         return cls(
-            id=uuid4(), by_unit_id=actor.unit_id,
+            id=reminder_id or uuid4(), by_unit_id=actor.unit_id,
             by_cadre_id=None if giver is None else giver.id, to_cadre_id=reminded.id,
             to_unit_id=reminded.unit_id, subject=subject, given_on=given_on, actor=actor,
             occurred_at=occurred_at,

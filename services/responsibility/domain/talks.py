@@ -56,11 +56,12 @@ class Talk(DomainAggregate):
         held_on: date,
         actor: Actor,
         occurred_at: datetime,
+        talk_id: UUID | None = None,
     ) -> Talk:
         check_giver_of_unit(talker, actor)
         check_is_leader(leader)
         return cls(
-            id=uuid4(), by_unit_id=actor.unit_id,
+            id=talk_id or uuid4(), by_unit_id=actor.unit_id,
             by_cadre_id=None if talker is None else talker.id, leader_cadre_id=leader.id,
             unit_id=leader.unit_id, subject=subject, held_on=held_on, actor=actor,
             occurred_at=occurred_at,
