@@ -128,6 +128,7 @@ class ResponsibilityScenario(Scenario):
         self.ctx.district = District(
             self.pc_unit, self.units, self.communities, self.people, self.persons
         )
+        self.play_registers(None)
         self.letters = self.draft_and_sign_letters()
         self.tasks.pc_unit = self.pc_unit
         self.tasks.create([self.people[u] for u, _, _ in self.units])
@@ -356,10 +357,11 @@ class ResponsibilityScenario(Scenario):
     def after_clock(self, monday: date) -> None:
         self.play_registers(monday)
 
-    def play_registers(self, monday: date) -> None:
-        """Step. In the first week each leadership post of four departments and a town gets
-        its risk points (before the letters are signed, so their clauses are judged against
-        them), revised in March; reminders before the Spring Festival; talks in June; the
+    def play_registers(self, monday: date | None) -> None:
+        """Step. At the set-up (``monday`` None: before any letter is drafted, so the letters'
+        clauses are judged against them at signing) each leadership post of four departments
+        and a town gets its risk points, in effect from the year's first Monday; revised in
+        March; reminders before the Spring Festival; talks in June; the
         leaders' mid-year 述责述廉 in July. No randomness: the seed's sequence is untouched."""
         from shared.roles import DISCIPLINE_COMMISSION
 
@@ -377,7 +379,8 @@ class ResponsibilityScenario(Scenario):
             return {"name": name, "level": level,
                     "measures": [dict(RISKS)[name]] if name in dict(RISKS) else ["集体研究"]}
 
-        if monday <= date(year, 1, 7):
+        if monday is None:
+            first_monday = date(year, 1, 1) + timedelta(days=-date(year, 1, 1).weekday() % 7)
             for unit in chosen:
                 posts = {c["post_title"]: c["line_of_work"] for c in cadres if c["unit_id"] == unit}
                 for post, line in sorted(posts.items()):
@@ -385,8 +388,9 @@ class ResponsibilityScenario(Scenario):
                         "unit_id": unit, "post_title": post,
                         "risk_points": [risk(line, "high"), risk("人事任免", "medium")]
                         if line != "人事任免" else [risk(line, "high")],
-                        "occurred_at": at(monday),
+                        "occurred_at": at(first_monday),
                     })
+            return
         if week_of(monday, date(year, 3, 2)):
             for register in self.audit.risk_register({"unit_id": chosen[0]})[:1]:
                 named = {p["name"] for p in register["risk_points"]}
@@ -439,6 +443,9 @@ class ResponsibilityScenario(Scenario):
         registers = r.risk_register({"as_of": as_of.isoformat()})
         levels = Counter(p["level"] for g in registers for p in g["risk_points"])
         outside = r.clauses_outside_risk_register({"year": year, "as_of": as_of.isoformat()})
+        flagged = r.flagged_letters(
+            {"year": year, "as_of": as_of.isoformat(), "reason": "outside_risk_register"}
+        )
         query = {"year": year, "as_of": as_of.isoformat()}
         reminders, talks = r.reminders(query), r.talks(query)
         reports = r.accountability_reports(query)
@@ -449,7 +456,8 @@ class ResponsibilityScenario(Scenario):
             f"{levels['medium']}, low {levels['low']}); individual clauses outside the "
             f"signatory's post register: {len(outside)} in "
             f"{len({c['letter_id'] for c in outside})} letters "
-            f"({sum(1 for c in outside if not c['post_has_register'])} for posts with none)",
+            f"({sum(1 for c in outside if not c['post_has_register'])} for posts with none); "
+            f"letters flagged at signing as drafted outside the register: {len(flagged)}",
             f"提醒 reminders: {len(reminders)} to "
             f"{len({x['to_cadre_id'] for x in reminders})} cadres",
             f"约谈 talks with a unit's leader: {len(talks)} (discipline commission "

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.utils import EnvType
 
-from services.responsibility.commands import LetterContent
+from services.responsibility.commands import FlagReason, LetterContent
 from services.responsibility.domain import (
     Cadre,
     CadreAlreadyRegisteredError,
@@ -28,22 +28,44 @@ from services.responsibility.domain import (
     check_acts_for,
     check_top_leader_post_free,
 )
-from services.responsibility.metrics import LETTERS_FLAGGED, TASKS_OVERDUE
+from services.responsibility.domain.accountability_reports import (
+    AccountabilityReport,
+    AccountabilityReportAlreadyGivenError,
+)
+from services.responsibility.domain.reminders import Reminder
+from services.responsibility.domain.risk_points import (
+    RiskRegister,
+    RiskRegisterAlreadyExistsError,
+    RiskRegisterNotFoundError,
+    check_keeps_register,
+)
+from services.responsibility.domain.talks import Talk
+from services.responsibility.metrics import (
+    LETTERS_FLAGGED,
+    LETTERS_OUTSIDE_REGISTER,
+    TASKS_OVERDUE,
+)
 from services.responsibility.settings import ResponsibilitySettings
 from services.responsibility.views import (
+    AccountabilityReportView,
     CadreView,
+    ClauseOutsideRegister,
     Coverage,
     District,
     EducationTotals,
     LetterView,
+    Registers,
+    ReminderView,
+    RiskRegisterView,
+    TalkView,
     TaskNode,
     TaskView,
     UnitView,
 )
 from shared.actors import SYSTEM_ACTOR, Actor
 from shared.application import ServiceApplication
-from shared.clock import as_aware
-from shared.contracts.responsibility import EducationKind, SignatureSide, UnitKind
+from shared.clock import as_aware, end_of_day
+from shared.contracts.responsibility import EducationKind, RiskPoint, SignatureSide, UnitKind
 from shared.errors import ConflictError
 from shared.readmodel import Projection
 
@@ -189,10 +211,25 @@ class Responsibilities(ServiceApplication[District]):
             self.as_of().letters.values(), self.settings.boilerplate_threshold, SYSTEM_ACTOR,
             when,
         )
+        register = self._signatory_register(letter, when)
+        if letter.flag_if_outside_register(register, SYSTEM_ACTOR, when):
+            LETTERS_OUTSIDE_REGISTER.labels(SERVICE).inc()
         # One transaction: the signature and the old letter's mark both land or neither does.
         self.save_changes(letter, *([] if replaced is None else [replaced]))
         if flagged:
             LETTERS_FLAGGED.labels(SERVICE).inc()
+
+    def _signatory_register(self, letter: Letter, when: datetime) -> list[dict[str, Any]] | None:
+        """The risk points of the addressed cadre's post in effect at the signing (None: the
+        post had no register then, or the letter names no cadre)."""
+        if letter.signatory_cadre_id is None:
+            return None
+        cadre = self.load(letter.signatory_cadre_id, Cadre)
+        register_id = RiskRegister.create_id(cadre.unit_id, cadre.post_title)
+        try:
+            return self.load(register_id, RiskRegister).as_at(when)
+        except RiskRegisterNotFoundError:
+            return None
 
     def _signer(self, actor: Actor) -> Cadre:
         """The cadre who signs: the token's own person, acting for their own unit."""
@@ -428,8 +465,15 @@ class Responsibilities(ServiceApplication[District]):
             key=lambda v: (v.year, str(v.signatory_unit_id), str(v.letter_id)),
         )
 
-    def flagged_letters(self, year: int, *, as_of: date | None = None) -> list[LetterView]:
-        return [v for v in self.list_letters(year=year, as_of=as_of) if v.flagged_like is not None]
+    def flagged_letters(
+        self, year: int, *, as_of: date | None = None, reason: FlagReason = "copy"
+    ) -> list[LetterView]:
+        """The year's letters flagged at signing, for copying another post's letter or for
+        clauses outside the signatory's post risk-point register."""
+        letters = self.list_letters(year=year, as_of=as_of)
+        if reason == "copy":
+            return [v for v in letters if v.flagged_like is not None]
+        return [v for v in letters if v.outside_risk_register is not None]
 
     def task_tree(self, unit_id: UUID, as_of: date) -> list[TaskNode]:
         return self.as_of(as_of).task_tree(unit_id, as_of, self.settings.task_warning_days)
@@ -656,26 +700,3 @@ class Responsibilities(ServiceApplication[District]):
         )
 
 
-# Imports of the appended section above (kept here so that the existing part of the module
-# stays as it was).
-from services.responsibility.domain.accountability_reports import (  # noqa: E402 - appended
-    AccountabilityReport,
-    AccountabilityReportAlreadyGivenError,
-)
-from services.responsibility.domain.reminders import Reminder  # noqa: E402
-from services.responsibility.domain.risk_points import (  # noqa: E402
-    RiskRegister,
-    RiskRegisterAlreadyExistsError,
-    check_keeps_register,
-)
-from services.responsibility.domain.talks import Talk  # noqa: E402
-from services.responsibility.views import (  # noqa: E402
-    AccountabilityReportView,
-    ClauseOutsideRegister,
-    Registers,
-    ReminderView,
-    RiskRegisterView,
-    TalkView,
-)
-from shared.clock import end_of_day  # noqa: E402
-from shared.contracts.responsibility import RiskPoint  # noqa: E402

@@ -4,13 +4,21 @@ are the keyword parameters of the application method it is bound to in ``service
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.commands import Command, Query
-from shared.contracts.responsibility import EducationKind, IndividualClause, UnitKind
+from shared.contracts.responsibility import (
+    EducationKind,
+    IndividualClause,
+    RiskPoint,
+    UnitKind,
+)
+
+# Why a letter was flagged at signing (flagged_letters).
+FlagReason = Literal["copy", "outside_risk_register"]
 
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 Year = Annotated[int, Field(ge=2000, le=2100)]
@@ -167,6 +175,11 @@ class YearQuery(Query):
 class FlaggedQuery(Query):
     year: Year
     as_of: date | None = None
+    reason: FlagReason = Field(
+        "copy",
+        description="copy: clauses copying another post's letter (千篇一律); "
+        "outside_risk_register: clauses on risk points outside the signatory's post register",
+    )
 
 
 class PeriodQuery(Query):
@@ -178,7 +191,6 @@ class PeriodQuery(Query):
 # The risk-point register (廉政风险点) and the recorded acts: reminders (提醒), talks (约谈) and
 # 述责述廉 (issue 10, items 12 and 13).
 
-from shared.contracts.responsibility import RiskPoint  # noqa: E402 - appended section
 
 PostTitle = Annotated[str, Field(min_length=1, max_length=200)]
 Subject = Annotated[str, Field(min_length=1, max_length=1000)]

@@ -13,3 +13,8 @@ LETTERS_FLAGGED = Counter(
     "dutytrail_letters_flagged_total",
     "Letters flagged as boilerplate copies of another post's letter", ["service"],
 )
+LETTERS_OUTSIDE_REGISTER = Counter(
+    "dutytrail_letters_outside_risk_register_total",
+    "Signed letters with individual clauses outside the signatory's post risk-point register",
+    ["service"],
+)

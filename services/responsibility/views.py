@@ -68,6 +68,8 @@ class LetterView:
     signing_overdue: bool = False
     flagged_like: UUID | None = None
     similarity: float | None = None
+    # Risk points of its individual clauses outside the signatory's post register at signing.
+    outside_risk_register: list[str] | None = None
     # A draft one side has signed: whose signature is still missing ("issuer", "signatory").
     awaiting_signature_of: str | None = None
 
@@ -242,6 +244,9 @@ class District(Projection):
         letter = self.letters[e.originator_id]
         letter.flagged_like = e.similar_letter_id
         letter.similarity = e.similarity
+
+    def on_Letter_FlaggedOutsideRiskRegister(self, e: Any) -> None:  # noqa: N802
+        self.letters[e.originator_id].outside_risk_register = list(e.risk_points)
 
     # Tasks.
 

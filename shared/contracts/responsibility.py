@@ -165,6 +165,21 @@ class LetterFlaggedAsBoilerplate(EventData):
 
 
 @contract(
+    service=SERVICE, name="letter_flagged_outside_risk_register",
+    domain_event="Letter.FlaggedOutsideRiskRegister", subject_field="letter_id",
+)
+class LetterFlaggedOutsideRiskRegister(EventData):
+    """At the signing, the letter's individual clauses were judged against the signatory's post
+    risk-point register (廉政风险点): these risk points are not in it."""
+
+    letter_id: UUID
+    risk_points: list[str] = Field(min_length=1, description="risk points outside the register")
+    post_has_register: bool = Field(
+        description="false: the post had no register, so every clause was outside it"
+    )
+
+
+@contract(
     service=SERVICE, name="task_created", domain_event="Task.Created", subject_field="task_id",
 )
 class TaskCreated(EventData):

@@ -104,7 +104,11 @@ def report_numbers(report: str) -> dict[str, Any]:
     signers = number(r"the issuer's by (\d+) principal leader\(s\).*?signatory's by (\d+) cadres")
     lead_units = number(r"(\d+) coordination meetings convened \(牵头协调会\), (\d+) co-unit reports "
                         r"to the lead unit; lead unit never convened, flagged by the clock: (\d+)")
+    outside = number(r"outside the signatory's post register: (\d+) in (\d+) letters .*?"
+                     r"flagged at signing as drafted outside the register: (\d+)")
     return {
+        "letters_outside_register": outside[1],
+        "flagged_outside_register": outside[2],
         "last_position": int(bus.group(1)),
         "received": int(bus.group(2)),
         "chain": bus.group(3),
@@ -212,6 +216,10 @@ def test_demo_through_up_agrees_with_the_store(any_store, vhost, launcher, subsc
     assert report["meetings"] == types["task_lead_unit_meeting_convened"] > 0
     assert report["co_unit_reports"] == types["task_co_unit_reported"] > 0
     assert report["never_convened"] == types["task_lead_unit_meeting_missing"] > 0
+    # Boilerplate judged against the register: the flags the letters got at signing are the
+    # letters the register query finds, and each was published.
+    assert report["flagged_outside_register"] == report["letters_outside_register"] > 0
+    assert report["flagged_outside_register"] == types["letter_flagged_outside_risk_register"]
     # One era of terms: today's names, the seed's only where the report quotes it.
     assert "**区纪委监委执纪审查" in demo.stdout
     assert "seed (2014): “1－11月，**区纪委受理信访举报件" in demo.stdout

@@ -185,6 +185,21 @@ def test_a_signed_letters_clause_outside_the_signatorys_post_register_is_reporte
         (director, "人事任免", True), (deputy, "政府采购", False),
     }
     assert all(c.unit_id == d.dept for c in outside)
+    # Step. Each letter was flagged at its signing, naming the points outside the register.
+    flagged = {v.letter_id: v.outside_risk_register
+               for v in app.flagged_letters(YEAR, reason="outside_risk_register")}
+    assert flagged == {director: ["人事任免"], deputy: ["政府采购"]}
+    assert app.flagged_letters(YEAR) == []  # neither copies another post's letter
+    published = [e for e in app.events_after(0)
+                 if e["type"] == "dutytrail.responsibility.letter_flagged_outside_risk_register.v1"]
+    assert {(e["data"]["letter_id"], e["data"]["post_has_register"]) for e in published} == {
+        (str(director), True), (str(deputy), False),
+    }
+    # Step. A letter drafted wholly from the register is not flagged.
+    fitting = d.signed_letter(d.director, at(1, 22), "资金拨付")
+    assert fitting not in {v.letter_id for v in
+                           app.flagged_letters(YEAR, reason="outside_risk_register")}
+    outside = app.clauses_outside_risk_register(YEAR)
     # Step. A later revision of the register does not change how a signed letter is judged.
     app.update_risk_points(unit_id=d.dept, post_title="局长",
                            risk_points=points(("人事任免", "medium")),

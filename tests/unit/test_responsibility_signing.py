@@ -152,3 +152,30 @@ def test_the_first_signature_is_an_additive_public_contract():
     })
     assert data.side == "issuer"
     assert data.signature.person_id == SECRETARY.person_id
+
+
+def test_a_letter_is_flagged_at_signing_for_clauses_outside_the_signatorys_post_register():
+    member = cadre(DEPT, "副局长", top=False)
+    in_register = [{"name": "资金 拨付", "level": "high", "measures": ["留痕"]}]
+    other_register = [{"name": "政府采购", "level": "medium", "measures": ["公开招标"]}]
+    # A clause drafted from the post's register (matched as the register matches names).
+    fitting = draft(member)
+    assert fitting.flag_if_outside_register(in_register, CLERK, FEB) is False
+    assert fitting.outside_risk_register is None
+    # A clause on a risk point the post does not carry is flagged, once, with the point.
+    letter = draft(member)
+    assert letter.flag_if_outside_register(other_register, CLERK, FEB) is True
+    flagged = letter.pending_events[-1]
+    assert type(flagged).__qualname__ == "Letter.FlaggedOutsideRiskRegister"
+    assert (flagged.risk_points, flagged.post_has_register) == (["资金拨付"], True)
+    assert letter.flag_if_outside_register(None, CLERK, FEB) is False
+    # A post with no register: every clause is outside it.
+    bare = draft(member)
+    assert bare.flag_if_outside_register(None, CLERK, FEB) is True
+    assert bare.pending_events[-1].post_has_register is False
+    # A letter to a unit without a named cadre has no post to judge it against.
+    assert draft(None).flag_if_outside_register(None, CLERK, FEB) is False
+    view = District()
+    for event in letter.pending_events:
+        view.apply(event)
+    assert view.letters[letter.id].outside_risk_register == ["资金拨付"]

@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import event
 
 from services.responsibility.domain.cadres import Cadre, WrongSignatoryError
+from services.responsibility.domain.risk_points import clause_outside_register
 from services.responsibility.domain.similarity import shingles, similarity
 from shared.actors import Actor
 from shared.contracts.responsibility import LetterStatus, SignatureSide
@@ -183,6 +184,7 @@ class Letter(DomainAggregate):
         self.signatory_signature: dict[str, Any] | None = None
         self.signing_overdue_recorded = False
         self.flagged_like: UUID | None = None
+        self.outside_risk_register: list[str] | None = None
         self.drafted_at = occurred_at
 
     @property
@@ -457,6 +459,37 @@ class Letter(DomainAggregate):
         self, similar_letter_id: UUID, similarity: float, actor: Actor, occurred_at: datetime
     ) -> None:
         self.flagged_like = similar_letter_id
+
+    # Judged against the risk-point register (廉政风险点): individual clauses are drafted from
+    # the signatory's post register, so a clause on a risk point the post does not carry is
+    # written for no post in particular.
+
+    def flag_if_outside_register(
+        self, register: Sequence[Mapping[str, Any]] | None, actor: Actor, occurred_at: datetime
+    ) -> bool:
+        """Record, once, the risk points of this letter's individual clauses that are not in
+        the signatory's post register as it stands at the signing (``None``: the post has no
+        register, so every clause is outside it); whether a flag was recorded."""
+        if self.outside_risk_register is not None or self.signatory_cadre_id is None:
+            return False
+        outside = sorted({
+            c["risk_point"] for c in self.individual_clauses
+            if clause_outside_register(c["risk_point"], register)
+        })
+        if not outside:
+            return False
+        self._flagged_outside_risk_register(
+            risk_points=outside, post_has_register=register is not None, actor=actor,
+            occurred_at=occurred_at,
+        )
+        return True
+
+    @event("FlaggedOutsideRiskRegister")
+    def _flagged_outside_risk_register(
+        self, risk_points: list[str], post_has_register: bool, actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self.outside_risk_register = list(risk_points)
 
 
 def _clause(text: str, risk_point: str) -> dict[str, str]:

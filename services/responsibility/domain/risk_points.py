@@ -163,6 +163,16 @@ class RiskRegister(DomainAggregate):
         self.unit_id = unit_id
         self.post_title = post_title
         self.risk_points = [dict(p) for p in risk_points]
+        # Every version with the business time it took effect: a letter signed (in business
+        # time) before a revision is judged against the version before it.
+        self.versions: list[tuple[datetime, list[dict[str, Any]]]] = [
+            (occurred_at, self.risk_points)
+        ]
+
+    def as_at(self, moment: datetime) -> list[dict[str, Any]] | None:
+        """The risk points in effect at ``moment`` (None: not yet registered then)."""
+        in_effect = [points for effective_at, points in self.versions if effective_at <= moment]
+        return in_effect[-1] if in_effect else None
 
     def update(
         self, risk_points: Sequence[RiskPointTerms], actor: Actor, occurred_at: datetime
@@ -177,3 +187,4 @@ class RiskRegister(DomainAggregate):
         self, risk_points: list[dict[str, Any]], actor: Actor, occurred_at: datetime
     ) -> None:
         self.risk_points = [dict(p) for p in risk_points]
+        self.versions.append((occurred_at, self.risk_points))
