@@ -3,6 +3,7 @@ the signatory each sign for themself, with their own token; the letter is signed
 have. Each test is named after its rule (no broker, no database)."""
 
 from datetime import UTC, datetime
+from typing import Any, cast
 from uuid import UUID, uuid4
 
 import pytest
@@ -165,14 +166,14 @@ def test_a_letter_is_flagged_at_signing_for_clauses_outside_the_signatorys_post_
     # A clause on a risk point the post does not carry is flagged, once, with the point.
     letter = draft(member)
     assert letter.flag_if_outside_register(other_register, CLERK, FEB) is True
-    flagged = letter.pending_events[-1]
+    flagged: Any = letter.pending_events[-1]
     assert type(flagged).__qualname__ == "Letter.FlaggedOutsideRiskRegister"
     assert (flagged.risk_points, flagged.post_has_register) == (["资金拨付"], True)
     assert letter.flag_if_outside_register(None, CLERK, FEB) is False
     # A post with no register: every clause is outside it.
     bare = draft(member)
     assert bare.flag_if_outside_register(None, CLERK, FEB) is True
-    assert bare.pending_events[-1].post_has_register is False
+    assert cast(Any, bare.pending_events[-1]).post_has_register is False
     # A letter to a unit without a named cadre has no post to judge it against.
     assert draft(None).flag_if_outside_register(None, CLERK, FEB) is False
     view = District()
