@@ -70,10 +70,26 @@ def run(service: str) -> None:
 
 @main.command()
 @click.argument("service", type=click.Choice(service_names()))
-def relay(service: str) -> None:
-    """Run one service's relay (stored events -> <service>.events) in this process."""
+@click.option("--fallback", type=click.FloatRange(min=0.01), default=None,
+              help="Seconds an idle relay waits to be woken by the store before it looks at "
+                   "the log anyway [DUTYTRAIL_RELAY_FALLBACK_SECONDS, 1].")
+@click.option("--poll", type=click.FloatRange(min=0.001), default=None,
+              help="Never wait to be woken: look at the log every SECONDS (what the relay "
+                   "does when wake-ups are off: DUTYTRAIL_RELAY_WAKEUP=0, "
+                   "DUTYTRAIL_RELAY_POLL_SECONDS).")
+def relay(service: str, fallback: float | None, poll: float | None) -> None:
+    """Run one service's relay (stored events -> <service>.events) in this process.
+
+    An idle relay is woken by the service's store when events are stored (docs/reliability.md,
+    "How the relay is woken")."""
     from dutytrail_ops.runner import run_relay
 
+    # The relay reads its settings from the environment (shared/settings.py).
+    if fallback is not None:
+        os.environ["DUTYTRAIL_RELAY_FALLBACK_SECONDS"] = str(fallback)
+    if poll is not None:
+        os.environ["DUTYTRAIL_RELAY_WAKEUP"] = "0"
+        os.environ["DUTYTRAIL_RELAY_POLL_SECONDS"] = str(poll)
     run_relay(service)
 
 

@@ -6,20 +6,27 @@ shares, written once (docs/architecture.md, "Inside a service").
   exists becomes the caller's duplicate error), retry a use case that lost a race;
 - "as of" a business date over the service's projection;
 - the catch-up page of the service's own events, and recording upstream positions with new
-  events in one transaction (docs/reliability.md).
+  events in one transaction (docs/reliability.md);
+- a creating command run once per caller's ``command_id``: the record that it ran is stored in
+  the same transaction as its events (:meth:`ServiceApplication.run_once`,
+  docs/commands-once.md).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import (
     IntegrityError,
     ProcessRecorder,
@@ -29,25 +36,66 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment, EnvType
 
+from shared.answers import to_json
 from shared.clock import end_of_day
 from shared.domain import DomainAggregate
 from shared.envelope import EnvelopeBuilder, read_page
-from shared.errors import ConflictError, DomainError
+from shared.errors import CommandIdReusedError, ConflictError, DomainError
 from shared.outbox import Outbox, open_outbox_quietly
 from shared.persistence import build_transcoder, store_environment
 from shared.readmodel import Projection
+from shared.recorders import (
+    COMMAND,
+    CommandAlreadyRecordedError,
+    CommandLog,
+    CommandRecord,
+    command_recorder,
+)
+from shared.view_store import open_view_store
 
 A = TypeVar("A", bound=DomainAggregate)
 T = TypeVar("T")
 P = TypeVar("P", bound=Projection)
+R = TypeVar("R", bound=Projection)
 
 MAX_PAGE = 500
 CONFIDENTIAL = "confidential"
 CONFLICT_MESSAGE = "Someone changed this record at the same moment; reload it and try again."
+COMMAND_ID_REUSED = (
+    "The command id {command_id} was already used for another request; a new request needs "
+    "a new command id."
+)
 
 RecordedListener = Callable[[list[str]], None]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CommandRequest:
+    """A creating command sent with its caller's id: which RPC method (``name``) and the
+    digest of what it asks, the caller included (``shared.nameko_kit.entrypoints``)."""
+
+    command_id: UUID
+    name: str
+    digest: str
+
+
+class CommandAnswerUnknownError(TypeError):
+    """A use case run once saved, first, no record it created: its answer cannot be stored
+    with its events (a programming error, refused before anything is stored)."""
+
+
+@dataclass
+class _Run:
+    """The command the current (green) thread runs under, and its record once stored."""
+
+    request: CommandRequest
+    recorded: CommandRecord | None = None
+
+
+# Per thread and per green thread: nameko's workers share one application.
+_RUNNING: ContextVar[_Run | None] = ContextVar("dutytrail_command_run", default=None)
 
 
 class ServiceApplication(Application[UUID], Generic[P]):
@@ -71,7 +119,10 @@ class ServiceApplication(Application[UUID], Generic[P]):
         super().__init__(env if env is not None else store_environment(self.service_name))
         # Each new event is built and signed once, here, after its commit (shared/outbox.py).
         self._outbox: Outbox | None = open_outbox_quietly(self.service_name, self.env)
-        self.live: P = self.projection()  # type: ignore[assignment]
+        # The read models, each kept in the service's store (shared/readmodel.py): a start
+        # loads their rows and follows the log from their stored position.
+        self._read_models: dict[type[Projection], Projection] = {}
+        self.live: P = self.read_model(self.projection)  # type: ignore[assignment]
 
     # Infrastructure, built explicitly (docs/architecture.md, "Storage").
 
@@ -83,7 +134,8 @@ class ServiceApplication(Application[UUID], Generic[P]):
         return build_transcoder()
 
     def construct_recorder(self) -> ProcessRecorder:
-        return self.factory.process_recorder()
+        # eventsourcing's process recorder, plus the table of the commands that ran once.
+        return command_recorder(self.factory, self.service_name)
 
     @property
     def process_recorder(self) -> ProcessRecorder:
@@ -110,6 +162,35 @@ class ServiceApplication(Application[UUID], Generic[P]):
         except DomainError:
             return None
 
+    def save(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+        **kwargs: Any,
+    ) -> list[Recording[UUID]]:
+        """eventsourcing's save; under :meth:`run_once`, the first save that stores events
+        also stores the command's record, in the same transaction."""
+        run = _RUNNING.get()
+        if run is None or run.recorded is not None or COMMAND in kwargs:
+            return super().save(*objs, **kwargs)
+        pending = _pending_events(objs)
+        if not pending:
+            return super().save(*objs, **kwargs)  # stores nothing, so records nothing
+        created = pending[0]
+        if created.originator_version != 1:
+            msg = (
+                f"{run.request.name} runs once per command id, so it must save the record it "
+                "creates first (its answer); its first event changes an existing record"
+            )
+            raise CommandAnswerUnknownError(msg)
+        request = run.request
+        record = CommandRecord(
+            request.command_id, request.name, request.digest,
+            json.dumps(to_json(created.originator_id)),
+        )
+        recordings = super().save(*objs, **kwargs, **{COMMAND: record})
+        run.recorded = record
+        return recordings
+
     def save_changes(self, *aggregates: Any) -> None:
         """Save in one transaction; a concurrent change becomes a :class:`ConflictError`."""
         try:
@@ -122,6 +203,8 @@ class ServiceApplication(Application[UUID], Generic[P]):
         the caller's ``duplicate`` error is raised instead."""
         try:
             self.save(aggregate, *others)
+        except CommandAlreadyRecordedError:
+            raise  # not a duplicate record: the same command, stored by a racing delivery
         except (RecordConflictError, IntegrityError):
             raise duplicate from None
 
@@ -149,18 +232,108 @@ class ServiceApplication(Application[UUID], Generic[P]):
                 time.sleep(random.uniform(0.005, 0.02) * tried)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    # Commands run once (docs/commands-once.md).
+
+    @property
+    def command_log(self) -> CommandLog:
+        recorder = self.recorder
+        if not isinstance(recorder, CommandLog):
+            msg = f"the {self.service_name} store keeps no table of commands"
+            raise TypeError(msg)
+        return recorder
+
+    def run_once(self, request: CommandRequest, use_case: Callable[[], Any]) -> Any:
+        """Run a creating command's use case at most once for its caller's ``command_id``;
+        the answer as JSON.
+
+        - The id was recorded with the same command and digest: the recorded answer, and
+          nothing runs.
+        - The id was recorded with another command, payload or caller:
+          :class:`CommandIdReusedError`.
+        - Otherwise the use case runs, and its first save that stores events also stores the
+          record (``<service>_commands``) in the same transaction, with the answer: the id of
+          the record the save creates first. If a racing delivery of the same command stored
+          its record first, this save fails as a whole and the first answer is returned.
+
+        A use case that stores nothing records nothing, so a refusal is no answer: the same
+        request sent again runs again.
+        """
+        commands = self.command_log
+        found = commands.select_command(request.command_id)
+        if found is not None:
+            return self._replay(found, request)
+        run = _Run(request)
+        token = _RUNNING.set(run)
+        try:
+            result = use_case()
+        except Exception:
+            # Whatever the refusal said (a duplicate id, a lost race), the command ran if a
+            # racing delivery recorded it meanwhile.
+            found = None if run.recorded else commands.select_command(request.command_id)
+            if found is None:
+                raise
+        else:
+            return self._answer(run, result)
+        finally:
+            _RUNNING.reset(token)
+        return self._replay(found, request)
+
+    def _answer(self, run: _Run, result: Any) -> Any:
+        answer = to_json(result)
+        if run.recorded is not None and json.loads(run.recorded.answer) != answer:
+            # Only a use case that breaks the rule of its kind gets here; the answer stored
+            # for a redelivery is put right (a crash just before would leave the other one).
+            log.error(
+                "%s answered %r, not the id of the record it created first (%s): stored its "
+                "answer for command %s again", run.request.name, answer,
+                run.recorded.answer, run.request.command_id,
+            )
+            self.command_log.correct_answer(run.request.command_id, json.dumps(answer))
+        return answer
+
+    def _replay(self, found: CommandRecord, request: CommandRequest) -> Any:
+        if (found.name, found.digest) != (request.name, request.digest):
+            raise CommandIdReusedError(COMMAND_ID_REUSED.format(command_id=request.command_id))
+        log.info(
+            "%s with command id %s ran already: answered as the first time, nothing stored",
+            request.name, request.command_id,
+        )
+        return json.loads(found.answer)
+
     # Reading, now or as of a business date.
 
     def as_of(self, day: date | datetime | None = None) -> P:
         """The read model now (caught up with the store), or as it stood at the end of a
         business day."""
+        return self.view(self.projection, day)  # type: ignore[return-value]
+
+    def read_model(self, kind: type[R]) -> R:
+        """This application's live read model ``kind``, kept in the service's store (in
+        memory only for a store in memory)."""
+        found = self._read_models.get(kind)
+        if found is None:
+            found = kind()
+            store = (open_view_store(self.service_name, kind.tracking_name(), self.env)
+                     if kind.stored else None)
+            if store is not None:
+                found.attach(store)
+            self._read_models[kind] = found
+        return found  # type: ignore[return-value]
+
+    def view(self, kind: type[R], day: date | datetime | None = None) -> R:
+        """Read model ``kind`` now, or as of the end of a business day: the live one if
+        nothing it holds happened after that moment, else the stored versions valid then
+        (a replay of the log only for a store in memory)."""
+        live = self.read_model(kind)
+        live.catch_up(self)
         if day is None:
-            self.live.catch_up(self)
-            return self.live
+            return live
         until = day if isinstance(day, datetime) else end_of_day(day)
-        projection: P = self.projection(until=until)  # type: ignore[assignment]
-        projection.catch_up(self)
-        return projection
+        if live.latest is None or live.latest <= until:
+            return live
+        if live.store is None:
+            return kind.replayed(self, until)
+        return kind.from_rows(live.store, until)
 
     # The clock; each service overrides what applies to it.
 
@@ -221,8 +394,26 @@ class ServiceApplication(Application[UUID], Generic[P]):
             )
 
     def close(self) -> None:
+        for read_model in getattr(self, "_read_models", {}).values():
+            if read_model.store is not None:
+                read_model.store.close()
         outbox: Outbox | None = getattr(self, "_outbox", None)
         if outbox is not None:
             self._outbox = None
             outbox.close()
         super().close()
+
+
+def _pending_events(
+    objs: tuple[MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None, ...],
+) -> list[DomainEventProtocol[UUID]]:
+    """The events a save of ``objs`` would store, in order (nothing is collected)."""
+    events: list[DomainEventProtocol[UUID]] = []
+    for obj in objs:
+        if obj is None:
+            continue
+        if isinstance(obj, DomainEventProtocol):
+            events.append(obj)
+        else:
+            events.extend(getattr(obj, "pending_events", ()))
+    return events

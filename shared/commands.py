@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
+from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shared.bounds import BusinessTime, ClockTime, Position
 from shared.errors import InvalidCommandError
 
 
@@ -15,7 +17,20 @@ class Command(BaseModel):
     comes from the caller's verified token (docs/roles.md)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-    occurred_at: AwareDatetime | None = None
+    occurred_at: BusinessTime | None = None
+
+
+class CreatingCommand(Command):
+    """A command that creates a record and answers with its id. It may carry the caller's
+    ``command_id``: the one field that is not its use case's, as it says which request this
+    is, not what is asked (docs/commands-once.md)."""
+
+    command_id: UUID | None = Field(
+        None,
+        description="The caller's id for this request; sending it again returns the first "
+        "answer and stores nothing more. The same id with another command, another payload "
+        "or another caller is refused (CommandIdReusedError).",
+    )
 
 
 class Query(BaseModel):
@@ -58,7 +73,7 @@ class EventsAfter(BaseModel):
     """The catch-up query every service answers: its events after a position, paged."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    after: Annotated[int, Field(ge=0)] = 0
+    after: Position = 0
     limit: Annotated[int, Field(ge=1, le=500)] = 500
 
 
@@ -66,4 +81,4 @@ class CheckDeadlines(BaseModel):
     """The clock's command: record every warning and overdue event due by ``as_of``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    as_of: AwareDatetime
+    as_of: ClockTime

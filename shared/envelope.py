@@ -88,6 +88,7 @@ class EnvelopeBuilder:
         self.service = service
         self.transcoder = transcoder or build_transcoder()
         self.signer: Signer = signer if signer is not None else EventSigner.for_service(service)
+        self._needle: tuple[str, bytes] | None = None  # (key id, as a DSSE envelope has it)
 
     def build(self, notification: Notification, previous: int | None) -> dict[str, Any]:
         """One notification as a signed CloudEvent; ``previous`` is the position before it."""
@@ -99,18 +100,26 @@ class EnvelopeBuilder:
         """The CloudEvent the service stored for ``notification`` in its outbox
         (``shared.outbox``) if it is the one this builder signs (same id, position, previous
         position and key), else built and signed here (:meth:`build`)."""
+        return self.reuse_or_build_encoded(notification, previous, body)[0]
+
+    def reuse_or_build_encoded(
+        self, notification: Notification, previous: int | None, body: str | None
+    ) -> tuple[dict[str, Any], str]:
+        """:meth:`reuse_or_build`, with the event's JSON text: the stored ``body`` itself
+        when it is reused (the relay publishes it as it is, never encoding it again)."""
         if body is not None:
             try:
                 event = decode(body)
             except ValueError:  # a damaged row: sign afresh
                 event = None
             if self._reusable(event, notification, previous):
-                return event  # type: ignore[no-any-return]
-        return self.build(notification, previous)
+                return event, body
+        event = self.build(notification, previous)
+        return event, encode(event)
 
     def _reusable(self, event: Any, notification: Notification, previous: int | None) -> bool:
-        key_id = getattr(self.signer, "key_id", None)
-        if not isinstance(event, dict) or not isinstance(key_id, str):
+        needle = self._key_needle()
+        if not isinstance(event, dict) or needle is None:
             return False  # a builder that does not sign with a key publishes its own events
         if (
             event.get("sequence") != format_position(notification.id)
@@ -124,7 +133,17 @@ class EnvelopeBuilder:
             envelope = base64.b64decode(material, validate=True) if material else b""
         except (binascii.Error, ValueError, TypeError):
             return False
-        return ('"keyid":' + json.dumps(key_id) + ",").encode() in envelope
+        return needle in envelope
+
+    def _key_needle(self) -> bytes | None:
+        """How this builder's key id appears in a DSSE envelope it signed; None if it does
+        not sign with a key."""
+        key_id = getattr(self.signer, "key_id", None)
+        if not isinstance(key_id, str):
+            return None
+        if self._needle is None or self._needle[0] != key_id:
+            self._needle = (key_id, ('"keyid":' + json.dumps(key_id) + ",").encode())
+        return self._needle[1]
 
     def _unsigned(self, notification: Notification, previous: int | None) -> dict[str, Any]:
         qualname = notification.topic.rpartition(":")[2]

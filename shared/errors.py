@@ -34,3 +34,8 @@ class PoisonMessageError(Exception):
 
 class NotAuthenticatedError(DomainError):
     """The call carries no valid token: missing, unsigned, wrongly signed or expired."""
+
+
+class CommandIdReusedError(ConflictError):
+    """A command id sent again with another command, another payload or by another caller:
+    a command id names one request only (docs/commands-once.md)."""

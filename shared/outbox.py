@@ -16,14 +16,28 @@ whose row is not what the builder would produce now (``EnvelopeBuilder.reuse_or_
 ``prevsequence`` is the real previous position in the log: eventsourcing serialises inserts
 (a table lock on PostgreSQL, the single writer on SQLite), so notification ids commit in
 order, and once a commit returns every smaller id that will ever exist is already stored.
+
+Writing the outbox also wakes the relay (docs/reliability.md, "How the relay is woken"): on
+PostgreSQL the insert sends ``NOTIFY`` on the store's channel (:func:`notify_channel`) in
+the same statement, so the relay hears it when the rows are committed; on SQLite the service
+sends a datagram to the relay's socket (:func:`nudge_address`, derived from the SQLite
+file), non-blocking and fire-and-forget: with no relay listening it is simply lost. The
+payload is the last position written. :class:`Waker` is the relay's side of both.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import logging
+import os
+import select
+import socket
 import sqlite3
+import sys
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -40,6 +54,34 @@ POSTGRES_MODULE = "eventsourcing.postgres"
 
 def table_name(service: str) -> str:
     return f"{service}_cloudevents"
+
+
+# PostgreSQL truncates identifiers (and so channel names) to 63 bytes.
+_MAX_CHANNEL = 63
+
+
+def notify_channel(schema: str, service: str) -> str:
+    """The ``LISTEN``/``NOTIFY`` channel of one service's store on PostgreSQL: per schema and
+    service, so that stores sharing a database never wake each other's relays."""
+    name = f"dutytrail.{schema}.{service}"
+    if len(name.encode("utf-8")) > _MAX_CHANNEL:
+        name = "dutytrail." + hashlib.sha256(name.encode("utf-8")).hexdigest()[:40]
+    return name
+
+
+def nudge_address(dbname: str) -> str | None:
+    """Where the relay of the SQLite store ``dbname`` listens for nudges: a Unix datagram
+    socket in Linux's abstract namespace named after the file's real path (no file to leave
+    behind, no length limit from deep directories); elsewhere a socket file next to the store,
+    or None (no nudges: the relay polls) if that path is too long for a socket."""
+    path = dbname.removeprefix("file:").split("?", 1)[0]
+    if not path or ":memory:" in dbname or "mode=memory" in dbname:
+        return None
+    real = os.path.realpath(path)
+    if sys.platform.startswith("linux"):
+        return "\0dutytrail-relay-" + hashlib.sha256(real.encode("utf-8")).hexdigest()[:32]
+    candidate = real + ".relay"
+    return candidate if len(candidate.encode("utf-8")) < 100 else None
 
 
 def previous_position(recorder: ApplicationRecorder, before: int) -> int | None:
@@ -62,7 +104,8 @@ class Outbox(ABC):
 
     @abstractmethod
     def insert(self, rows: Sequence[tuple[int, str]]) -> None:
-        """Store ``(position, body)`` rows; a position that has a row already is left as is."""
+        """Store ``(position, body)`` rows (a position that has a row already is left as is),
+        and wake the relay."""
 
     @abstractmethod
     def bodies(self, first: int, last: int) -> dict[int, str]:
@@ -86,17 +129,29 @@ class Outbox(ABC):
         if not notifications:
             return 0
         ordered = sorted(notifications, key=lambda n: n.id)
-        first = ordered[0].id
-        known = self._last_recorded
-        # Nothing lies between two consecutive positions: no need to look the previous up.
-        previous = known if known and known == first - 1 else previous_position(recorder, first)
-        rows = []
-        for notification in ordered:
-            rows.append((notification.id, encode(builder.build(notification, previous))))
-            previous = notification.id
-        self.insert(rows)
-        self._last_recorded = max(self._last_recorded, ordered[-1].id)
+        first, last = ordered[0].id, ordered[-1].id
+        try:
+            known = self._last_recorded
+            # Nothing lies between two consecutive positions: no need to look the previous
+            # up.
+            previous = (
+                known if known and known == first - 1 else previous_position(recorder, first)
+            )
+            rows = []
+            for notification in ordered:
+                rows.append((notification.id, encode(builder.build(notification, previous))))
+                previous = notification.id
+            self.insert(rows)  # wakes the relay
+        except BaseException:
+            self.wake(last)  # the events are stored all the same: the relay signs them
+            raise
+        self._last_recorded = max(self._last_recorded, last)
         return len(rows)
+
+    @abstractmethod
+    def wake(self, position: int) -> None:
+        """Tell the relay that the log holds events up to ``position``, without waiting and
+        without ever failing (:meth:`insert` does it too)."""
 
     def bodies_for(self, notifications: Sequence[Notification]) -> Mapping[int, str]:
         """The stored bodies of ``notifications`` (by position); none if the outbox cannot be
@@ -120,6 +175,8 @@ class SQLiteOutbox(Outbox):
         self.dbname = dbname
         self.lock_timeout = lock_timeout
         self._connection: sqlite3.Connection | None = None
+        self.nudge_address = nudge_address(dbname)
+        self._nudger: socket.socket | None = None
         with self._lock:
             self._connected().execute(
                 f'CREATE TABLE IF NOT EXISTS "{self.table}" '
@@ -153,6 +210,21 @@ class SQLiteOutbox(Outbox):
                 connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
+        self.wake(max(position for position, _ in rows))
+
+    def wake(self, position: int) -> None:
+        """A datagram to the relay's socket: non-blocking, and lost if no relay listens (or
+        if its queue is full: it is awake then anyway)."""
+        if self.nudge_address is None:
+            return
+        try:
+            if self._nudger is None:
+                nudger = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                nudger.setblocking(False)  # under eventlet too: never wait for the relay
+                self._nudger = nudger
+            self._nudger.sendto(str(position).encode("ascii"), self.nudge_address)
+        except OSError:
+            pass  # no relay listening (ECONNREFUSED, ENOENT), or it is busy (EAGAIN)
 
     def bodies(self, first: int, last: int) -> dict[int, str]:
         with self._lock:
@@ -173,6 +245,9 @@ class SQLiteOutbox(Outbox):
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
+        nudger, self._nudger = self._nudger, None
+        if nudger is not None:
+            nudger.close()
 
 
 class PostgresOutbox(Outbox):
@@ -184,16 +259,21 @@ class PostgresOutbox(Outbox):
         from psycopg import sql
 
         self.schema = schema
+        self.channel = notify_channel(schema, service)
         self._connect = dict(connect)
         self._connection: Any = None
         table = sql.Identifier(schema, self.table)
         self._create = sql.SQL(
             "CREATE TABLE IF NOT EXISTS {} (position bigint PRIMARY KEY, body text NOT NULL)"
         ).format(table)
+        # One statement, so one transaction: the relay hears the NOTIFY once the rows are
+        # committed (a data-modifying WITH always runs to completion).
         self._insert = sql.SQL(
-            "INSERT INTO {} (position, body) SELECT * FROM unnest(%s::bigint[], %s::text[]) "
-            "ON CONFLICT (position) DO NOTHING"
+            "WITH stored AS (INSERT INTO {} (position, body) "
+            "SELECT * FROM unnest(%s::bigint[], %s::text[]) ON CONFLICT (position) DO NOTHING) "
+            "SELECT pg_notify(%s, %s)"
         ).format(table)
+        self._notify = sql.SQL("SELECT pg_notify(%s, %s)")
         self._select = sql.SQL(
             "SELECT position, body FROM {} WHERE position BETWEEN %s AND %s"
         ).format(table)
@@ -236,12 +316,26 @@ class PostgresOutbox(Outbox):
 
         positions = [position for position, _ in rows]
         bodies = [body for _, body in rows]
+        wakes = (self.channel, str(max(positions)))
 
         def work(connection: Any) -> None:
-            connection.execute(self._insert, (positions, bodies), prepare=True)
+            connection.execute(self._insert, (positions, bodies, *wakes), prepare=True)
 
         with self._lock:
             self._run(work)
+
+    def wake(self, position: int) -> None:
+        """A NOTIFY on the connection this outbox has open, if it has one (never a new
+        connection: after a failed insert the database is unlikely to answer, and the relay
+        falls back to looking by itself)."""
+        with self._lock:
+            connection = self._connection
+            if connection is None or connection.closed:
+                return
+            try:
+                connection.execute(self._notify, (self.channel, str(position)))
+            except Exception:
+                log.debug("could not wake the %s relay", self.service, exc_info=True)
 
     def bodies(self, first: int, last: int) -> dict[int, str]:
         def work(connection: Any) -> dict[int, str]:
@@ -261,6 +355,248 @@ class PostgresOutbox(Outbox):
             self._drop()
 
 
+class Waker(ABC):
+    """The relay's side of the wake-up: waits until the service announces a write, until
+    :meth:`interrupt`, or until a timeout, whichever comes first.
+
+    Waiting is a ``select`` on the announcements' socket and on a socket pair of its own
+    (:meth:`interrupt`): it blocks a plain process's thread, and under eventlet (monkey-patched
+    ``select``) only the green thread that waits. An announcement may be lost (a service that
+    crashed before it wrote the outbox, a full socket queue, a dropped connection) or stale:
+    the relay never relies on one, it only reads the log sooner.
+    """
+
+    def __init__(self) -> None:
+        self._interrupt_r, self._interrupt_w = socket.socketpair()
+        self._interrupt_r.setblocking(False)
+        self._interrupt_w.setblocking(False)
+        self._closed = False
+
+    @abstractmethod
+    def _source(self) -> Any:
+        """What to select on for announcements (a socket or a file descriptor), or None when
+        there is none right now."""
+
+    @abstractmethod
+    def _take(self) -> list[str]:
+        """Every announcement already received, without waiting."""
+
+    @abstractmethod
+    def _close_source(self) -> None:
+        """Release what :meth:`_source` opened."""
+
+    def wait(self, timeout: float, after: int = 0, also: Sequence[Any] = ()) -> bool:
+        """Wait up to ``timeout`` seconds for a write past position ``after`` (True), or an
+        interruption (True); False when the time ran out, or as soon as one of ``also``
+        (sockets) can be read."""
+        deadline = time.monotonic() + timeout
+        while True:
+            source = self._source()
+            if self._news(after):
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            watched = [self._interrupt_r, *also]
+            if source is not None:
+                watched.append(source)
+            ready, _, _ = select.select(watched, [], [], remaining)
+            if self._interrupt_r in ready:
+                with contextlib.suppress(OSError):
+                    while self._interrupt_r.recv(64):
+                        pass
+                return True
+            if any(item in ready for item in also):
+                return False
+
+    def _news(self, after: int) -> bool:
+        for payload in self._take():
+            try:
+                if int(payload) > after:
+                    return True
+            except ValueError:
+                return True  # not a position: look at the log anyway
+        return False
+
+    def interrupt(self) -> None:
+        """End the current (or the next) :meth:`wait` at once; safe from any thread."""
+        with contextlib.suppress(OSError):
+            self._interrupt_w.send(b"!")
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._close_source()
+        self._interrupt_r.close()
+        self._interrupt_w.close()
+
+
+class QuietWaker(Waker):
+    """No announcements at all: waits only for :meth:`interrupt`, the ``also`` sockets or the
+    time (a relay that polls)."""
+
+    def _source(self) -> Any:
+        return None
+
+    def _take(self) -> list[str]:
+        return []
+
+    def _close_source(self) -> None:
+        pass
+
+
+class WakerUnavailableError(OSError):
+    """Another relay listens to this store's announcements already."""
+
+
+class DatagramWaker(Waker):
+    """Listens for the SQLite service's nudges on a Unix datagram socket."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__()
+        self.address = address
+        self._bound = False
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._socket.setblocking(False)
+        try:
+            self._bind()
+        except BaseException:
+            self.close()
+            raise
+        self._bound = True
+
+    def _bind(self) -> None:
+        try:
+            self._socket.bind(self.address)
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            if self.address.startswith("\0") or not self._stale():
+                msg = f"another relay listens on {self.address!r}"
+                raise WakerUnavailableError(errno.EADDRINUSE, msg) from None
+            os.unlink(self.address)  # left behind by a relay that died
+            self._socket.bind(self.address)
+
+    def _stale(self) -> bool:
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        probe.setblocking(False)
+        try:
+            probe.sendto(b"0", self.address)
+        except (ConnectionRefusedError, FileNotFoundError):
+            return True
+        except OSError:
+            return False
+        finally:
+            probe.close()
+        return False
+
+    def _source(self) -> Any:
+        return self._socket
+
+    def _take(self) -> list[str]:
+        payloads = []
+        while True:
+            try:
+                payloads.append(self._socket.recv(64).decode("ascii", "replace"))
+            except (BlockingIOError, InterruptedError):
+                return payloads
+
+    def _close_source(self) -> None:
+        self._socket.close()
+        if self._bound and not self.address.startswith("\0"):
+            with contextlib.suppress(OSError):
+                os.unlink(self.address)
+
+
+class PostgresWaker(Waker):
+    """Listens for the outbox's NOTIFY on a connection of its own (psycopg 3, autocommit).
+    A connection that fails is made again at the next wait; until it is, waits time out."""
+
+    def __init__(self, channel: str, connect: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.channel = channel
+        self._connect = dict(connect)
+        self._connection: Any = None
+        self._lost = False  # the connection failed: announcements may have been missed
+        self._retry_at = 0.0
+        try:
+            self._listen()
+        except Exception:
+            log.warning("could not LISTEN on %s; retrying at the next wait", channel,
+                        exc_info=True)
+
+    def _listen(self) -> None:
+        import psycopg
+        from psycopg import sql
+
+        connection = psycopg.connect(autocommit=True, **self._connect)
+        try:
+            connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+        except BaseException:
+            connection.close()
+            raise
+        self._connection = connection
+
+    def _source(self) -> Any:
+        if self._connection is None:
+            now = time.monotonic()
+            if now < self._retry_at:
+                return None
+            try:
+                self._listen()
+            except Exception:
+                self._retry_at = now + 1.0
+                log.debug("could not LISTEN on %s", self.channel, exc_info=True)
+                return None
+            self._lost = True  # announced while not listening: look at the log
+        return self._connection.fileno()
+
+    def _take(self) -> list[str]:
+        if self._lost:
+            self._lost = False
+            return ["lost"]
+        if self._connection is None:
+            return []
+        try:
+            return [n.payload for n in self._connection.notifies(timeout=0)]
+        except Exception:
+            log.warning("the LISTEN connection on %s failed; listening again", self.channel,
+                        exc_info=True)
+            self._close_source()
+            return ["lost"]
+
+    def _close_source(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.close()
+
+
+def open_waker(service: str, env: Mapping[str, str]) -> Waker | None:
+    """The relay's :class:`Waker` for the store ``env`` describes; None where there is none
+    (in memory; another relay listening on the same SQLite store)."""
+    module = env.get("PERSISTENCE_MODULE") or ""
+    if module == SQLITE_MODULE:
+        address = nudge_address(env.get("SQLITE_DBNAME") or "")
+        return DatagramWaker(address) if address is not None else None
+    if module == POSTGRES_MODULE:
+        schema = env.get("POSTGRES_SCHEMA") or "public"
+        return PostgresWaker(notify_channel(schema, service), _postgres_connect(env))
+    return None
+
+
+def _postgres_connect(env: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "host": env.get("POSTGRES_HOST") or "127.0.0.1",
+        "port": env.get("POSTGRES_PORT") or "5432",
+        "user": env.get("POSTGRES_USER") or "postgres",
+        "password": env.get("POSTGRES_PASSWORD") or None,
+        "dbname": env.get("POSTGRES_DBNAME") or "postgres",
+        "connect_timeout": int(env.get("POSTGRES_CONNECT_TIMEOUT") or 5),
+    }
+
+
 def open_outbox(service: str, env: Mapping[str, str]) -> Outbox | None:
     """The outbox of the store ``env`` describes (``shared.persistence.store_environment``);
     None for a store that has none (in memory)."""
@@ -271,15 +607,8 @@ def open_outbox(service: str, env: Mapping[str, str]) -> Outbox | None:
             return None
         return SQLiteOutbox(service, dbname, float(env.get("SQLITE_LOCK_TIMEOUT") or 5))
     if module == POSTGRES_MODULE:
-        connect: dict[str, Any] = {
-            "host": env.get("POSTGRES_HOST") or "127.0.0.1",
-            "port": env.get("POSTGRES_PORT") or "5432",
-            "user": env.get("POSTGRES_USER") or "postgres",
-            "password": env.get("POSTGRES_PASSWORD") or None,
-            "dbname": env.get("POSTGRES_DBNAME") or "postgres",
-            "connect_timeout": int(env.get("POSTGRES_CONNECT_TIMEOUT") or 5),
-        }
-        return PostgresOutbox(service, env.get("POSTGRES_SCHEMA") or "public", connect)
+        schema = env.get("POSTGRES_SCHEMA") or "public"
+        return PostgresOutbox(service, schema, _postgres_connect(env))
     return None
 
 

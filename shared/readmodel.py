@@ -1,55 +1,326 @@
-"""In-process read models that follow a service's own notification log.
+"""Read models that follow a service's own notification log, kept in the service's store.
 
-Queries read a projection that catches up with the store before answering, so every process
-(service, CLI, auditor) sees the same answer from the same stored events, and a projection
-never needs its own persistence: it is rebuilt from the log when a process starts.
+A projection applies each stored domain event once, in log order, through its
+``on_<Aggregate>_<Event>`` handlers, to records held in dict attributes (``stored``) and a few
+plain attributes (``stored_scalars``). Attached to a :class:`~shared.view_store.ViewStore` (the
+service's SQLite file or PostgreSQL schema), it also writes what each event changed as record
+versions with business-time validity, one transaction per page with its tracking position:
+
+- a process that starts loads the current versions and follows the log from the stored
+  position: it replays nothing;
+- "as of" a moment is :meth:`Projection.from_rows`: each record's version valid then, read
+  from the same rows as the live answer (docs/architecture.md, "Read models in the store").
+
+Without a store (an in-memory one) a projection lives in memory only and "as of" replays the
+log up to the moment (:meth:`Projection.replayed`); the stored rows are checked against that
+replay in the tests.
 """
 
 from __future__ import annotations
 
 import threading
-from datetime import datetime
-from typing import Any
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, TypeVar
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import Tracking
+
+from shared.record_codec import RecordCodec
+from shared.view_store import EventChanges, RecordChange, ViewStore
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SCALAR_KEY = "null"  # the key of a plain attribute's row
+P = TypeVar("P", bound="Projection")
+
+
+def micros(moment: datetime) -> int:
+    """A business time as the rows store it: microseconds since the epoch (UTC)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return (aware - EPOCH) // timedelta(microseconds=1)
+
+
+def records_of(module_name: str, *more: type[Any]) -> tuple[type[Any], ...]:
+    """The dataclasses defined in a views module (its records), and ``more``."""
+    import dataclasses
+    import sys
+
+    module = sys.modules[module_name]
+    found = [
+        value for value in vars(module).values()
+        if isinstance(value, type) and dataclasses.is_dataclass(value)
+        and value.__module__ == module_name
+    ]
+    return (*found, *more)
+
+
+def business_time(domain_event: Any) -> datetime:
+    moment = getattr(domain_event, "occurred_at", None)
+    return moment if isinstance(moment, datetime) else domain_event.timestamp
+
+
+class TrackedDict(dict):  # type: ignore[type-arg]
+    """A dict that remembers which keys a handler looked at or changed (its records are
+    mutable and changed in place), or that it went through them all."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.touched: set[Any] = set()
+        self.every = False
+
+    def __getitem__(self, key: Any) -> Any:
+        self.touched.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self.touched.add(key)
+        return super().get(key, default)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.touched.add(key)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        self.touched.add(key)
+        super().__delitem__(key)
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        self.touched.add(key)
+        return super().setdefault(key, default)
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        self.touched.add(key)
+        return super().pop(key, *default)
+
+    def values(self) -> Any:
+        self.every = True
+        return super().values()
+
+    def items(self) -> Any:
+        self.every = True
+        return super().items()
+
+    def __iter__(self) -> Iterator[Any]:
+        self.every = True
+        return super().__iter__()
+
+    def reset(self) -> None:
+        self.touched.clear()
+        self.every = False
 
 
 class Projection:
-    """Applies each stored domain event once, in log order; subclasses add ``on_<Qualname>``."""
+    """Applies each stored domain event once, in log order; subclasses add ``on_<Qualname>``
+    handlers and name the attributes their records live in."""
 
-    page_size = 1000
+    # Dict attributes whose values are records (dataclasses of ``record_classes``, or plain
+    # values), and plain attributes, kept as rows in the store.
+    stored: ClassVar[tuple[str, ...]] = ()
+    stored_scalars: ClassVar[tuple[str, ...]] = ()
+    record_classes: ClassVar[tuple[type[Any], ...]] = ()
+    # Small enough that one page is applied in a few milliseconds: between pages the catch-up
+    # yields (under eventlet, ``time.sleep(0)`` lets the hub run), so a long catch-up never
+    # holds up ``ping`` or another caller's RPC for more than one page.
+    page_size = 200
 
     def __init__(self, until: datetime | None = None) -> None:
         self.until = until
+        # The latest business time among the acts applied: "as of" any moment at or after it
+        # is this projection itself (nothing it applied happened after it).
+        self.latest: datetime | None = None
         self.position = 0
         self.known: set[Any] = set()
         self._lock = threading.Lock()
+        self._store: ViewStore | None = None
+        self._bodies: dict[tuple[str, str], str] = {}
+        self._loaded = False
+
+    @classmethod
+    def codec(cls) -> RecordCodec:
+        codec: RecordCodec | None = cls.__dict__.get("_codec")
+        if codec is None:
+            codec = RecordCodec(cls.record_classes)
+            cls._codec = codec  # type: ignore[attr-defined]
+        return codec
+
+    @classmethod
+    def tracking_name(cls) -> str:
+        return cls.__name__
+
+    # Following the log.
+
+    def attach(self, store: ViewStore) -> None:
+        """Keep this (live) projection in ``store``: loaded from it at the first catch-up."""
+        self._store = store
+
+    @property
+    def store(self) -> ViewStore | None:
+        return self._store
 
     def catch_up(self, app: Application[Any]) -> None:
         with self._lock:
+            if self._store is not None and not self._loaded:
+                self._load_live(self._store)
             while True:
                 notifications = app.recorder.select_notifications(
                     start=self.position, limit=self.page_size, inclusive_of_start=False
                 )
+                pending: list[EventChanges] = []
                 for notification in notifications:
                     domain_event = app.mapper.to_domain_event(notification)
-                    self.apply(domain_event)
+                    if self._store is None:
+                        self.apply(domain_event)
+                    else:
+                        self._reset_marks()
+                        self.apply(domain_event)
+                        changes = self._changes()
+                        if changes:
+                            pending.append(EventChanges(
+                                notification.id, micros(business_time(domain_event)),
+                                changes, domain_event,
+                            ))
                     self.position = notification.id
+                if self._store is not None and notifications:
+                    self._store.write(
+                        Tracking(self.tracking_name(), notifications[-1].id), pending,
+                        self._recompute, None if self.latest is None else micros(self.latest),
+                    )
                 if len(notifications) < self.page_size:
                     return
+                time.sleep(0)
 
     def apply(self, domain_event: Any) -> None:
         occurred_at = getattr(domain_event, "occurred_at", None)
         if self.until is not None and occurred_at is not None and occurred_at > self.until:
             return  # an "as of" projection: this act happened after the day asked
+        if occurred_at is not None and (self.latest is None or occurred_at > self.latest):
+            self.latest = occurred_at
         # An "as of" projection leaves out acts after its day; a later act on a record whose
         # creation it left out (business times need not follow recording order) is left out
         # with it rather than applied to a record that does not exist yet.
-        if domain_event.originator_version == 1:
-            self.known.add(domain_event.originator_id)
-        elif domain_event.originator_id not in self.known:
-            return
+        # (A live projection applies every act: each record's creation comes first in the log,
+        # and one loaded from rows has not seen the creations.)
+        if self.until is not None:
+            if domain_event.originator_version == 1:
+                self.known.add(domain_event.originator_id)
+            elif domain_event.originator_id not in self.known:
+                return
+        self._handle(domain_event)
+
+    def _handle(self, domain_event: Any) -> None:
         handler_name = "on_" + type(domain_event).__qualname__.replace(".", "_")
         handler = getattr(self, handler_name, None)
         if handler is not None:
             handler(domain_event)
+
+    def after_load(self, first_positions: dict[tuple[str, Any], int]) -> None:
+        """Rebuild whatever a subclass derives from its records (an index, say) after they
+        were loaded from rows; ``first_positions`` gives each record's creating position."""
+
+    # "As of".
+
+    @classmethod
+    def replayed(cls: type[P], app: Application[Any], until: datetime) -> P:
+        """The projection as of ``until`` by replaying the log (no store, or a check)."""
+        projection = cls(until=until)
+        projection.catch_up(app)
+        return projection
+
+    @classmethod
+    def from_rows(cls: type[P], store: ViewStore, until: datetime) -> P:
+        """The projection as of ``until`` from the stored versions valid then."""
+        projection = cls(until=until)
+        projection._put_rows(store.rows_as_of(micros(until)))
+        return projection
+
+    # The rows.
+
+    def _load_live(self, store: ViewStore) -> None:
+        """Start from the stored rows and position instead of position 0."""
+        position, latest = store.position(), store.latest()
+        if position:
+            self._put_rows(store.live_rows(), remember=True)
+            self.position = position
+            self.latest = None if latest is None else EPOCH + timedelta(microseconds=latest)
+        self._wrap()
+        self._loaded = True
+
+    def _put_rows(
+        self, rows: Iterable[tuple[str, str, str, int]], *, remember: bool = False
+    ) -> None:
+        codec = self.codec()
+        first_positions: dict[tuple[str, Any], int] = {}
+        for count, (kind, key, body, first_position) in enumerate(rows, 1):
+            if count % self.page_size == 0:
+                time.sleep(0)  # let the hub run between pages, as the catch-up does
+            value = codec.decode(body)
+            if kind in self.stored_scalars:
+                setattr(self, kind, value)
+            elif kind in self.stored:
+                record_key = codec.decode(key)
+                getattr(self, kind)[record_key] = value
+                first_positions[(kind, record_key)] = first_position
+            else:
+                continue
+            if remember:
+                self._bodies[(kind, key)] = body
+        self.after_load(first_positions)
+
+    def _wrap(self) -> None:
+        for name in self.stored:
+            current = getattr(self, name)
+            if not isinstance(current, TrackedDict):
+                setattr(self, name, TrackedDict(current))
+
+    def _reset_marks(self) -> None:
+        for name in self.stored:
+            tracked = self.__dict__[name]
+            if isinstance(tracked, TrackedDict):
+                tracked.reset()
+
+    def _changes(self) -> list[RecordChange]:
+        """The records the last event changed, as rows (compared with what was stored)."""
+        codec, changes = self.codec(), []
+        for name in self.stored:
+            tracked = self.__dict__[name]
+            keys = set(tracked.touched)
+            if tracked.every:
+                keys.update(dict.keys(tracked))
+            for record_key in keys:
+                key = codec.encode(record_key)
+                body = (codec.encode(dict.__getitem__(tracked, record_key))
+                        if dict.__contains__(tracked, record_key) else None)
+                if self._bodies.get((name, key)) != body:
+                    changes.append(RecordChange(name, key, body))
+                    if body is None:
+                        self._bodies.pop((name, key), None)
+                    else:
+                        self._bodies[(name, key)] = body
+        for name in self.stored_scalars:
+            body = codec.encode(getattr(self, name))
+            if self._bodies.get((name, SCALAR_KEY)) != body:
+                changes.append(RecordChange(name, SCALAR_KEY, body))
+                self._bodies[(name, SCALAR_KEY)] = body
+        return changes
+
+    def _recompute(self, domain_event: Any, kind: str, key: str, body: str) -> str | None:
+        """A past version of one record with ``domain_event`` applied (a backdated act), on a
+        projection holding that record only; None if the handler needs more than the record."""
+        codec = self.codec()
+        alone = type(self)()
+        record_key = codec.decode(key)
+        if kind in self.stored_scalars:
+            setattr(alone, kind, codec.decode(body))
+        else:
+            getattr(alone, kind)[record_key] = codec.decode(body)
+        try:
+            alone._handle(domain_event)
+        except (KeyError, AttributeError, TypeError, ValueError):
+            # The handler looked up another record: the act is applied from the record's
+            # current version on, not to this past one.
+            return None
+        if kind in self.stored_scalars:
+            return codec.encode(getattr(alone, kind))
+        records = getattr(alone, kind)
+        return codec.encode(records[record_key]) if record_key in records else None

@@ -135,3 +135,22 @@ def clock_skew_seconds() -> int:
 
 def delivery_limit() -> int:
     return int(env("DUTYTRAIL_DELIVERY_LIMIT", "5"))
+
+
+def relay_wakeup_enabled() -> bool:
+    """Does an idle relay wait to be woken by its store (PostgreSQL ``NOTIFY``, a datagram
+    from the SQLite service), rather than look at the log every 50 ms? On unless
+    ``DUTYTRAIL_RELAY_WAKEUP`` is 0/no/off/false (docs/reliability.md)."""
+    return env("DUTYTRAIL_RELAY_WAKEUP", "1").strip().lower() not in ("0", "no", "off", "false")
+
+
+def relay_fallback_seconds() -> float:
+    """How long an idle relay waits for a wake-up at most before it looks at the log anyway,
+    in case an announcement was lost (``DUTYTRAIL_RELAY_FALLBACK_SECONDS``, default 1)."""
+    return env_float("DUTYTRAIL_RELAY_FALLBACK_SECONDS", 1.0)
+
+
+def relay_poll_seconds() -> float:
+    """How often a relay without wake-ups looks at the log (``DUTYTRAIL_RELAY_POLL_SECONDS``,
+    default 0.05)."""
+    return env_float("DUTYTRAIL_RELAY_POLL_SECONDS", 0.05)

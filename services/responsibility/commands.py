@@ -3,13 +3,28 @@ are the keyword parameters of the application method it is bound to in ``service
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.commands import Command, Query
+from shared.bounds import (
+    MAX_CLAUSES,
+    MAX_IDS,
+    MAX_MEASURES,
+    MAX_PARTICIPANTS,
+    MAX_RISK_POINTS,
+    BusinessDate,
+    Code,
+    Name,
+    Note,
+    PersonName,
+    Subject,
+    Text,
+    Title,
+    Year,
+)
+from shared.commands import Command, CreatingCommand, Query
 from shared.contracts.responsibility import (
     EducationKind,
     IndividualClause,
@@ -20,25 +35,30 @@ from shared.contracts.responsibility import (
 # Why a letter was flagged at signing (flagged_letters).
 FlagReason = Literal["copy", "outside_risk_register"]
 
-Text = Annotated[str, Field(min_length=1, max_length=4000)]
-Year = Annotated[int, Field(ge=2000, le=2100)]
 
-
-class RegisterUnit(Command):
-    code: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+class RegisterUnit(CreatingCommand):
+    code: Code
+    name: Name
     kind: UnitKind
     parent_unit_id: UUID | None = None
 
 
-class RegisterCadre(Command):
+class RegisterCadre(CreatingCommand):
     person_id: UUID
-    name: Annotated[str, Field(min_length=1, max_length=100)]
+    name: PersonName
     unit_id: UUID
-    post_title: Annotated[str, Field(min_length=1, max_length=200)]
-    line_of_work: Annotated[str, Field(min_length=1, max_length=200)]
+    post_title: Name
+    line_of_work: Name
     leadership_member: bool = False
     top_leader: bool = False
+
+
+class BoundedClause(IndividualClause):
+    """An individual clause as a command gives it: the contract's clause, bounded
+    (shared.bounds)."""
+
+    text: Text
+    risk_point: Name = Field(description="the integrity-risk point it addresses")
 
 
 class LetterContent(BaseModel):
@@ -49,13 +69,13 @@ class LetterContent(BaseModel):
     issuer_unit_id: UUID
     signatory_unit_id: UUID
     signatory_cadre_id: UUID | None = None
-    common_clauses: Annotated[list[Text], Field(min_length=1)]
-    individual_clauses: list[IndividualClause] = Field(default_factory=list)
-    top_leader_duties: list[Text] = Field(default_factory=list)
-    sign_by: date | None = None
+    common_clauses: Annotated[list[Text], Field(min_length=1, max_length=MAX_CLAUSES)]
+    individual_clauses: list[BoundedClause] = Field(default_factory=list, max_length=MAX_CLAUSES)
+    top_leader_duties: list[Text] = Field(default_factory=list, max_length=MAX_CLAUSES)
+    sign_by: BusinessDate | None = None
 
 
-class DraftLetter(Command):
+class DraftLetter(CreatingCommand):
     letter: LetterContent
     letter_id: UUID | None = None
 
@@ -63,12 +83,12 @@ class DraftLetter(Command):
 class AddIndividualClause(Command):
     letter_id: UUID
     text: Text
-    risk_point: Text
+    risk_point: Name
 
 
 class SetTopLeaderDuties(Command):
     letter_id: UUID
-    duties: Annotated[list[Text], Field(min_length=1)]
+    duties: Annotated[list[Text], Field(min_length=1, max_length=MAX_CLAUSES)]
 
 
 class SignLetter(Command):
@@ -78,7 +98,7 @@ class SignLetter(Command):
     letter_id: UUID
 
 
-class SupersedeLetter(Command):
+class SupersedeLetter(CreatingCommand):
     letter_id: UUID
     letter: LetterContent
     new_letter_id: UUID | None = None
@@ -87,54 +107,54 @@ class SupersedeLetter(Command):
 class LetterQuery(Query):
     year: Year | None = None
     unit_id: UUID | None = None
-    as_of: date | None = None
+    as_of: BusinessDate | None = None
 
 
 class CadreQuery(Query):
     unit_id: UUID | None = None
-    as_of: date | None = None
+    as_of: BusinessDate | None = None
 
 
 class LetterId(Query):
     letter_id: UUID
-    as_of: date | None = None
+    as_of: BusinessDate | None = None
 
 
-class CreateTask(Command):
+class CreateTask(CreatingCommand):
     year: Year
-    title: Annotated[str, Field(min_length=1, max_length=300)]
+    title: Title
     requirement: Text
     lead_unit_id: UUID
-    co_unit_ids: list[UUID] = Field(default_factory=list)
+    co_unit_ids: list[UUID] = Field(default_factory=list, max_length=MAX_IDS)
     responsible_cadre_id: UUID
-    deadline: date
+    deadline: BusinessDate
     task_id: UUID | None = None
 
 
-class BreakDownTask(Command):
+class BreakDownTask(CreatingCommand):
     parent_task_id: UUID
-    title: Annotated[str, Field(min_length=1, max_length=300)]
+    title: Title
     requirement: Text
     lead_unit_id: UUID
     responsible_cadre_id: UUID
-    deadline: date
+    deadline: BusinessDate
     task_id: UUID | None = None
 
 
 class ReportProgress(Command):
     task_id: UUID
     percent: Annotated[int, Field(ge=0, le=100)]
-    note: Annotated[str, Field(max_length=4000)] = ""
+    note: Note = ""
 
 
 class CompleteTask(Command):
     task_id: UUID
-    note: Annotated[str, Field(max_length=4000)] = ""
+    note: Note = ""
 
 
 class ConveneTaskMeeting(Command):
     task_id: UUID
-    held_on: date
+    held_on: BusinessDate
     agenda: Text
 
 
@@ -143,38 +163,38 @@ class ReportToLeadUnit(Command):
     report: Text
 
 
-class RecordEducationActivity(Command):
+class RecordEducationActivity(CreatingCommand):
     kind: EducationKind
-    title: Annotated[str, Field(min_length=1, max_length=300)]
-    held_on: date
+    title: Title
+    held_on: BusinessDate
     organiser_unit_id: UUID
     participant_count: Annotated[int, Field(ge=0, le=1_000_000)]
     # Who attended, when known: lets distinct persons be counted as well as person-times.
-    participant_person_ids: Annotated[list[UUID], Field(max_length=1_000_000)] | None = None
+    participant_person_ids: Annotated[list[UUID], Field(max_length=MAX_PARTICIPANTS)] | None = None
     activity_id: UUID | None = None
 
 
 class AsOf(Query):
-    as_of: date | None = None
+    as_of: BusinessDate | None = None
 
 
 class TaskTreeQuery(Query):
     unit_id: UUID
-    as_of: date
+    as_of: BusinessDate
 
 
 class OverdueQuery(Query):
-    as_of: date
+    as_of: BusinessDate
 
 
 class YearQuery(Query):
     year: Year
-    as_of: date
+    as_of: BusinessDate
 
 
 class FlaggedQuery(Query):
     year: Year
-    as_of: date | None = None
+    as_of: BusinessDate | None = None
     reason: FlagReason = Field(
         "copy",
         description="copy: clauses copying another post's letter (千篇一律); "
@@ -183,66 +203,72 @@ class FlaggedQuery(Query):
 
 
 class PeriodQuery(Query):
-    start: date
-    end: date
-    as_of: date | None = None
+    start: BusinessDate
+    end: BusinessDate
+    as_of: BusinessDate | None = None
 
 
 # The risk-point register (廉政风险点) and the recorded acts: reminders (提醒), talks (约谈) and
 # 述责述廉 (issue 10, items 12 and 13).
 
 
-PostTitle = Annotated[str, Field(min_length=1, max_length=200)]
-Subject = Annotated[str, Field(min_length=1, max_length=1000)]
+class BoundedRiskPoint(RiskPoint):
+    """A risk point as a command gives it: the contract's risk point, bounded
+    (shared.bounds)."""
+
+    name: Name = Field(description="the integrity-risk point")
+    measures: Annotated[list[Subject], Field(min_length=1, max_length=MAX_MEASURES)] = Field(
+        description="the control measures (防控措施)"
+    )
 
 
-class RegisterRiskPoints(Command):
+class RegisterRiskPoints(CreatingCommand):
     unit_id: UUID
-    post_title: PostTitle
-    risk_points: Annotated[list[RiskPoint], Field(min_length=1, max_length=200)]
+    post_title: Name
+    risk_points: Annotated[list[BoundedRiskPoint], Field(min_length=1, max_length=MAX_RISK_POINTS)]
 
 
 class UpdateRiskPoints(Command):
     unit_id: UUID
-    post_title: PostTitle
-    risk_points: Annotated[list[RiskPoint], Field(min_length=1, max_length=200)]
+    post_title: Name
+    risk_points: Annotated[list[BoundedRiskPoint], Field(min_length=1, max_length=MAX_RISK_POINTS)]
 
 
 class RiskRegisterQuery(Query):
     unit_id: UUID | None = None
-    as_of: date | None = None
+    as_of: BusinessDate | None = None
 
 
 class RegisterYearQuery(Query):
     year: Year
-    as_of: date | None = None
+    as_of: BusinessDate | None = None
 
 
-class RecordReminder(Command):
+class RecordReminder(CreatingCommand):
     to_cadre_id: UUID
     subject: Subject
-    given_on: date
+    given_on: BusinessDate
     by_cadre_id: UUID | None = None
     reminder_id: UUID | None = None
 
 
-class RecordTalk(Command):
+class RecordTalk(CreatingCommand):
     leader_cadre_id: UUID
     subject: Subject
-    held_on: date
+    held_on: BusinessDate
     by_cadre_id: UUID | None = None
     talk_id: UUID | None = None
 
 
-class RecordAccountabilityReport(Command):
+class RecordAccountabilityReport(CreatingCommand):
     cadre_id: UUID
     year: Year
-    reported_on: date
-    given_to: Annotated[str, Field(min_length=1, max_length=200)]
-    summary: Annotated[str, Field(max_length=4000)] = ""
+    reported_on: BusinessDate
+    given_to: Name
+    summary: Note = ""
 
 
 class ActsQuery(Query):
     year: Year
     unit_id: UUID | None = None
-    as_of: date | None = None
+    as_of: BusinessDate | None = None

@@ -23,8 +23,9 @@ from services.responsibility.domain import (
     signing_overdue_mark_due,
     task_colour,
 )
+from services.responsibility.domain.similarity import ShingleIndex, shingles
 from shared.contracts.responsibility import EducationKind, LetterStatus, TaskColour, UnitKind
-from shared.readmodel import Projection
+from shared.readmodel import Projection, records_of
 
 
 @dataclass
@@ -181,6 +182,9 @@ class EducationTotals:
 class District(Projection):
     """Units, cadres, letters, tasks and education activities."""
 
+    # Kept as record versions in the service's store (shared/readmodel.py).
+    stored = ("units", "cadres", "letters", "tasks", "education")
+
     def __init__(self, until: datetime | None = None) -> None:
         super().__init__(until)
         self.units: dict[UUID, UnitView] = {}
@@ -188,6 +192,27 @@ class District(Projection):
         self.letters: dict[UUID, LetterView] = {}
         self.tasks: dict[UUID, TaskView] = {}
         self.education: dict[UUID, EducationView] = {}
+        # Boilerplate detection: each letter's place in drafting order (the order a signing
+        # compares in) and, per year, an index of the clause bigrams of its letters that are
+        # no longer drafts (the ones a signing compares with), each computed once, when the
+        # letter is signed. The live projection keeps it from the start; an "as of" one
+        # builds a year's only if asked.
+        self._letter_keys: dict[UUID, int] = {}
+        self._letter_ids: list[UUID] = []
+        self._copy_indexes: dict[int, ShingleIndex] = {}
+
+    def after_load(self, first_positions: dict[tuple[str, Any], int]) -> None:
+        """Loaded from rows (shared/readmodel.py): the drafting order is the order the letters
+        were created in the log, and the live projection indexes every year's letters again
+        (a letter drafted later joins its year's index, which must hold the earlier ones)."""
+        self._letter_ids = sorted(
+            dict.keys(self.letters), key=lambda i: first_positions.get(("letters", i), 0)
+        )
+        self._letter_keys = {letter_id: n for n, letter_id in enumerate(self._letter_ids)}
+        self._copy_indexes = {}
+        if self.until is None:
+            for year in sorted({v.year for v in dict.values(self.letters)}):
+                self._copy_index(year)
 
     # Organisation.
 
@@ -211,11 +236,15 @@ class District(Projection):
             [dict(c) for c in e.individual_clauses], list(e.top_leader_duties),
             e.sign_by, e.supersedes,
         )
+        self._letter_keys[e.originator_id] = len(self._letter_ids)
+        self._letter_ids.append(e.originator_id)
+        if self.until is None and e.year not in self._copy_indexes:
+            self._copy_indexes[e.year] = ShingleIndex()
 
     def on_Letter_IndividualClauseAdded(self, e: Any) -> None:  # noqa: N802
-        self.letters[e.originator_id].individual_clauses.append(
-            {"text": e.text, "risk_point": e.risk_point}
-        )
+        letter = self.letters[e.originator_id]
+        letter.individual_clauses.append({"text": e.text, "risk_point": e.risk_point})
+        self._reindex(letter, clauses_changed=True)
 
     def on_Letter_TopLeaderDutiesSet(self, e: Any) -> None:  # noqa: N802
         self.letters[e.originator_id].top_leader_duties = list(e.duties)
@@ -231,11 +260,13 @@ class District(Projection):
         letter.awaiting_signature_of = None
         letter.signed_at = e.occurred_at
         letter.signatures = [e.issuer_signature, e.signatory_signature]
+        self._reindex(letter)
 
     def on_Letter_Superseded(self, e: Any) -> None:  # noqa: N802
         letter = self.letters[e.originator_id]
         letter.status = "superseded"
         letter.superseded_by = e.superseded_by
+        self._reindex(letter)
 
     def on_Letter_SigningOverdue(self, e: Any) -> None:  # noqa: N802
         self.letters[e.originator_id].signing_overdue = True
@@ -247,6 +278,46 @@ class District(Projection):
 
     def on_Letter_FlaggedOutsideRiskRegister(self, e: Any) -> None:  # noqa: N802
         self.letters[e.originator_id].outside_risk_register = list(e.risk_points)
+
+    def _reindex(self, letter: LetterView, *, clauses_changed: bool = False) -> None:
+        """Keep the year's index (if there is one yet) in step with a letter whose status or
+        clauses changed: a letter is in it once it is no longer a draft (signed, even if
+        superseded since: a signing still compares with it), with its clauses' bigrams."""
+        index = self._copy_indexes.get(letter.year)
+        if index is None:
+            return
+        key = self._letter_keys[letter.letter_id]
+        if letter.status == "draft":
+            index.remove(key)
+        elif clauses_changed or key not in index:
+            index.put(key, _clause_shingles(letter))
+
+    def _copy_index(self, year: int) -> ShingleIndex:
+        index = self._copy_indexes.get(year)
+        if index is None:
+            index = self._copy_indexes[year] = ShingleIndex()
+            for letter in self.letters.values():
+                if letter.year == year:
+                    self._reindex(letter)
+        return index
+
+    def copy_candidates(
+        self, year: int, clause_shingles: frozenset[str], threshold: float
+    ) -> list[LetterView]:
+        """The letters of ``year`` that are no longer drafts and whose individual clauses may
+        reach ``threshold`` with ``clause_shingles``, in drafting order: every letter that
+        does is among them (``ShingleIndex.candidates`` is exact), so a signing compares
+        with these instead of with every letter of the year."""
+        keys = self._copy_index(year).candidates(clause_shingles, threshold)
+        return [self.letters[self._letter_ids[k]] for k in keys]
+
+    def clause_shingles(self, letter_id: UUID) -> frozenset[str] | None:
+        """The bigrams of a letter's individual clauses as indexed (None: not indexed)."""
+        letter = self.letters.get(letter_id)
+        index = None if letter is None else self._copy_indexes.get(letter.year)
+        if letter is None or index is None:
+            return None
+        return index.shingles_of(self._letter_keys[letter_id])
 
     # Tasks.
 
@@ -428,6 +499,10 @@ class District(Projection):
         )
 
 
+def _clause_shingles(letter: LetterView) -> frozenset[str]:
+    return shingles(c["text"] for c in letter.individual_clauses)
+
+
 # The risk-point register (廉政风险点) and the recorded acts: reminders (提醒), talks (约谈) and
 # 述责述廉 (issue 10, items 12 and 13). A projection of its own, beside ``District``.
 
@@ -507,6 +582,9 @@ class AccountabilityReportView:
 class Registers(Projection):
     """Risk-point registers, reminders, talks and 述责述廉 reports."""
 
+    # Kept as record versions in the service's store (shared/readmodel.py).
+    stored = ("risk_registers", "reminders", "talks", "accountability_reports")
+
     def __init__(self, until: datetime | None = None) -> None:
         super().__init__(until)
         self.risk_registers: dict[UUID, RiskRegisterView] = {}
@@ -576,3 +654,6 @@ class Registers(Projection):
                         points is not None,
                     ))
         return sorted(found, key=lambda c: (c.signed_at, str(c.letter_id), c.risk_point))
+
+
+District.record_classes = Registers.record_classes = records_of(__name__)

@@ -3,13 +3,24 @@ keyword parameters of the application method it is bound to (services/supervisio
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.commands import Command, Query
+from shared.bounds import (
+    MAX_IDS,
+    MAX_PROBLEMS,
+    BusinessDate,
+    Name,
+    Note,
+    ProjectCode,
+    RequestId,
+    Text,
+    Title,
+    Year,
+)
+from shared.commands import Command, CreatingCommand, Query
 from shared.contracts.supervision import (
     AnyInspectionKind,
     BulletinKind,
@@ -19,11 +30,6 @@ from shared.contracts.supervision import (
     Quarter,
     UrgencyColour,
 )
-
-Text = Annotated[str, Field(min_length=1, max_length=4000)]
-Note = Annotated[str, Field(max_length=4000)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-Year = Annotated[int, Field(ge=2000, le=2100)]
 
 
 class Frozen(BaseModel):
@@ -50,22 +56,22 @@ class InspectionReport(Frozen):
     leader_person_id: UUID
     leader_name: Name
     location: Name
-    held_on: date
-    unit_ids: Annotated[list[UUID], Field(min_length=1, max_length=500)]
-    problems: list[ProblemFound] = Field(default_factory=list)
+    held_on: BusinessDate
+    unit_ids: Annotated[list[UUID], Field(min_length=1, max_length=MAX_IDS)]
+    problems: list[ProblemFound] = Field(default_factory=list, max_length=MAX_PROBLEMS)
     summary: Note = ""
 
 
 class KeyProject(Frozen):
-    code: Annotated[str, Field(min_length=1, max_length=64)]
+    code: ProjectCode
     name: Name
     lead_unit_id: UUID
 
 
-class PublishKeyProjectList(Command):
+class PublishKeyProjectList(CreatingCommand):
     year: Year
     name: Name
-    projects: Annotated[list[KeyProject], Field(min_length=1)]
+    projects: Annotated[list[KeyProject], Field(min_length=1, max_length=MAX_IDS)]
     project_list_id: UUID | None = None
 
 
@@ -74,15 +80,15 @@ class AddKeyProject(Command):
     project: KeyProject
 
 
-class RecordInspection(Command):
+class RecordInspection(CreatingCommand):
     kind: InspectionKind
     report: InspectionReport
     project_list_id: UUID | None = None
-    project_code: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    project_code: ProjectCode | None = None
     inspection_id: UUID | None = None
 
 
-class ScheduleUnannouncedVisit(Command):
+class ScheduleUnannouncedVisit(CreatingCommand):
     """Deliberately nothing but the actor (and an optional id): no place, date or target."""
 
     visit_id: UUID | None = None
@@ -97,11 +103,11 @@ class CancelUnannouncedVisit(Command):
     visit_id: UUID
 
 
-class IssueNotice(Command):
+class IssueNotice(CreatingCommand):
     recipient_unit_id: UUID
     recipient_cadre_id: UUID | None = None
-    problem_ids: Annotated[list[UUID], Field(min_length=1)]
-    deadline: date
+    problem_ids: Annotated[list[UUID], Field(min_length=1, max_length=MAX_IDS)]
+    deadline: BusinessDate
     self_examination_required: bool = True
     notice_id: UUID | None = None
 
@@ -124,7 +130,7 @@ class SubmitRectificationPlan(NoticeStep):
 
 
 class RequestExtension(NoticeStep):
-    requested_deadline: date
+    requested_deadline: BusinessDate
     reason: Text
 
 
@@ -153,13 +159,13 @@ class EscalateNotice(NoticeStep):
     route: EscalationRoute = "case_lead"
 
 
-class IssueBulletin(Command):
+class IssueBulletin(CreatingCommand):
     kind: BulletinKind
-    request_id: Annotated[str, Field(min_length=1, max_length=100)]
-    title: Annotated[str, Field(min_length=1, max_length=300)]
+    request_id: RequestId
+    title: Title
     summary: Note = ""
-    problem_ids: list[UUID] = Field(default_factory=list)
-    notice_ids: list[UUID] = Field(default_factory=list)
+    problem_ids: list[UUID] = Field(default_factory=list, max_length=MAX_IDS)
+    notice_ids: list[UUID] = Field(default_factory=list, max_length=MAX_IDS)
     meeting: Name | None = None
 
 
@@ -177,12 +183,12 @@ class RecordPaperQuarterlyReport(Command):
     year: Year
     quarter: Quarter
     summary: Text
-    received_on: date
+    received_on: BusinessDate
 
 
-class CollectTopic(Command):
+class CollectTopic(CreatingCommand):
     unit_id: UUID
-    topic: Annotated[str, Field(min_length=1, max_length=300)]
+    topic: Title
     collected_from: Name
     decision_id: UUID | None = None
 
@@ -204,7 +210,7 @@ class SuperviseDecisionExecution(Command):
     findings: Text
 
 
-class InstallDisclosureBoard(Command):
+class InstallDisclosureBoard(CreatingCommand):
     community_id: UUID
     location: Name
 
@@ -218,67 +224,67 @@ class PostToDisclosureBoard(Command):
 
 
 class AsOf(Query):
-    as_of: date | None = None
+    as_of: BusinessDate | None = None
 
 
 class OnDay(Query):
-    as_of: date
+    as_of: BusinessDate
 
 
 class NoticeQuery(Query):
-    as_of: date
+    as_of: BusinessDate
     unit_id: UUID | None = None
     colour: UrgencyColour | None = None
 
 
 class NoticeId(Query):
     notice_id: UUID
-    as_of: date | None = None
+    as_of: BusinessDate | None = None
 
 
 class BulletinId(Query):
     bulletin_id: UUID
-    as_of: date | None = None
+    as_of: BusinessDate | None = None
 
 
 class BulletinRegisterQuery(Query):
     year: Year
     kind: BulletinKind | None = None
-    as_of: date | None = None
+    as_of: BusinessDate | None = None
 
 
 class ComplianceQuery(Query):
     year: Year
     quarter: Quarter
-    as_of: date
+    as_of: BusinessDate
     unit_id: UUID | None = None
 
 
 class InspectionQuery(Query):
-    start: date
-    end: date
+    start: BusinessDate
+    end: BusinessDate
     unit_id: UUID | None = None
     kind: AnyInspectionKind | None = None
-    as_of: date | None = None
+    as_of: BusinessDate | None = None
 
 
 class DecisionId(Query):
     decision_id: UUID
-    as_of: date | None = None
+    as_of: BusinessDate | None = None
 
 
 class DecisionQuery(Query):
     unit_id: UUID | None = None
     incomplete_only: bool = False
-    as_of: date | None = None
+    as_of: BusinessDate | None = None
 
 
 class PeriodQuery(Query):
-    start: date
-    end: date
-    as_of: date | None = None
+    start: BusinessDate
+    end: BusinessDate
+    as_of: BusinessDate | None = None
 
 
 class FollowUpQuery(Query):
-    as_of: date | None = None
+    as_of: BusinessDate | None = None
     unit_id: UUID | None = None

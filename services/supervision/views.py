@@ -44,7 +44,7 @@ from shared.contracts.supervision import (
     UrgencyColour,
     VisitStatus,
 )
-from shared.readmodel import Projection
+from shared.readmodel import Projection, records_of
 
 
 @dataclass
@@ -280,6 +280,13 @@ class PeriodCounts:
 
 class Overview(Projection):
     """Units, inspections, notices, bulletins, quarterly reports, follow-ups and disclosure."""
+
+    # Kept as record versions in the service's store (shared/readmodel.py).
+    stored = (
+        "units", "cadres", "reports", "follow_ups", "project_lists", "inspections", "visits",
+        "problems", "notices", "bulletins", "decisions", "boards", "weekly_findings",
+    )
+    stored_scalars = ("first_unit_learned",)
 
     def __init__(self, until: datetime | None = None) -> None:
         super().__init__(until)
@@ -666,3 +673,6 @@ class Overview(Projection):
             monday for monday, k in self.weekly_findings
             if k == kind and start <= monday <= end
         )
+
+
+Overview.record_classes = records_of(__name__, Actor)

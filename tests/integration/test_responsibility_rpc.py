@@ -126,6 +126,29 @@ MALFORMED = [
     ("overdue_tasks", {"as_of": "2026-13-01"}, "as_of: Input should be a valid date"),
     ("coverage", {"year": 2026}, "as_of: Field required"),
     ("education_totals", {"start": "2026-01-01"}, "end: Field required"),
+    # Bounds on every input (issue 8, item 6; shared/bounds.py): refused by name, never a crash.
+    ("draft_letter", {"letter": {"year": 2026, "issuer_unit_id": SOME_ID,
+                                 "signatory_unit_id": SOME_ID, "common_clauses": ["c"],
+                                 "individual_clauses": [{"text": "资" * 1_000_000,
+                                                         "risk_point": "资金拨付"}]}},
+     "letter.individual_clauses.0.text: String should have at most 4000 characters"),
+    ("register_unit", {"code": "D1", "name": "\u200b \u3000", "kind": "town"},
+     "name: must say something besides spaces and invisible characters"),
+    ("register_cadre", {"person_id": SOME_ID, "name": "王\x07伟", "unit_id": SOME_ID,
+                        "post_title": "p", "line_of_work": "l"},
+     "name: must not contain control characters such as tabs or line breaks"),
+    ("report_to_lead_unit", {"task_id": SOME_ID, "report": "一\t二"},
+     "report: must not contain control characters other than line breaks"),
+    ("create_task", {"year": 2026, "title": "t", "requirement": "r", "lead_unit_id": SOME_ID,
+                     "responsible_cadre_id": SOME_ID, "deadline": "9999-12-31"},
+     "deadline: must be on or before 2100-12-31"),
+    ("complete_task", {"task_id": SOME_ID, "occurred_at": "2099-01-01T00:00:00+00:00"},
+     "occurred_at: must not be in the future"),
+    ("list_units", {"as_of": "1999-12-31"}, "as_of: must be on or after 2000-01-01"),
+    ("events_after", {"after": 10**20},
+     "after: Input should be less than or equal to 9223372036854775807"),
+    ("check_deadlines", {"as_of": "9999-12-31T00:00:00+00:00"},
+     "as_of: must be on or before 2100-12-31"),
 ]
 
 
@@ -137,6 +160,8 @@ def test_every_rpc_method_refuses_malformed_input_naming_field_and_rule(acting, 
             getattr(anyone, method)(payload)
         assert refused.value.exc_type == "InvalidCommandError", (method, refused.value)
         assert expected in refused.value.value, (method, refused.value.value)
+    # Refused before anything was stored (the 1 MB clause and the clock as of 9999 included).
+    assert anyone.events_after({"after": 0}) == []
     # Not an object at all.
     with pytest.raises(RemoteError, match="expected an object"):
         rpc.register_unit("D01")

@@ -4,7 +4,7 @@ never edited once signed but superseded by a new letter."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, ClassVar, Protocol, get_args
 from uuid import UUID, uuid4
@@ -104,6 +104,10 @@ class OtherLetter(Protocol):
 
     @property
     def individual_clauses(self) -> Sequence[Mapping[str, str]]: ...
+
+
+# A letter's clause bigrams as the read model keeps them (None: not kept, compute them).
+ShinglesOf = Callable[[UUID], frozenset[str] | None]
 
 
 def signing_overdue_mark_due(
@@ -416,28 +420,40 @@ class Letter(DomainAggregate):
             != (self.signatory_cadre_id, self.signatory_unit_id)
         )
 
+    def clause_shingles(self) -> frozenset[str]:
+        """The bigrams of this letter's individual clauses (what boilerplate is judged on)."""
+        return shingles(c["text"] for c in self.individual_clauses)
+
     def most_similar(
-        self, others: Iterable[OtherLetter], threshold: float
+        self, others: Iterable[OtherLetter], threshold: float, *,
+        shingles_of: ShinglesOf | None = None,
     ) -> tuple[UUID, float] | None:
         """The letter whose individual clauses this one's copy most closely, if any reaches
-        ``threshold``, with the similarity."""
-        mine = shingles(c["text"] for c in self.individual_clauses)
+        ``threshold``, with the similarity (the first of ``others`` on a tie).
+
+        ``others`` may be every letter the read model knows or only the candidates its index
+        found (every letter that can reach the threshold, in the same order); ``shingles_of``
+        gives a letter's bigrams computed once, when it was indexed, instead of again here."""
+        mine = self.clause_shingles()
         best: tuple[UUID, float] | None = None
         for other in others:
             if not self.compares_with(other):
                 continue
-            score = similarity(mine, shingles(c["text"] for c in other.individual_clauses))
+            theirs = None if shingles_of is None else shingles_of(other.letter_id)
+            if theirs is None:
+                theirs = shingles(c["text"] for c in other.individual_clauses)
+            score = similarity(mine, theirs)
             if score >= threshold and (best is None or score > best[1]):
                 best = (other.letter_id, score)
         return best
 
     def flag_if_copy(
         self, others: Iterable[OtherLetter], threshold: float, actor: Actor,
-        occurred_at: datetime,
+        occurred_at: datetime, *, shingles_of: ShinglesOf | None = None,
     ) -> bool:
         """Flag the letter if its individual clauses copy another post's letter of the year;
         whether a flag was recorded."""
-        found = self.most_similar(others, threshold)
+        found = self.most_similar(others, threshold, shingles_of=shingles_of)
         if found is None:
             return False
         return self.flag_as_boilerplate(found[0], found[1], actor, occurred_at)

@@ -62,10 +62,21 @@ def unknown_notice_cited(notice_id: UUID) -> BulletinCitesUnknownNoticeError:
 class BulletinRegister(DomainAggregate):
     """The register of one kind of bulletin for one year: it hands out issue numbers 1, 2, 3…
     without gaps or duplicates. It is saved with the bulletin it numbers, in one
-    transaction, so two bulletins issued at once cannot both take the same number."""
+    transaction, so two bulletins issued at once cannot both take the same number.
+
+    It stays small however many numbers it has handed out: it keeps its last number and the
+    bulletins of its latest few (``RECENT``), never the whole list, and the application
+    snapshots it (services/supervision/application.py), so loading it reads its last
+    snapshot and the numbers after it, never every number of the year. That a request is
+    numbered once at all is the bulletin's to guarantee: its id derives from the request and
+    it is stored with its number in one transaction (``Supervision.issue_bulletin``); the
+    register refuses a repeat of one of its latest bulletins itself."""
 
     noun: ClassVar[str] = "bulletin register"
     NotFound: ClassVar[type[NotFoundError]] = BulletinNotFoundError
+
+    # The latest bulletins the register remembers (the rest it knows only by their count).
+    RECENT: ClassVar[int] = 16
 
     @staticmethod
     def create_id(kind: str, year: int) -> UUID:
@@ -75,15 +86,19 @@ class BulletinRegister(DomainAggregate):
     def __init__(self, kind: str, year: int, actor: Actor, occurred_at: datetime) -> None:
         self.kind = kind
         self.year = year
-        self.bulletin_ids: list[UUID] = []
+        self.last_number = 0
+        # The bulletins numbered last, oldest first: the last one has ``last_number``.
+        self.recent_ids: list[UUID] = []
 
-    @property
-    def last_number(self) -> int:
-        return len(self.bulletin_ids)
+    def number_of(self, bulletin_id: UUID) -> int | None:
+        """The number the register gave ``bulletin_id``, if it is one of its latest."""
+        if bulletin_id not in self.recent_ids:
+            return None
+        return self.last_number - len(self.recent_ids) + 1 + self.recent_ids.index(bulletin_id)
 
     def assign_number(self, bulletin_id: UUID, actor: Actor, occurred_at: datetime) -> int:
-        if bulletin_id in self.bulletin_ids:
-            number = self.bulletin_ids.index(bulletin_id) + 1
+        number = self.number_of(bulletin_id)
+        if number is not None:
             msg = f"Bulletin {bulletin_id} already has number {number} of {self.year}."
             raise DuplicateBulletinRequestError(msg)
         number = self.last_number + 1
@@ -96,7 +111,9 @@ class BulletinRegister(DomainAggregate):
     def _number_assigned(
         self, number: int, bulletin_id: UUID, actor: Actor, occurred_at: datetime
     ) -> None:
-        self.bulletin_ids.append(bulletin_id)
+        self.last_number = number
+        self.recent_ids.append(bulletin_id)
+        del self.recent_ids[: -self.RECENT]
 
 
 class Bulletin(DomainAggregate):

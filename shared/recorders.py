@@ -1,0 +1,297 @@
+"""The service's process recorder, with one more table: the commands that ran once
+(docs/commands-once.md).
+
+A creating command sent with the caller's ``command_id`` is stored with a row of the table
+``<service>_commands`` (next to eventsourcing's tables: the same SQLite file, the same
+PostgreSQL schema), **inserted in the same transaction as the command's events**: a crash at
+any point leaves both or neither. The row says which command ran (``name``), with what
+(``digest``: the payload and the caller, hashed) and what it answered (``answer``, as JSON
+text), so that the same request sent again is answered from the row and stores nothing more.
+
+``command_id`` is the primary key, and the row is inserted *before* the events: a second
+transaction with the same id, even one racing the first, fails as a whole with
+:class:`CommandAlreadyRecordedError` (PostgreSQL waits for the first to commit or roll back;
+SQLite has one writer at a time).
+
+The row goes in through eventsourcing's own hook, ``Application.save(..., command=record)``
+→ ``recorder.insert_events(..., command=record)`` → ``_insert_events``, which runs inside
+the insert's transaction (as the upstream ``tracking=`` position does).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import (
+    InfrastructureFactory,
+    IntegrityError,
+    OperationalError,
+    ProcessRecorder,
+    ProgrammingError,
+    StoredEvent,
+)
+from eventsourcing.popo import POPOFactory, POPOProcessRecorder
+from eventsourcing.postgres import PostgresFactory, PostgresProcessRecorder
+from eventsourcing.sqlite import SQLiteCursor, SQLiteFactory, SQLiteProcessRecorder
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+# The keyword ``Application.save`` passes on to the recorder.
+COMMAND = "command"
+
+
+def table_name(service: str) -> str:
+    return f"{service}_commands"
+
+
+@dataclass(frozen=True)
+class CommandRecord:
+    """One command that ran: its caller's id, the RPC method, the digest of what it was asked
+    (payload and caller) and its answer as JSON text."""
+
+    command_id: UUID
+    name: str
+    digest: str
+    answer: str
+
+
+class CommandAlreadyRecordedError(IntegrityError):
+    """Another transaction recorded this ``command_id`` first; nothing of this one is stored."""
+
+    def __init__(self, command_id: UUID) -> None:
+        super().__init__(f"command {command_id} is already recorded")
+        self.command_id = command_id
+
+
+class CommandLog(ABC):
+    """What a recorder that keeps the commands' table offers besides eventsourcing's API."""
+
+    commands_table: str
+
+    @abstractmethod
+    def select_command(self, command_id: UUID) -> CommandRecord | None:
+        """The recorded command ``command_id``, if it ran."""
+
+    @abstractmethod
+    def correct_answer(self, command_id: UUID, answer: str) -> None:
+        """Replace a recorded answer (only when a use case answered other than the id of the
+        record it created first: see ``ServiceApplication.run_once``)."""
+
+
+def _record_of(kwargs: dict[str, Any]) -> CommandRecord | None:
+    record = kwargs.get(COMMAND)
+    if record is not None and not isinstance(record, CommandRecord):
+        msg = f"{COMMAND}= takes a CommandRecord, not {type(record).__name__}"
+        raise ProgrammingError(msg)
+    return record
+
+
+# SQLite: one file per service.
+
+
+class SQLiteCommandRecorder(SQLiteProcessRecorder, CommandLog):
+    def __init__(
+        self, datastore: Any, *, events_table_name: str = "stored_events",
+        commands_table: str = "commands",
+    ) -> None:
+        self.commands_table = commands_table
+        super().__init__(datastore, events_table_name=events_table_name)
+
+    def construct_create_table_statements(self) -> list[str]:
+        statements = super().construct_create_table_statements()
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {self.commands_table} ("
+            "command_id TEXT PRIMARY KEY, "
+            "name TEXT NOT NULL, "
+            "digest TEXT NOT NULL, "
+            "answer TEXT NOT NULL, "
+            "recorded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))) "
+            "WITHOUT ROWID"
+        )
+        return statements
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        record = _record_of(kwargs)
+        if record is not None:
+            # First, so that a racing duplicate is refused as such (one writer at a time).
+            c.execute(
+                f"INSERT INTO {self.commands_table} (command_id, name, digest, answer) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (command_id) DO NOTHING RETURNING command_id",
+                (record.command_id.hex, record.name, record.digest, record.answer),
+            )
+            if c.fetchone() is None:
+                raise CommandAlreadyRecordedError(record.command_id)
+        return super()._insert_events(c, stored_events, **kwargs)
+
+    def select_command(self, command_id: UUID) -> CommandRecord | None:
+        # One statement in autocommit mode: no BEGIN and ROLLBACK around it.
+        with self.datastore.get_connection(commit=False) as conn:
+            c = conn.cursor()
+            try:
+                c.execute(
+                    f"SELECT name, digest, answer FROM {self.commands_table} "
+                    "WHERE command_id = ?",
+                    (command_id.hex,),
+                )
+                row = c.fetchone()
+            except sqlite3.Error as error:
+                raise OperationalError(error) from error
+            finally:
+                c.sqlite_cursor.close()
+        if row is None:
+            return None
+        return CommandRecord(command_id, row["name"], row["digest"], row["answer"])
+
+    def correct_answer(self, command_id: UUID, answer: str) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"UPDATE {self.commands_table} SET answer = ? WHERE command_id = ?",
+                (answer, command_id.hex),
+            )
+
+
+# PostgreSQL: one schema per service.
+
+
+class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog):
+    def __init__(
+        self, datastore: Any, *, events_table_name: str = "stored_events",
+        tracking_table_name: str = "notification_tracking", commands_table: str = "commands",
+    ) -> None:
+        super().__init__(
+            datastore, events_table_name=events_table_name,
+            tracking_table_name=tracking_table_name,
+        )
+        self.check_identifier_length(commands_table)
+        self.commands_table = commands_table
+        table = (Identifier(self.datastore.schema), Identifier(commands_table))
+        self.sql_create_statements.append(SQL(
+            "CREATE TABLE IF NOT EXISTS {0}.{1} ("
+            "command_id uuid PRIMARY KEY, "
+            "name text NOT NULL, "
+            "digest text NOT NULL, "
+            "answer text NOT NULL, "
+            "recorded_at timestamptz NOT NULL DEFAULT now())"
+        ).format(*table))
+        # ON CONFLICT waits for a racing transaction with the same id to end: after its
+        # commit nothing is returned, after its rollback this row goes in. No statement of
+        # the insert's pipeline fails (a failed one would abort those queued after it and
+        # leave psycopg's prepared statements out of step): the answer is read at once, as
+        # eventsourcing reads its tracking insert's, before the events' table is locked.
+        self._insert_command = SQL(
+            "INSERT INTO {0}.{1} (command_id, name, digest, answer) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (command_id) DO NOTHING RETURNING command_id"
+        ).format(*table)
+        self._select_command = SQL(
+            "SELECT name, digest, answer FROM {0}.{1} WHERE command_id = %s"
+        ).format(*table)
+        self._update_answer = SQL(
+            "UPDATE {0}.{1} SET answer = %s WHERE command_id = %s"
+        ).format(*table)
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        record = _record_of(kwargs)
+        if self.datastore.enable_db_functions and record is not None:
+            # That path inserts through a database function and skips _insert_events.
+            msg = "commands cannot be recorded with POSTGRES_ENABLE_DB_FUNCTIONS"
+            raise ProgrammingError(msg)
+        ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+        return ids
+
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        record = _record_of(kwargs)
+        if record is not None:
+            # Before the events' table lock: the row lock is always taken first.
+            curs.execute(
+                self._insert_command,
+                (record.command_id, record.name, record.digest, record.answer),
+                prepare=True,
+            )
+            if curs.fetchone() is None:
+                raise CommandAlreadyRecordedError(record.command_id)
+        super()._insert_events(curs, stored_events, **kwargs)
+
+    def select_command(self, command_id: UUID) -> CommandRecord | None:
+        # One statement on an autocommit connection, as eventsourcing's own reads.
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._select_command, (command_id,), prepare=True)
+            row = curs.fetchone()
+        if row is None:
+            return None
+        return CommandRecord(command_id, row["name"], row["digest"], row["answer"])
+
+    def correct_answer(self, command_id: UUID, answer: str) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._update_answer, (answer, command_id))
+
+
+# In memory (the kit's own unit tests).
+
+
+class POPOCommandRecorder(POPOProcessRecorder, CommandLog):
+    def __init__(self, commands_table: str = "commands") -> None:
+        super().__init__()
+        self.commands_table = commands_table
+        self._commands: dict[UUID, CommandRecord] = {}
+
+    def _assert_uniqueness(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        record = _record_of(kwargs)
+        if record is not None and record.command_id in self._commands:
+            raise CommandAlreadyRecordedError(record.command_id)
+        super()._assert_uniqueness(stored_events, **kwargs)
+
+    def _update_table(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        notification_ids = super()._update_table(stored_events, **kwargs)
+        record = _record_of(kwargs)
+        if record is not None:
+            self._commands[record.command_id] = record
+        return notification_ids
+
+    def select_command(self, command_id: UUID) -> CommandRecord | None:
+        with self._database_lock:
+            return self._commands.get(command_id)
+
+    def correct_answer(self, command_id: UUID, answer: str) -> None:
+        with self._database_lock:
+            record = self._commands[command_id]
+            self._commands[command_id] = CommandRecord(
+                command_id, record.name, record.digest, answer
+            )
+
+
+def command_recorder(factory: InfrastructureFactory[Any], service: str) -> ProcessRecorder:
+    """The service's process recorder with its commands' table (created with the others
+    when the environment says ``CREATE_TABLE``)."""
+    table = table_name(service)
+    if isinstance(factory, SQLiteFactory):
+        sqlite = SQLiteCommandRecorder(factory.datastore, commands_table=table)
+        if factory.env_create_table():
+            sqlite.create_table()
+        return sqlite
+    if isinstance(factory, PostgresFactory):
+        # The names eventsourcing's own factory gives the service's tables.
+        prefix = factory.env.name.lower()
+        postgres = PostgresCommandRecorder(
+            factory.datastore, events_table_name=f"{prefix or 'stored'}_events",
+            tracking_table_name=f"{prefix or 'notification'}_tracking", commands_table=table,
+        )
+        if factory.env_create_table():
+            postgres.create_table()
+        return postgres
+    if isinstance(factory, POPOFactory):
+        return POPOCommandRecorder(table)
+    return factory.process_recorder()

@@ -1,0 +1,482 @@
+"""Read models kept in the service's own store, as record versions with business-time
+validity (docs/architecture.md, "Read models in the store").
+
+Each record of a read model (a unit, a letter, a notice ...) is stored as versions: the record's
+JSON (shared/record_codec.py) with ``valid_from`` and ``valid_to`` — the business times between
+which the record stood so — and the log ``position`` of the event that made it. "As of D" is
+then a query (for each record, its version valid at D: one index seek a record), never a replay,
+and the live answer is the versions with no ``valid_to``: both come from the same rows.
+
+Tables, next to eventsourcing's (the same SQLite file; the same PostgreSQL schema), per read
+model ``<service>_view_<name>``:
+
+- ``..._versions (kind, key, valid_from, valid_to, position, body)``, primary key
+  ``(kind, key, valid_from)``; ``kind`` is the read model's attribute (``letters``), ``key`` the
+  record's key as JSON; times are microseconds since the epoch (UTC);
+- ``..._records (kind, key, first_from)``: every record once, with the business time it began;
+- ``..._tracking (name, position)``: the last log position applied. A page of events and its
+  tracking position commit in one transaction, under a lock (``BEGIN IMMEDIATE`` on SQLite, a
+  transaction-scoped advisory lock on PostgreSQL), and events at or below the stored position
+  are never written again: every process may follow the log, and each event is applied to the
+  rows exactly once.
+
+This module is storage only; shared/readmodel.py decides what changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+import threading
+from abc import abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.persistence import Tracking, TrackingRecorder
+
+log = logging.getLogger(__name__)
+
+SQLITE_MODULE = "eventsourcing.sqlite"
+POSTGRES_MODULE = "eventsourcing.postgres"
+
+# A version's new body when an earlier (backdated) event is applied to it: None when the
+# event's handler could not be applied to the record on its own (the version is kept).
+Recompute = Callable[[Any, str, str, str], str | None]
+
+
+@dataclass
+class RecordChange:
+    """A record's body after an event (None: the record was removed)."""
+
+    kind: str
+    key: str
+    body: str | None
+
+
+@dataclass
+class EventChanges:
+    """What one stored event changed in a read model."""
+
+    position: int
+    moment: int  # the event's business time, microseconds since the epoch
+    changes: list[RecordChange] = field(default_factory=list)
+    domain_event: Any = None
+
+
+class ViewStore(TrackingRecorder):
+    """The rows of one read model; a tracking recorder of the eventsourcing library (its
+    position is the read model's ``Tracking``)."""
+
+    def __init__(self, service: str, name: str) -> None:
+        self.prefix = f"{service}_view_{name.lower()}"
+        self.name = name
+        self._lock = threading.Lock()
+
+    # eventsourcing's TrackingRecorder interface.
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        self.write(tracking, [], lambda *_: None, self.latest())
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        return self.position() or None
+
+    # Reading.
+
+    @abstractmethod
+    def position(self) -> int:
+        """The last log position applied to the rows (0: none)."""
+
+    @abstractmethod
+    def live_rows(self) -> list[tuple[str, str, str, int]]:
+        """``(kind, key, body, first_position)`` of every record's current version."""
+
+    @abstractmethod
+    def rows_as_of(self, moment: int) -> list[tuple[str, str, str, int]]:
+        """``(kind, key, body, first_position)`` of every record's version valid at
+        ``moment``."""
+
+    @abstractmethod
+    def latest(self) -> int | None:
+        """The latest business time among the events applied (microseconds)."""
+
+    @abstractmethod
+    def versions(self, kind: str, key: str) -> list[tuple[int, int | None, int, str]]:
+        """A record's versions ``(valid_from, valid_to, position, body)``, oldest first."""
+
+    # Writing.
+
+    @abstractmethod
+    def write(
+        self, tracking: Tracking, events: Sequence[EventChanges], recompute: Recompute,
+        latest: int | None = None,
+    ) -> bool:
+        """Apply the events above the stored position and store ``tracking``, in one
+        transaction; False if the rows were already at or beyond ``tracking``."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def drop(self) -> None:
+        """Remove the read model's tables (a rebuild starts from position 0)."""
+
+
+class _Writer:
+    """The version rules, written once for both databases over a DB-API cursor; ``sql``
+    holds each backend's statements."""
+
+    def __init__(self, cursor: Any, sql: Mapping[str, str]) -> None:
+        self.cursor = cursor
+        self.sql = sql
+
+    def current_from(self, kind: str, key: str) -> int | None:
+        self.cursor.execute(self.sql["current"], (kind, key))
+        row = self.cursor.fetchone()
+        return None if row is None else int(row[0])
+
+    def apply(self, event: EventChanges, recompute: Recompute) -> None:
+        t = event.moment
+        for change in event.changes:
+            current = self.current_from(change.kind, change.key)
+            if current is None:
+                if change.body is None:
+                    continue
+                self.cursor.execute(
+                    self.sql["insert"], (change.kind, change.key, t, None, event.position,
+                                         change.body),
+                )
+                self.cursor.execute(
+                    self.sql["record"], (change.kind, change.key, t, event.position)
+                )
+            elif t > current:
+                self.cursor.execute(self.sql["close"], (t, change.kind, change.key, current))
+                if change.body is not None:
+                    self.cursor.execute(
+                        self.sql["insert"], (change.kind, change.key, t, None, event.position,
+                                             change.body),
+                    )
+            elif t == current:
+                if change.body is None:
+                    self.cursor.execute(self.sql["delete"], (change.kind, change.key, current))
+                else:
+                    self.cursor.execute(
+                        self.sql["update"], (change.body, event.position, change.kind,
+                                             change.key, current),
+                    )
+            else:
+                self.backdated(event, change, recompute)
+
+    def backdated(self, event: EventChanges, change: RecordChange, recompute: Recompute) -> None:
+        """An act whose business time is earlier than the record's current version: applied to
+        every version from its time on, as a replay "as of" each of those days would."""
+        t = event.moment
+        self.cursor.execute(self.sql["from"], (change.kind, change.key, t))
+        rows = [(int(r[0]), None if r[1] is None else int(r[1]), r[2])
+                for r in self.cursor.fetchall()]
+        for valid_from, valid_to, body in rows:
+            if valid_to is None:
+                new_body = change.body
+            else:
+                new_body = recompute(event.domain_event, change.kind, change.key, body)
+                if new_body is None:
+                    continue
+            if new_body is None:  # removed from now on
+                self.cursor.execute(self.sql["close"], (max(t, valid_from), change.kind,
+                                                        change.key, valid_from))
+                continue
+            if valid_from < t:
+                self.cursor.execute(self.sql["close"], (t, change.kind, change.key, valid_from))
+                self.cursor.execute(
+                    self.sql["insert"], (change.kind, change.key, t, valid_to, event.position,
+                                         new_body),
+                )
+            else:
+                self.cursor.execute(
+                    self.sql["update"], (new_body, event.position, change.kind, change.key,
+                                         valid_from),
+                )
+
+
+def _statements(versions: str, records: str, tracking: str, mark: str) -> dict[str, str]:
+    p = mark
+    return {
+        "current": f"SELECT valid_from FROM {versions} WHERE kind = {p} AND key = {p} "
+                   "AND valid_to IS NULL",
+        "insert": f"INSERT INTO {versions} (kind, key, valid_from, valid_to, position, body) "
+                  f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
+        "record": f"INSERT INTO {records} (kind, key, first_from, first_position) "
+                  f"VALUES ({p}, {p}, {p}, {p}) ON CONFLICT (kind, key) DO NOTHING",
+        "close": f"UPDATE {versions} SET valid_to = {p} WHERE kind = {p} AND key = {p} "
+                 f"AND valid_from = {p}",
+        "update": f"UPDATE {versions} SET body = {p}, position = {p} WHERE kind = {p} "
+                  f"AND key = {p} AND valid_from = {p}",
+        "delete": f"DELETE FROM {versions} WHERE kind = {p} AND key = {p} AND valid_from = {p}",
+        "from": f"SELECT valid_from, valid_to, body FROM {versions} WHERE kind = {p} "
+                f"AND key = {p} AND (valid_to IS NULL OR valid_to > {p}) ORDER BY valid_from",
+        "live": f"SELECT v.kind, v.key, v.body, r.first_position FROM {versions} v "
+                f"JOIN {records} r ON r.kind = v.kind AND r.key = v.key "
+                "WHERE v.valid_to IS NULL",
+        # Driven by the records (one row each), each record's version found by one index
+        # seek backwards from the moment: the cost follows the number of records, not of
+        # versions.
+        "as_of": (
+            f"SELECT r.kind, r.key, (SELECT v.body FROM {versions} v WHERE v.kind = r.kind "
+            f"AND v.key = r.key AND v.valid_from <= {p} "
+            f"AND (v.valid_to IS NULL OR v.valid_to > {p}) "
+            f"ORDER BY v.valid_from DESC LIMIT 1), r.first_position FROM {records} r "
+            f"WHERE r.first_from <= {p}"
+        ),
+        "versions": f"SELECT valid_from, valid_to, position, body FROM {versions} "
+                    f"WHERE kind = {p} AND key = {p} ORDER BY valid_from",
+        "position": f"SELECT position FROM {tracking} WHERE name = {p}",
+        "latest": f"SELECT latest FROM {tracking} WHERE name = {p}",
+        "track": f"INSERT INTO {tracking} (name, position, latest) VALUES ({p}, {p}, {p}) "
+                 "ON CONFLICT (name) DO UPDATE SET position = excluded.position, "
+                 "latest = excluded.latest",
+    }
+
+
+class SQLiteViewStore(ViewStore):
+    """The tables in the service's SQLite file, on a connection of their own."""
+
+    def __init__(self, service: str, name: str, dbname: str, lock_timeout: float) -> None:
+        super().__init__(service, name)
+        self.dbname = dbname
+        self.lock_timeout = lock_timeout
+        self._connection: sqlite3.Connection | None = None
+        v, r, t = (f'"{self.prefix}_{s}"' for s in ("versions", "records", "tracking"))
+        self._tables = (v, r, t)
+        self.sql = _statements(v, r, t, "?")
+        with self._lock:
+            connection = self._connected()
+            connection.execute(
+                f"CREATE TABLE IF NOT EXISTS {v} (kind TEXT NOT NULL, key TEXT NOT NULL, "
+                "valid_from INTEGER NOT NULL, valid_to INTEGER, position INTEGER NOT NULL, "
+                "body TEXT NOT NULL, PRIMARY KEY (kind, key, valid_from)) WITHOUT ROWID"
+            )
+            connection.execute(
+                f'CREATE INDEX IF NOT EXISTS "{self.prefix}_live" ON {v} (kind, key) '
+                "WHERE valid_to IS NULL"
+            )
+            connection.execute(
+                f"CREATE TABLE IF NOT EXISTS {r} (kind TEXT NOT NULL, key TEXT NOT NULL, "
+                "first_from INTEGER NOT NULL, first_position INTEGER NOT NULL, "
+                "PRIMARY KEY (kind, key)) WITHOUT ROWID"
+            )
+            connection.execute(
+                f"CREATE TABLE IF NOT EXISTS {t} (name TEXT PRIMARY KEY, "
+                "position INTEGER NOT NULL, latest INTEGER)"
+            )
+
+    def _connected(self) -> sqlite3.Connection:
+        if self._connection is None:
+            self._connection = sqlite3.connect(
+                self.dbname, uri=True, check_same_thread=False, isolation_level=None,
+                timeout=self.lock_timeout,
+            )
+            # Derived rows: a power cut may lose the last pages, which are applied again from
+            # the log (the tracking position is lost with them).
+            self._connection.execute("PRAGMA synchronous=NORMAL")
+        return self._connection
+
+    def _select(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            return self._connected().execute(statement, params).fetchall()
+
+    def position(self) -> int:
+        rows = self._select(self.sql["position"], (self.name,))
+        return int(rows[0][0]) if rows else 0
+
+    def latest(self) -> int | None:
+        rows = self._select(self.sql["latest"], (self.name,))
+        return None if not rows or rows[0][0] is None else int(rows[0][0])
+
+    def live_rows(self) -> list[tuple[str, str, str, int]]:
+        return [(k, key, b, int(f)) for k, key, b, f in self._select(self.sql["live"])]
+
+    def rows_as_of(self, moment: int) -> list[tuple[str, str, str, int]]:
+        rows = self._select(self.sql["as_of"], (moment, moment, moment))
+        return [(k, key, b, int(f)) for k, key, b, f in rows if b is not None]
+
+    def versions(self, kind: str, key: str) -> list[tuple[int, int | None, int, str]]:
+        return [tuple(r) for r in self._select(self.sql["versions"], (kind, key))]
+
+    def write(
+        self, tracking: Tracking, events: Sequence[EventChanges], recompute: Recompute,
+        latest: int | None = None,
+    ) -> bool:
+        with self._lock:
+            connection = self._connected()
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = connection.cursor()
+                cursor.execute(self.sql["position"], (self.name,))
+                row = cursor.fetchone()
+                stored = int(row[0]) if row else 0
+                if stored >= tracking.notification_id:
+                    connection.execute("ROLLBACK")
+                    return False
+                writer = _Writer(cursor, self.sql)
+                for event in events:
+                    if event.position > stored:
+                        writer.apply(event, recompute)
+                cursor.execute(self.sql["track"], (self.name, tracking.notification_id, latest))
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+            return True
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    def drop(self) -> None:
+        with self._lock:
+            for table in self._tables:
+                self._connected().execute(f"DROP TABLE IF EXISTS {table}")
+
+
+class PostgresViewStore(ViewStore):
+    """The tables in the service's PostgreSQL schema, on a connection of their own."""
+
+    def __init__(self, service: str, name: str, schema: str, connect: Mapping[str, Any]) -> None:
+        super().__init__(service, name)
+        self.schema = schema
+        self._connect = dict(connect)
+        self._connection: Any = None
+        v, r, t = (f'"{schema}"."{self.prefix}_{s}"' for s in ("versions", "records", "tracking"))
+        self._tables = (v, r, t)
+        self.sql = _statements(v, r, t, "%s")
+        self._lock_key = f"{schema}.{self.prefix}"
+        creates = [
+            f"CREATE TABLE IF NOT EXISTS {v} (kind text NOT NULL, key text NOT NULL, "
+            "valid_from bigint NOT NULL, valid_to bigint, position bigint NOT NULL, "
+            "body text NOT NULL, PRIMARY KEY (kind, key, valid_from))",
+            f'CREATE INDEX IF NOT EXISTS "{self.prefix}_live" ON {v} (kind, key) '
+            "WHERE valid_to IS NULL",
+            f"CREATE TABLE IF NOT EXISTS {r} (kind text NOT NULL, key text NOT NULL, "
+            "first_from bigint NOT NULL, first_position bigint NOT NULL, "
+            "PRIMARY KEY (kind, key))",
+            f"CREATE TABLE IF NOT EXISTS {t} (name text PRIMARY KEY, position bigint NOT NULL, "
+            "latest bigint)",
+        ]
+
+        def create(connection: Any) -> None:
+            import psycopg
+
+            with connection.transaction():
+                connection.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                                   (self._lock_key,))
+                for statement in creates:
+                    with contextlib.suppress(psycopg.errors.UniqueViolation,
+                                             psycopg.errors.DuplicateTable):
+                        connection.execute(statement)
+
+        with self._lock:
+            self._run(create)
+
+    def _run(self, work: Callable[[Any], Any]) -> Any:
+        import psycopg
+
+        if self._connection is None or self._connection.closed:
+            self._connection = psycopg.connect(autocommit=True, **self._connect)
+            self._connection.execute("SET synchronous_commit = off")
+        try:
+            return work(self._connection)
+        except (psycopg.OperationalError, psycopg.InterfaceError):
+            connection, self._connection = self._connection, None
+            with contextlib.suppress(Exception):
+                connection.close()
+            raise
+
+    def _select(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            result: list[Any] = self._run(
+                lambda c: c.execute(statement, params).fetchall()
+            )
+            return result
+
+    def position(self) -> int:
+        rows = self._select(self.sql["position"], (self.name,))
+        return int(rows[0][0]) if rows else 0
+
+    def latest(self) -> int | None:
+        rows = self._select(self.sql["latest"], (self.name,))
+        return None if not rows or rows[0][0] is None else int(rows[0][0])
+
+    def live_rows(self) -> list[tuple[str, str, str, int]]:
+        return [(k, key, b, int(f)) for k, key, b, f in self._select(self.sql["live"])]
+
+    def rows_as_of(self, moment: int) -> list[tuple[str, str, str, int]]:
+        rows = self._select(self.sql["as_of"], (moment, moment, moment))
+        return [(k, key, b, int(f)) for k, key, b, f in rows if b is not None]
+
+    def versions(self, kind: str, key: str) -> list[tuple[int, int | None, int, str]]:
+        return [tuple(r) for r in self._select(self.sql["versions"], (kind, key))]
+
+    def write(
+        self, tracking: Tracking, events: Sequence[EventChanges], recompute: Recompute,
+        latest: int | None = None,
+    ) -> bool:
+        def work(connection: Any) -> bool:
+            with connection.transaction(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._lock_key,))
+                cursor.execute(self.sql["position"], (self.name,))
+                row = cursor.fetchone()
+                stored = int(row[0]) if row else 0
+                if stored >= tracking.notification_id:
+                    return False
+                writer = _Writer(cursor, self.sql)
+                for event in events:
+                    if event.position > stored:
+                        writer.apply(event, recompute)
+                cursor.execute(self.sql["track"], (self.name, tracking.notification_id, latest))
+                return True
+
+        with self._lock:
+            done: bool = self._run(work)
+            return done
+
+    def close(self) -> None:
+        with self._lock:
+            connection, self._connection = self._connection, None
+            if connection is not None:
+                with contextlib.suppress(Exception):
+                    connection.close()
+
+    def drop(self) -> None:
+        def work(connection: Any) -> None:
+            for table in self._tables:
+                connection.execute(f"DROP TABLE IF EXISTS {table}")
+
+        with self._lock:
+            self._run(work)
+
+
+def open_view_store(service: str, name: str, env: Mapping[str, str]) -> ViewStore | None:
+    """The rows of read model ``name`` in the store ``env`` describes
+    (``shared.persistence.store_environment``); None for a store in memory (the read model is
+    then kept in memory and "as of" replays the log)."""
+    module = env.get("PERSISTENCE_MODULE") or ""
+    if module == SQLITE_MODULE:
+        dbname = env.get("SQLITE_DBNAME") or ""
+        if not dbname or ":memory:" in dbname or "mode=memory" in dbname:
+            return None
+        return SQLiteViewStore(service, name, dbname, float(env.get("SQLITE_LOCK_TIMEOUT") or 5))
+    if module == POSTGRES_MODULE:
+        connect: dict[str, Any] = {
+            "host": env.get("POSTGRES_HOST") or "127.0.0.1",
+            "port": env.get("POSTGRES_PORT") or "5432",
+            "user": env.get("POSTGRES_USER") or "postgres",
+            "password": env.get("POSTGRES_PASSWORD") or None,
+            "dbname": env.get("POSTGRES_DBNAME") or "postgres",
+            "connect_timeout": int(env.get("POSTGRES_CONNECT_TIMEOUT") or 5),
+        }
+        return PostgresViewStore(service, name, env.get("POSTGRES_SCHEMA") or "public",
+                                 connect)
+    return None
