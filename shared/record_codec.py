@@ -2,10 +2,10 @@
 (shared/view_store.py).
 
 A read model's records are dataclasses holding UUIDs, dates, datetimes, lists, tuples, sets,
-dicts (some keyed by tuples or UUIDs) and small pydantic models (an ``Actor``). JSON has none of
-these, so each is written as a tagged object; a dataclass or a model by the name of its class,
-looked up among the classes the read model registers (never imported by name from the row: a
-row can only become a class the read model chose). Decoding is exact:
+dicts (some keyed by tuples or UUIDs), decimals and small pydantic models (an ``Actor``). JSON
+has none of these, so each is written as a tagged object; a dataclass or a model by the name
+of its class, looked up among the classes the read model registers (never imported by name
+from the row: a row can only become a class the read model chose). Decoding is exact:
 ``decode(encode(x)) == x``.
 """
 
@@ -15,6 +15,7 @@ import dataclasses
 import json
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -45,6 +46,8 @@ class RecordCodec:
             return value
         if isinstance(value, UUID):
             return {"$u": str(value)}
+        if isinstance(value, Decimal):
+            return {"$dec": str(value)}  # money: exact, never a float
         if isinstance(value, datetime):
             return {"$t": value.isoformat()}
         if isinstance(value, date):
@@ -94,6 +97,8 @@ class RecordCodec:
                 return datetime.fromisoformat(value["$t"])
             if "$d" in value:
                 return date.fromisoformat(value["$d"])
+            if "$dec" in value:
+                return Decimal(value["$dec"])
             if "$tuple" in value:
                 return tuple(value["$tuple"])
             if "$map" in value:

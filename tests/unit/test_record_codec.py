@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -38,8 +39,10 @@ def test_a_record_with_uuids_times_tuples_sets_and_keyed_maps_comes_back_equal()
     assert back == letter and back.derived == 7
     assert type(back.by_day) is dict and type(back.readers) is set
     keyed: dict[Any, Any] = {letter.letter_id: [letter], (1, 2): frozenset({"a"}),
-                             "$u": "a key that looks like a tag"}
-    assert codec.decode(codec.encode(keyed)) == keyed
+                             "$u": "a key that looks like a tag", "paid": Decimal("1234.50")}
+    back_keyed = codec.decode(codec.encode(keyed))
+    assert back_keyed == keyed
+    assert str(back_keyed["paid"]) == "1234.50"  # a decimal keeps its exact digits
 
 
 def test_equal_records_are_the_same_text_whatever_the_order_of_their_sets():
