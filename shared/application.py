@@ -18,21 +18,28 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Repository,
+)
 from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import (
+    EventStore,
     IntegrityError,
     ProcessRecorder,
     RecordConflictError,
     Recording,
     Transcoder,
+    Transcoding,
 )
 from eventsourcing.utils import Environment, EnvType
 
@@ -98,6 +105,28 @@ class _Run:
 _RUNNING: ContextVar[_Run | None] = ContextVar("dutytrail_command_run", default=None)
 
 
+def project(aggregate: Any, domain_events: Iterable[Any]) -> Any:
+    """eventsourcing's ``project_aggregate`` without its check, on every event, that the event
+    satisfies a runtime Protocol (about 25 µs of the 60 µs an event takes to replay): every
+    stored event and snapshot here has ``mutate``."""
+    for domain_event in domain_events:
+        aggregate = domain_event.mutate(aggregate)
+    return aggregate
+
+
+class SetAsList(Transcoding):
+    """A set in an aggregate's state, in a snapshot: stored as a list."""
+
+    type = set
+    name = "set"
+
+    def encode(self, obj: set[Any]) -> list[Any]:
+        return list(obj)
+
+    def decode(self, data: list[Any]) -> set[Any]:
+        return set(data)
+
+
 class ServiceApplication(Application[UUID], Generic[P]):
     """Base of every service's Application.
 
@@ -128,7 +157,40 @@ class ServiceApplication(Application[UUID], Generic[P]):
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         values = dict(env or {})
-        return Environment(getattr(env, "name", "") or self.service_name, values)
+        environment = Environment(getattr(env, "name", "") or self.service_name, values)
+        # eventsourcing's class attributes are ignored with the rest of its defaults, so a
+        # service that names snapshotting intervals switches snapshotting on here;
+        # IS_SNAPSHOTTING_ENABLED=n in the given environment still switches it off.
+        if type(self).snapshotting_intervals:
+            environment.setdefault("IS_SNAPSHOTTING_ENABLED", "y")
+        return environment
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        # Snapshots (table ``stored_snapshots`` in the SQLite file, ``<service>_snapshots`` in
+        # the service's PostgreSQL schema) are read by this application only, so their
+        # transcoder may know more types than the events' (which the relay and the CLI read
+        # too): a task's state holds a set.
+        transcoder = build_transcoder()
+        transcoder.register(SetAsList())
+        return self.factory.event_store(
+            mapper=self.factory.mapper(transcoder=transcoder),
+            recorder=self.factory.aggregate_recorder(purpose="snapshots"),
+        )
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        # A snapshot is stored after the events committed: one that fails must not turn a
+        # stored command into a refusal (loading only reads more events until the next).
+        try:
+            super()._take_snapshots(processing_event)
+        except Exception:
+            log.warning("could not store a snapshot in the %s store", self.service_name,
+                        exc_info=True)
+
+    def construct_repository(self) -> Repository[UUID]:
+        # Loading reads the snapshot table first, for any aggregate; a kind never
+        # snapshotted skips that query (one round trip less on every other load).
+        self._events_only: Repository[UUID] = Repository(event_store=self.events)
+        return super().construct_repository()
 
     def construct_transcoder(self) -> Transcoder:
         return build_transcoder()
@@ -146,9 +208,12 @@ class ServiceApplication(Application[UUID], Generic[P]):
     # Loading and saving.
 
     def load(self, aggregate_id: UUID, kind: type[A]) -> A:
-        """The aggregate ``aggregate_id`` if it is a ``kind``; else ``kind``'s not-found error."""
+        """The aggregate ``aggregate_id`` if it is a ``kind``; else ``kind``'s not-found error.
+        The snapshot table is read only for the kinds snapshotted."""
+        snapshotted = kind in self.snapshotting_intervals and self.snapshots is not None
+        repository = self.repository if snapshotted else self._events_only
         try:
-            aggregate: Any = self.repository.get(aggregate_id)
+            aggregate: Any = repository.get(aggregate_id, projector_func=project)
         except AggregateNotFoundError:
             raise kind.not_found(aggregate_id) from None
         if not isinstance(aggregate, kind):

@@ -82,28 +82,36 @@ class ViewStore(TrackingRecorder):
     def max_tracking_id(self, application_name: str) -> int | None:
         return self.position() or None
 
-    # Reading.
+    # Reading (each backend runs ``sql``'s statements through its ``_select``).
+
+    sql: dict[str, str]
 
     @abstractmethod
+    def _select(self, statement: str, params: Sequence[Any] = ()) -> list[Any]: ...
+
     def position(self) -> int:
         """The last log position applied to the rows (0: none)."""
+        rows = self._select(self.sql["position"], (self.name,))
+        return int(rows[0][0]) if rows else 0
 
-    @abstractmethod
+    def latest(self) -> int | None:
+        """The latest business time among the events applied (microseconds)."""
+        rows = self._select(self.sql["latest"], (self.name,))
+        return None if not rows or rows[0][0] is None else int(rows[0][0])
+
     def live_rows(self) -> list[tuple[str, str, str, int]]:
         """``(kind, key, body, first_position)`` of every record's current version."""
+        return [(k, key, b, int(f)) for k, key, b, f in self._select(self.sql["live"])]
 
-    @abstractmethod
     def rows_as_of(self, moment: int) -> list[tuple[str, str, str, int]]:
         """``(kind, key, body, first_position)`` of every record's version valid at
         ``moment``."""
+        rows = self._select(self.sql["as_of"], (moment, moment, moment))
+        return [(k, key, b, int(f)) for k, key, b, f in rows if b is not None]
 
-    @abstractmethod
-    def latest(self) -> int | None:
-        """The latest business time among the events applied (microseconds)."""
-
-    @abstractmethod
     def versions(self, kind: str, key: str) -> list[tuple[int, int | None, int, str]]:
         """A record's versions ``(valid_from, valid_to, position, body)``, oldest first."""
+        return [tuple(r) for r in self._select(self.sql["versions"], (kind, key))]
 
     # Writing.
 
@@ -285,23 +293,6 @@ class SQLiteViewStore(ViewStore):
         with self._lock:
             return self._connected().execute(statement, params).fetchall()
 
-    def position(self) -> int:
-        rows = self._select(self.sql["position"], (self.name,))
-        return int(rows[0][0]) if rows else 0
-
-    def latest(self) -> int | None:
-        rows = self._select(self.sql["latest"], (self.name,))
-        return None if not rows or rows[0][0] is None else int(rows[0][0])
-
-    def live_rows(self) -> list[tuple[str, str, str, int]]:
-        return [(k, key, b, int(f)) for k, key, b, f in self._select(self.sql["live"])]
-
-    def rows_as_of(self, moment: int) -> list[tuple[str, str, str, int]]:
-        rows = self._select(self.sql["as_of"], (moment, moment, moment))
-        return [(k, key, b, int(f)) for k, key, b, f in rows if b is not None]
-
-    def versions(self, kind: str, key: str) -> list[tuple[int, int | None, int, str]]:
-        return [tuple(r) for r in self._select(self.sql["versions"], (kind, key))]
 
     def write(
         self, tracking: Tracking, events: Sequence[EventChanges], recompute: Recompute,
@@ -401,23 +392,6 @@ class PostgresViewStore(ViewStore):
             )
             return result
 
-    def position(self) -> int:
-        rows = self._select(self.sql["position"], (self.name,))
-        return int(rows[0][0]) if rows else 0
-
-    def latest(self) -> int | None:
-        rows = self._select(self.sql["latest"], (self.name,))
-        return None if not rows or rows[0][0] is None else int(rows[0][0])
-
-    def live_rows(self) -> list[tuple[str, str, str, int]]:
-        return [(k, key, b, int(f)) for k, key, b, f in self._select(self.sql["live"])]
-
-    def rows_as_of(self, moment: int) -> list[tuple[str, str, str, int]]:
-        rows = self._select(self.sql["as_of"], (moment, moment, moment))
-        return [(k, key, b, int(f)) for k, key, b, f in rows if b is not None]
-
-    def versions(self, kind: str, key: str) -> list[tuple[int, int | None, int, str]]:
-        return [tuple(r) for r in self._select(self.sql["versions"], (kind, key))]
 
     def write(
         self, tracking: Tracking, events: Sequence[EventChanges], recompute: Recompute,

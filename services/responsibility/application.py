@@ -13,9 +13,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, ProcessingEvent, Repository
-from eventsourcing.persistence import EventStore, Transcoding
-from eventsourcing.utils import Environment, EnvType
+from eventsourcing.utils import EnvType
 
 from services.responsibility.commands import FlagReason, LetterContent
 from services.responsibility.domain import (
@@ -67,12 +65,11 @@ from services.responsibility.views import (
     UnitView,
 )
 from shared.actors import SYSTEM_ACTOR, Actor
-from shared.application import ServiceApplication
+from shared.application import ServiceApplication, project
 from shared.clock import as_aware
 from shared.contracts.responsibility import EducationKind, RiskPoint, SignatureSide, UnitKind
 from shared.domain import DomainAggregate
 from shared.errors import ConflictError
-from shared.persistence import build_transcoder
 from shared.readmodel import Projection
 
 SERVICE = "responsibility"
@@ -81,28 +78,6 @@ TASK_SNAPSHOT_INTERVAL = 10
 
 log = logging.getLogger(__name__)
 A = TypeVar("A", bound=DomainAggregate)
-
-
-def project(aggregate: Any, domain_events: Iterable[Any]) -> Any:
-    """eventsourcing's ``project_aggregate`` without its check, on every event, that the event
-    satisfies a runtime Protocol (about 25 µs of the 60 µs an event takes to replay): every
-    stored event and snapshot here has ``mutate``."""
-    for domain_event in domain_events:
-        aggregate = domain_event.mutate(aggregate)
-    return aggregate
-
-
-class SetAsList(Transcoding):
-    """A set in an aggregate's state, in a snapshot: stored as a list."""
-
-    type = set
-    name = "set"
-
-    def encode(self, obj: set[Any]) -> list[Any]:
-        return list(obj)
-
-    def decode(self, data: list[Any]) -> set[Any]:
-        return set(data)
 
 
 class Responsibilities(ServiceApplication[District]):
@@ -123,54 +98,6 @@ class Responsibilities(ServiceApplication[District]):
     ) -> None:
         super().__init__(env)
         self.settings = settings or ResponsibilitySettings.from_environ()
-
-    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
-        # The base builds the store's environment alone (it ignores eventsourcing's class
-        # attributes), so snapshotting is switched on here; IS_SNAPSHOTTING_ENABLED=n in the
-        # given environment still switches it off.
-        environment = super().construct_env(name, env)
-        if type(self).snapshotting_intervals:
-            environment.setdefault("IS_SNAPSHOTTING_ENABLED", "y")
-        return environment
-
-    def construct_snapshot_store(self) -> EventStore[UUID]:
-        # Snapshots (table ``stored_snapshots`` in the SQLite file, ``<service>_snapshots`` in
-        # the service's PostgreSQL schema) are read by this application only, so their
-        # transcoder may know more types than the events' (which the relay and the CLI read
-        # too): a task's state holds a set.
-        transcoder = build_transcoder()
-        transcoder.register(SetAsList())
-        return self.factory.event_store(
-            mapper=self.factory.mapper(transcoder=transcoder),
-            recorder=self.factory.aggregate_recorder(purpose="snapshots"),
-        )
-
-    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
-        # A snapshot is stored after the events committed: one that fails must not turn a
-        # stored command into a refusal (loading only reads more events until the next).
-        try:
-            super()._take_snapshots(processing_event)
-        except Exception:
-            log.warning("could not store a snapshot in the responsibility store", exc_info=True)
-
-    def construct_repository(self) -> Repository[UUID]:
-        # Loading reads the snapshot table first, for any aggregate; a kind never
-        # snapshotted skips that query (one round trip less on every other load).
-        self._events_only: Repository[UUID] = Repository(event_store=self.events)
-        return super().construct_repository()
-
-    def load(self, aggregate_id: UUID, kind: type[A]) -> A:
-        # The base's load, with the snapshot table read only for the kinds snapshotted and
-        # the events applied by ``project`` (shared/application.py could do both for all).
-        snapshotted = kind in self.snapshotting_intervals and self.snapshots is not None
-        repository = self.repository if snapshotted else self._events_only
-        try:
-            aggregate: Any = repository.get(aggregate_id, projector_func=project)
-        except AggregateNotFoundError:
-            raise kind.not_found(aggregate_id) from None
-        if not isinstance(aggregate, kind):
-            raise kind.not_found(aggregate_id)
-        return aggregate
 
     # Organisation.
 

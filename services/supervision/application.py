@@ -15,8 +15,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, ProcessingEvent, Repository
-from eventsourcing.utils import Environment, EnvType
+from eventsourcing.utils import EnvType
 
 from services.supervision import metrics
 from services.supervision.commands import InspectionReport, KeyProject
@@ -67,6 +66,7 @@ from services.supervision.views import (
     UnitView,
 )
 from shared.actors import SYSTEM_ACTOR, Actor
+from shared.application import project
 from shared.bounds import check_clock_as_of
 from shared.clock import as_aware, start_of_day, utcnow
 from shared.contracts.supervision import EscalationRoute
@@ -76,14 +76,6 @@ from shared.errors import ConflictError, NotPermittedError
 log = logging.getLogger(__name__)
 A = TypeVar("A", bound=DomainAggregate)
 
-
-def project(aggregate: Any, domain_events: Iterable[Any]) -> Any:
-    """eventsourcing's ``project_aggregate`` without its check, on every event, that the event
-    satisfies a runtime Protocol (about 25 µs of the 60 µs an event takes to replay): every
-    stored event and snapshot here has ``mutate``."""
-    for domain_event in domain_events:
-        aggregate = domain_event.mutate(aggregate)
-    return aggregate
 
 # A bulletin register is snapshotted every this many numbers (bench/command_scale.py).
 BULLETIN_REGISTER_SNAPSHOT_INTERVAL = 10
@@ -114,42 +106,6 @@ class Supervision(LearnsFromResponsibility):
     ) -> None:
         self.settings = settings or SupervisionSettings.from_environ()
         super().__init__(env)
-
-    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
-        # The base builds the store's environment alone (it ignores eventsourcing's class
-        # attributes), so snapshotting is switched on here; IS_SNAPSHOTTING_ENABLED=n in the
-        # given environment still switches it off.
-        environment = super().construct_env(name, env)
-        if type(self).snapshotting_intervals:
-            environment.setdefault("IS_SNAPSHOTTING_ENABLED", "y")
-        return environment
-
-    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
-        # A snapshot is stored after the events committed: one that fails must not turn a
-        # stored command into a refusal (loading only reads more events until the next).
-        try:
-            super()._take_snapshots(processing_event)
-        except Exception:
-            log.warning("could not store a snapshot in the supervision store", exc_info=True)
-
-    def construct_repository(self) -> Repository[UUID]:
-        # Loading reads the snapshot table first, for any aggregate; a kind never
-        # snapshotted skips that query (one round trip less on every other load).
-        self._events_only: Repository[UUID] = Repository(event_store=self.events)
-        return super().construct_repository()
-
-    def load(self, aggregate_id: UUID, kind: type[A]) -> A:
-        # The base's load, with the snapshot table read only for the kinds snapshotted and
-        # the events applied by ``project`` (shared/application.py could do both for all).
-        snapshotted = kind in self.snapshotting_intervals and self.snapshots is not None
-        repository = self.repository if snapshotted else self._events_only
-        try:
-            aggregate: Any = repository.get(aggregate_id, projector_func=project)
-        except AggregateNotFoundError:
-            raise kind.not_found(aggregate_id) from None
-        if not isinstance(aggregate, kind):
-            raise kind.not_found(aggregate_id)
-        return aggregate
 
     # Inspections.
 
