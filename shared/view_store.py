@@ -29,6 +29,7 @@ import contextlib
 import logging
 import sqlite3
 import threading
+import time
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -65,6 +66,10 @@ class EventChanges:
     domain_event: Any = None
 
 
+# Rows fetched between two yields to the hub (see SQLiteViewStore._select_in_pages).
+SELECT_PAGE = 100
+
+
 class ViewStore(TrackingRecorder):
     """The rows of one read model; a tracking recorder of the eventsourcing library (its
     position is the read model's ``Tracking``)."""
@@ -89,6 +94,11 @@ class ViewStore(TrackingRecorder):
     @abstractmethod
     def _select(self, statement: str, params: Sequence[Any] = ()) -> list[Any]: ...
 
+    def _select_in_pages(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        """``_select`` for a query that reads many rows; a backend that runs it in this
+        thread lets other green threads run between pages."""
+        return self._select(statement, params)
+
     def position(self) -> int:
         """The last log position applied to the rows (0: none)."""
         rows = self._select(self.sql["position"], (self.name,))
@@ -106,7 +116,7 @@ class ViewStore(TrackingRecorder):
     def rows_as_of(self, moment: int) -> list[tuple[str, str, str, int]]:
         """``(kind, key, body, first_position)`` of every record's version valid at
         ``moment``."""
-        rows = self._select(self.sql["as_of"], (moment, moment, moment))
+        rows = self._select_in_pages(self.sql["as_of"], (moment, moment, moment))
         return [(k, key, b, int(f)) for k, key, b, f in rows if b is not None]
 
     def versions(self, kind: str, key: str) -> list[tuple[int, int | None, int, str]]:
@@ -292,6 +302,18 @@ class SQLiteViewStore(ViewStore):
     def _select(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
             return self._connected().execute(statement, params).fetchall()
+
+    def _select_in_pages(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        # SQLite runs the query in this thread, stepping as rows are fetched: fetched a page
+        # at a time, with a yield between pages, an "as of" over a long history never holds
+        # up the eventlet hub (a ``ping``) for the whole query.
+        rows: list[Any] = []
+        with self._lock:
+            cursor = self._connected().execute(statement, params)
+            while page := cursor.fetchmany(SELECT_PAGE):
+                rows.extend(page)
+                time.sleep(0)
+        return rows
 
 
     def write(

@@ -61,3 +61,28 @@ def test_only_the_read_models_own_record_classes_are_stored_or_rebuilt():
         codec.decode('{"$record": "Unregistered", "fields": {"name": "x"}}')
     with pytest.raises(TypeError, match="cannot store"):
         codec.encode(object())
+
+
+@dataclass
+class Checked:
+    amount: int
+
+    def __post_init__(self) -> None:
+        if self.amount < 0:
+            raise ValueError("a negative amount")
+
+
+def test_a_record_whose_class_checks_its_fields_is_checked_again_when_read():
+    codec = RecordCodec([Checked])
+    assert codec.decode(codec.encode(Checked(5))) == Checked(5)
+    with pytest.raises(ValueError, match="a negative amount"):
+        codec.decode('{"$record":"Checked","fields":{"amount":-1}}')
+
+
+def test_an_id_in_a_row_that_is_not_a_uuid_is_refused_and_one_row_spaced_out_still_reads():
+    codec = RecordCodec([Letter])
+    with pytest.raises(ValueError):
+        codec.decode('{"$u":"not-a-uuid-but-36-characters-long-xx"}')
+    some = uuid4()
+    assert codec.decode(f'  {{ "$u" : "{some}" }}  ') == some
+    assert codec.decode(f'{{"$u":"{str(some).upper()}"}}') == some
