@@ -14,6 +14,16 @@ versions with business-time validity, one transaction per page with its tracking
 Without a store (an in-memory one) a projection lives in memory only and "as of" replays the
 log up to the moment (:meth:`Projection.replayed`); the stored rows are checked against that
 replay in the tests.
+
+It is a projection of the eventsourcing library (``eventsourcing.projection.Projection``): its
+view is the ``ViewStore`` (a ``TrackingRecorder``), and ``process_event(domain_event,
+tracking)`` applies one event and records its changes with its tracking, exactly once. The
+library's runner needs a recorder that can be subscribed to, which SQLite (the embedded
+default) is not, so a service pulls instead: :meth:`Projection.catch_up` reads the log from
+the view's tracking position and hands each event and its ``Tracking`` to the same unit of
+work, writing one transaction per page rather than per event. Any driver of
+``process_event`` (the library's ``ApplicationSubscription`` over PostgreSQL, say) leaves the
+same rows.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ from typing import Any, ClassVar, TypeVar
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection as LibraryProjection
 
 from shared.record_codec import RecordCodec
 from shared.view_store import EventChanges, RecordChange, ViewStore
@@ -110,7 +121,7 @@ class TrackedDict(dict):  # type: ignore[type-arg]
         self.every = False
 
 
-class Projection:
+class Projection(LibraryProjection[ViewStore]):
     """Applies each stored domain event once, in log order; subclasses add ``on_<Qualname>``
     handlers and name the attributes their records live in."""
 
@@ -125,6 +136,8 @@ class Projection:
     page_size = 200
 
     def __init__(self, until: datetime | None = None) -> None:
+        # Not the library's __init__: the view is attached later, and an "as of" projection
+        # or one of an in-memory store has none.
         self.until = until
         # The latest business time among the acts applied: "as of" any moment at or after it
         # is this projection itself (nothing it applied happened after it).
@@ -146,7 +159,7 @@ class Projection:
 
     @classmethod
     def tracking_name(cls) -> str:
-        return cls.__name__
+        return cls.name  # the library's projection name: the class's name
 
     # Following the log.
 
@@ -158,37 +171,70 @@ class Projection:
     def store(self) -> ViewStore | None:
         return self._store
 
-    def catch_up(self, app: Application[Any]) -> None:
+    @property
+    def view(self) -> ViewStore:
+        if self._store is None:
+            msg = f"the {self.name} read model is not kept in a store"
+            raise LookupError(msg)
+        return self._store
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """The library's unit of work: apply one event, at most once, and record what it
+        changed with its tracking in one transaction."""
         with self._lock:
-            if self._store is not None and not self._loaded:
-                self._load_live(self._store)
+            self._start()
+            if tracking.notification_id > self.position:
+                self._flush(tracking, self._process(domain_event, tracking))
+
+    def catch_up(self, app: Application[Any]) -> None:
+        """Apply what the log holds beyond the tracking position, a page per transaction."""
+        with self._lock:
+            self._start()
             while True:
                 notifications = app.recorder.select_notifications(
                     start=self.position, limit=self.page_size, inclusive_of_start=False
                 )
                 pending: list[EventChanges] = []
                 for notification in notifications:
-                    domain_event = app.mapper.to_domain_event(notification)
-                    if self._store is None:
-                        self.apply(domain_event)
-                    else:
-                        self._reset_marks()
-                        self.apply(domain_event)
-                        changes = self._changes()
-                        if changes:
-                            pending.append(EventChanges(
-                                notification.id, micros(business_time(domain_event)),
-                                changes, domain_event,
-                            ))
-                    self.position = notification.id
-                if self._store is not None and notifications:
-                    self._store.write(
-                        Tracking(self.tracking_name(), notifications[-1].id), pending,
-                        self._recompute, None if self.latest is None else micros(self.latest),
+                    tracking = Tracking(self.tracking_name(), notification.id)
+                    pending.extend(
+                        self._process(app.mapper.to_domain_event(notification), tracking)
                     )
+                if notifications:
+                    self._flush(Tracking(self.tracking_name(), notifications[-1].id), pending)
                 if len(notifications) < self.page_size:
                     return
                 time.sleep(0)
+
+    def _start(self) -> None:
+        if self._store is not None and not self._loaded:
+            self._load_live(self._store)
+
+    def _process(self, domain_event: Any, tracking: Tracking) -> list[EventChanges]:
+        """Apply one event unless its position was applied already; what it changed, to be
+        written with a later tracking (nothing for a projection without a store)."""
+        if tracking.notification_id <= self.position:
+            return []
+        self.position = tracking.notification_id
+        if self._store is None:
+            self.apply(domain_event)
+            return []
+        self._reset_marks()
+        self.apply(domain_event)
+        changes = self._changes()
+        if not changes:
+            return []
+        return [EventChanges(
+            tracking.notification_id, micros(business_time(domain_event)), changes,
+            domain_event,
+        )]
+
+    def _flush(self, tracking: Tracking, pending: list[EventChanges]) -> None:
+        if self._store is not None:
+            self._store.write(
+                tracking, pending, self._recompute,
+                None if self.latest is None else micros(self.latest),
+            )
 
     def apply(self, domain_event: Any) -> None:
         occurred_at = getattr(domain_event, "occurred_at", None)

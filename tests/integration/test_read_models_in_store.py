@@ -280,3 +280,85 @@ def test_an_act_recorded_late_with_an_earlier_business_time_changes_the_days_it_
     finally:
         app.close()
 
+
+
+
+# Run without eventlet: eventlet's monkey-patched queue has no ``mutex``, which the library's
+# subscription needs, so the library drives the projection in a process of its own.
+SUBSCRIBED = """
+import json, sys
+from eventsourcing.projection import ApplicationSubscription
+from services.supervision.application import Supervision
+from services.supervision.views import Overview
+from shared.persistence import store_environment
+from shared.settings import StoreSettings
+from shared.view_store import open_view_store
+
+class Subscribed(Overview):
+    pass
+
+env = store_environment("supervision", StoreSettings.postgres(sys.argv[1]))
+app = Supervision(env)
+last = app.last_position()
+fed = Subscribed()
+fed.attach(open_view_store("supervision", Subscribed.name, env))
+repeated = 0
+with ApplicationSubscription(app, gt=0) as subscription:
+    for domain_event, tracking in subscription:
+        fed.process_event(domain_event, tracking)
+        if tracking.notification_id % 50 == 0:
+            fed.process_event(domain_event, tracking)  # delivered twice
+            repeated += 1
+        if tracking.notification_id >= last:
+            break
+print(json.dumps({"position": fed.view.position(), "repeated": repeated}))
+fed.view.close()
+app.close()
+"""
+
+
+def test_the_librarys_subscription_driving_process_event_leaves_the_rows_of_the_catch_up(
+    postgres_store,
+):
+    """The read model is an ``eventsourcing.projection.Projection``: fed event by event by the
+    library's ``ApplicationSubscription`` (PostgreSQL can be subscribed to), its view holds
+    the same versions as the service's paged catch-up writes, and an event delivered twice is
+    applied once."""
+    import json
+    import subprocess
+    import sys
+
+    from services.supervision.views import Overview
+    from shared.view_store import open_view_store
+
+    class Subscribed(Overview):  # the projection's name is the class's: tables of its own
+        pass
+
+    played = SupervisionPlayed(postgres_store)
+    try:
+        app = played.app
+        caught_up = app.as_of()
+        done = subprocess.run(
+            [sys.executable, "-c", SUBSCRIBED, postgres_store.pg_schema_prefix],
+            capture_output=True, text=True, timeout=240, check=False,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        answer = json.loads(done.stdout.strip().splitlines()[-1])
+        assert answer == {"position": app.last_position(), "repeated": answer["repeated"]}
+        assert answer["repeated"] > 0
+        env = store_environment("supervision", postgres_store)
+        store = open_view_store("supervision", Subscribed.name, env)
+        assert store is not None
+        try:
+            fed = Subscribed.from_rows(store, end_of_day(played.end + timedelta(days=400)))
+            assert state(fed) == state(caught_up)
+            caught_up_store = caught_up.store
+            assert caught_up_store is not None
+            assert versions_of_every_record(store, fed) == versions_of_every_record(
+                caught_up_store, caught_up
+            )
+        finally:
+            store.drop()
+            store.close()
+    finally:
+        played.close()
