@@ -353,6 +353,7 @@ class Relay:
         self._log_end = 0  # the last position known to be in the log (for the lag)
         self._read_through = 0  # the log held nothing after it at the last short read
         self._closed = False
+        self.problem: str | None = None  # why the last pass failed (None: it succeeded)
 
     def position(self) -> int:
         """The last position recorded as published (read from the store once, then kept: this
@@ -539,16 +540,23 @@ class Relay:
     def run(self) -> None:
         """Follow the log until stopped, reconnecting with back-off after any failure."""
         backoff = 0.5
+        # /readyz on the metrics port: ready while the last pass over the store and the
+        # broker succeeded (an idle relay reads its log every fallback interval).
+        metrics.declare_relay_series(self.service)
+        metrics.add_readiness_check(self.tracking_name, self.readiness_problems)
+        metrics.RELAY_LEADER.labels(self.service).set(1)  # the only relay of its service
         try:
             self.open_waker()
             log.info("relay for %s starts at position %s", self.service, self.position())
             while not self.stopping.is_set():
                 try:
                     published = self._publish(flush_when_exhausted=False)
+                    self.problem = None
                     if published < self.batch_size and not self.stopping.is_set():
                         self.idle()  # everything stored was read
                     backoff = 0.5
-                except Exception:
+                except Exception as error:
+                    self.problem = f"{type(error).__name__}: {error}"
                     log.warning(
                         "relay for %s failed; retrying in %.1fs", self.service, backoff,
                         exc_info=True,
@@ -562,7 +570,12 @@ class Relay:
                 log.warning("relay for %s could not record its last position on stopping",
                             self.service, exc_info=True)
         finally:
+            metrics.RELAY_LEADER.labels(self.service).set(0)
+            metrics.remove_readiness_check(self.tracking_name)
             self.close()
+
+    def readiness_problems(self) -> list[str]:
+        return [f"relay for {self.service}: {self.problem}"] if self.problem else []
 
     def stop(self) -> None:
         self.stopping.set()

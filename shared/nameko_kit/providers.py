@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -12,7 +13,7 @@ from nameko.rpc import Rpc
 
 from shared import metrics
 from shared.application import ServiceApplication
-from shared.contracts import UnknownEventError, contract_for_domain_event
+from shared.clock import utcnow
 from shared.errors import DomainError, NotPermittedError
 from shared.feed import UpstreamFeed
 from shared.policy import Reactions
@@ -85,13 +86,6 @@ class UpstreamFeeds(DependencyProvider):
         return self.feeds
 
 
-def is_confidential(service: str, qualname: str) -> bool:
-    try:
-        return contract_for_domain_event(service, qualname).classification == "confidential"
-    except UnknownEventError:
-        return False
-
-
 def _green_metrics_server(address: str, port: int) -> None:
     """prometheus-client's threaded server blocks the eventlet hub; serve it green. No
     SO_REUSEPORT: a second process on the same port must fail, not take half the scrapes."""
@@ -123,16 +117,29 @@ class ServiceMetrics(DependencyProvider):
 
     def start(self) -> None:
         service = self.container.service_name
+        app = _application_of(self.container)
+        # Labelled by public type; a confidential act (an unannounced visit scheduled) must
+        # not show in a counter or its timestamps before it is disclosed (docs/trust.md).
+        app.add_recorded_listener(functools.partial(metrics.count_stored, service))
+        metrics.declare_service_series(service, self._public_entrypoints())
+        # The domain gauges exist from the start, with true values, not after the first
+        # hourly clock run (an alert on their rise needs them).
+        self.container.spawn_managed_thread(self._refresh_gauges)
 
-        def count_stored(names: list[str]) -> None:
-            for name in names:
-                # A confidential act (an unannounced visit scheduled) must not show in a
-                # counter or its timestamps before it is disclosed (docs/trust.md).
-                if not is_confidential(service, name):
-                    metrics.EVENTS_STORED.labels(service, name).inc()
+    def _public_entrypoints(self) -> list[str]:
+        names = {entrypoint.method_name for entrypoint in self.container.entrypoints}
+        return sorted(
+            name for name in names
+            if not getattr(getattr(self.container.service_cls, name, None),
+                           CONFIDENTIAL_ATTRIBUTE, False)
+        )
 
-        _application_of(self.container).add_recorded_listener(count_stored)
-        metrics.declare_service_series(service)
+    def _refresh_gauges(self) -> None:
+        try:
+            _application_of(self.container).refresh_gauges(utcnow().date())
+        except Exception:
+            log.warning("could not set the %s gauges at start; the clock sets them",
+                        self.container.service_name, exc_info=True)
 
     def worker_setup(self, worker_ctx: Any) -> None:
         self._started[worker_ctx] = time.perf_counter()

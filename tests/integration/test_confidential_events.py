@@ -96,9 +96,9 @@ def test_an_unannounced_visit_is_seen_only_by_the_cleared(
     )
     assert after == before is None
     assert REGISTRY.get_sample_value(
-        "dutytrail_events_stored_total",
-        {"service": "supervision", "event": "UnannouncedVisit.Scheduled"},
+        "dutytrail_events_stored_total", {"service": "supervision", "event": VISIT_SCHEDULED},
     ) is None
     assert REGISTRY.get_sample_value(
-        "dutytrail_events_stored_total", {"service": "supervision", "event": "Bulletin.Issued"},
+        "dutytrail_events_stored_total",
+        {"service": "supervision", "event": "dutytrail.supervision.bulletin_issued.v1"},
     ) is not None
