@@ -9,29 +9,39 @@ import json
 import logging
 import os
 import sys
-import time
 import uuid
 import warnings
-from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from dutytrail_ops.broker import broker
+from dutytrail_ops.cli_events import TOKEN_VARIABLE, events
+from dutytrail_ops.cli_schemas import schemas
+from dutytrail_ops.dlq import dlq
+from dutytrail_ops.exits import OneLineErrors
 from dutytrail_ops.registry import service_names
 from shared.roles import ROLES
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-Reader = Callable[[int, int], list[dict[str, Any]]]
-# The caller's token for the commands that call a service (``events --rpc``).
-TOKEN_VARIABLE = "DUTYTRAIL_TOKEN"
+__all__ = ["TOKEN_VARIABLE", "main"]
 
 
-@click.group()
+def _version() -> str:
+    try:
+        return version("dutytrail")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+@click.group(cls=OneLineErrors)
+@click.version_option(_version(), "--version", prog_name="dutytrail",
+                      message="%(prog)s %(version)s")
 def main() -> None:
     """dutytrail: a traceable record of a district's two responsibilities."""
     # Known, harmless noise from pinned dependencies (docs/operations.md), not for operators'
@@ -93,116 +103,10 @@ def relay(service: str, fallback: float | None, poll: float | None) -> None:
     run_relay(service)
 
 
-@main.command()
-@click.argument("service", type=click.Choice(service_names()))
-@click.option("--from", "start", type=int, default=1, show_default=True,
-              help="First position to print (inclusive).")
-@click.option("--follow", is_flag=True, help="Keep printing new events as they are stored.")
-@click.option("--rpc", "via_rpc", is_flag=True,
-              help="Read through the service's catch-up RPC instead of its store, with the "
-                   "token in DUTYTRAIL_TOKEN.")
-def events(service: str, start: int, follow: bool, via_rpc: bool) -> None:
-    """Print SERVICE's events from position N onward, one CloudEvent JSON per line.
-
-    With --rpc the call carries the token in the environment variable DUTYTRAIL_TOKEN (a
-    token with the role auditor, service or subscriber: `dutytrail token issue`)."""
-    from shared.application import MAX_PAGE
-    from shared.envelope import encode, parse_position
-    from shared.keys import KeyConfigurationError
-
-    if via_rpc and not os.environ.get(TOKEN_VARIABLE, "").strip():
-        msg = f"--rpc needs a token: set {TOKEN_VARIABLE} (see `dutytrail token issue`)"
-        raise click.ClickException(msg)
-    try:
-        read, close = _rpc_reader(service) if via_rpc else _store_reader(service)
-    except KeyConfigurationError as error:  # the store reader signs what it prints
-        raise click.ClickException(str(error)) from None
-    after = max(0, start - 1)
-    try:
-        while True:
-            page = read(after, MAX_PAGE)
-            for event in page:
-                click.echo(encode(event))
-                after = parse_position(event["sequence"])
-            if len(page) < MAX_PAGE:
-                if not follow:
-                    return
-                time.sleep(0.5)
-    finally:
-        close()
-
-
-def _store_reader(service: str) -> tuple[Reader, Callable[[], None]]:
-    from shared.envelope import EnvelopeBuilder, read_page
-    from shared.persistence import open_factory, store_environment
-
-    builder = EnvelopeBuilder(service)  # first: no signing key, no store opened
-    factory = open_factory(store_environment(service))
-    recorder = factory.application_recorder()
-
-    def read(after: int, limit: int) -> list[dict[str, Any]]:
-        return read_page(recorder, builder, after, limit)
-
-    def close() -> None:
-        datastore = getattr(recorder, "datastore", None)
-        if datastore is not None:
-            datastore.close()
-
-    return read, close
-
-
-def _rpc_reader(service: str) -> tuple[Reader, Callable[[], None]]:
-    from nameko.exceptions import RemoteError
-    from nameko.standalone.rpc import ClusterRpcProxy
-
-    from shared.nameko_kit.config import service_config
-    from shared.nameko_kit.providers import AUTHORIZATION
-
-    token = os.environ[TOKEN_VARIABLE].strip().removeprefix("Bearer ")
-    context = {AUTHORIZATION: f"Bearer {token}"}
-    client = ClusterRpcProxy(service_config(), timeout=30, context_data=context)
-    remote = getattr(client.start(), service)
-
-    def read(after: int, limit: int) -> list[dict[str, Any]]:
-        try:
-            page: list[dict[str, Any]] = remote.events_after({"after": after, "limit": limit})
-        except RemoteError as error:
-            if error.exc_type in ("NotAuthenticatedError", "NotPermittedError"):
-                raise click.ClickException(f"{TOKEN_VARIABLE}: {error.value}") from None
-            raise
-        return page
-
-    return read, client.stop
-
-
-@main.group()
-def schemas() -> None:
-    """JSON Schemas of the public events."""
-
-
-@schemas.command("export")
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def export_schemas(directory: Path) -> None:
-    """Write one JSON Schema per public event type of every declared service into DIRECTORY."""
-    import importlib
-
-    from dutytrail_ops.registry import declarations
-    from shared.contracts import all_contracts
-    from shared.envelope import dataschema_for
-
-    for declared in declarations().values():
-        importlib.import_module(declared.contracts_module)  # registers its contracts
-    directory.mkdir(parents=True, exist_ok=True)
-    for info in all_contracts():
-        if info.service not in declarations():
-            continue
-        schema = info.model.model_json_schema()
-        schema["$id"] = dataschema_for(info.type)
-        schema["title"] = info.type
-        schema["x-dataclassification"] = info.classification
-        path = directory / f"{info.type}.json"
-        path.write_text(json.dumps(schema, ensure_ascii=False, indent=2) + "\n", "utf-8")
-        click.echo(str(path))
+# Events, schemas and dead letters (one module each).
+main.add_command(events)
+main.add_command(schemas)
+main.add_command(dlq)
 
 
 @main.group()
@@ -212,13 +116,16 @@ def keys() -> None:
 
 @keys.command("export")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def export_keys(directory: Path) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the keys written as one JSON list of {name, path, keyid}.")
+def export_keys(directory: Path, as_json: bool) -> None:
     """Write <service>.pub (PEM) for every declared service, and tokens.pub if configured,
     into DIRECTORY."""
     from shared.keys import TOKEN_AUTHORITY, KeyConfigurationError, public_pem
     from shared.signing import key_id
 
     directory.mkdir(parents=True, exist_ok=True)
+    written = []
     for name in [*service_names(), TOKEN_AUTHORITY]:
         try:
             key = _public_key_of(name)
@@ -228,7 +135,11 @@ def export_keys(directory: Path) -> None:
             raise click.ClickException(str(error)) from None
         path = directory / f"{name}.pub"
         path.write_bytes(public_pem(key))
-        click.echo(f"{path}  {key_id(name, key)}")
+        written.append({"name": name, "path": str(path), "keyid": key_id(name, key)})
+        if not as_json:
+            click.echo(f"{path}  {key_id(name, key)}")
+    if as_json:
+        click.echo(json.dumps(written))
 
 
 def _public_key_of(name: str) -> Ed25519PublicKey:
@@ -282,19 +193,29 @@ def token() -> None:
 )
 @click.option("--hours", type=click.FloatRange(min=0.01, max=24 * 31), default=8.0,
               show_default=True, help="How long the token is valid.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print {token, person, unit, roles, expires} as one JSON object.")
 def issue_token_command(
-    person_id: uuid.UUID, unit_id: uuid.UUID, roles: tuple[str, ...], hours: float
+    person_id: uuid.UUID, unit_id: uuid.UUID, roles: tuple[str, ...], hours: float,
+    as_json: bool,
 ) -> None:
     """Print a token signed by the token authority's key (``tokens``)."""
     from shared.keys import KeyConfigurationError
     from shared.tokens import issue_token
 
+    granted = [r for r in ROLES if r in roles]
     try:
-        click.echo(issue_token(
-            person_id, unit_id, [r for r in ROLES if r in roles], timedelta(hours=hours)
-        ))
+        issued = issue_token(person_id, unit_id, granted, timedelta(hours=hours))
     except KeyConfigurationError as error:
         raise click.ClickException(str(error)) from None
+    if not as_json:
+        click.echo(issued)
+        return
+    expires = datetime.now(UTC) + timedelta(hours=hours)
+    click.echo(json.dumps({
+        "token": issued, "person": str(person_id), "unit": str(unit_id), "roles": granted,
+        "expires": expires.isoformat(timespec="seconds"),
+    }))
 
 
 @main.group()
@@ -303,10 +224,15 @@ def roles() -> None:
 
 
 @roles.command("matrix")
-def roles_matrix() -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="As one JSON object: service -> method -> roles (or \"open\").")
+def roles_matrix(as_json: bool) -> None:
     """Print the role matrix of every declared service (docs/roles.md) as Markdown."""
-    from dutytrail_ops.roles_matrix import markdown
+    from dutytrail_ops.roles_matrix import markdown, matrix
 
+    if as_json:
+        click.echo(json.dumps(matrix()))
+        return
     click.echo(markdown(), nl=False)
 
 

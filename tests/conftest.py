@@ -10,6 +10,10 @@ os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 # Development signing keys (shared/keys.py), generated in the session's own key directory
 # (the ``_dev_key_dir`` fixture); subprocesses started by the tests inherit both variables.
 os.environ.setdefault("DUTYTRAIL_DEV_KEYS", "1")
+# Every service process and container the tests start answers HTTP on a free port, not on its
+# declared one, so that test sessions running side by side never collide
+# (shared/nameko_kit/http.py; a test that calls HTTP passes WEB_SERVER_ADDRESS).
+os.environ.setdefault("DUTYTRAIL_HTTP_PORT", "0")
 
 import eventlet
 

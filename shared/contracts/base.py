@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -106,3 +106,54 @@ def contract_for_model(model: type[EventData]) -> ContractInfo:
 
 def all_contracts() -> list[ContractInfo]:
     return sorted(_BY_TYPE.values(), key=lambda info: info.type)
+
+
+def published_schema(info: ContractInfo) -> dict[str, Any]:
+    """The JSON Schema of ``info``'s ``data`` as published to subscribers: every object
+    accepts unknown fields, so that an additive change (a new optional field, within a major
+    version) breaks no strict consumer (docs/versioning.md). The producer's pydantic model
+    itself still refuses unknown fields."""
+    schema = _inline_refs(info.model.model_json_schema())
+    _open_objects(schema)
+    schema["title"] = info.type
+    schema["x-dataclassification"] = info.classification
+    schema["x-subject-field"] = info.subject_field
+    schema["x-version"] = info.version
+    if info.model.__doc__ and "description" not in schema:
+        schema["description"] = " ".join(info.model.__doc__.split())
+    return schema
+
+
+def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with pydantic's local ``$defs`` references replaced by the definitions, so
+    that it stands alone, inside a larger document too (the AsyncAPI document)."""
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node: Any, seen: tuple[str, ...]) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                name = ref.removeprefix("#/$defs/")
+                if name in seen:
+                    msg = f"the schema of {name} is recursive: it cannot be inlined"
+                    raise ValueError(msg)
+                merged = {**definitions[name], **{k: v for k, v in node.items() if k != "$ref"}}
+                return resolve(merged, (*seen, name))
+            return {k: resolve(v, seen) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v, seen) for v in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema, ())
+    return resolved
+
+
+def _open_objects(node: Any) -> None:
+    if isinstance(node, dict):
+        if node.get("additionalProperties") is False:
+            node["additionalProperties"] = True
+        for value in node.values():
+            _open_objects(value)
+    elif isinstance(node, list):
+        for value in node:
+            _open_objects(value)

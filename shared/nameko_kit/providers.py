@@ -10,6 +10,7 @@ from typing import Any
 
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
+from nameko.web.handlers import HttpRequestHandler
 
 from shared import metrics
 from shared.application import ServiceApplication
@@ -200,8 +201,8 @@ class ServiceIdentity(DependencyProvider):
         super().__init__(**kwargs)
 
     def worker_setup(self, worker_ctx: Any) -> None:
-        if isinstance(worker_ctx.entrypoint, Rpc):
-            return
+        if isinstance(worker_ctx.entrypoint, Rpc | HttpRequestHandler):
+            return  # a caller's call: only the caller's own token may act
         worker_ctx.data[AUTHORIZATION] = f"Bearer {self._current()}"
 
     def _current(self) -> str:

@@ -16,6 +16,7 @@ from shared.errors import NotPermittedError
 from shared.feed import UpstreamFeed
 from shared.nameko_kit.consumer import rpc_pull, upstream_handler
 from shared.nameko_kit.entrypoints import EXPECTED, admitting
+from shared.nameko_kit.http import Readiness, catch_up, http, readiness, schema
 from shared.nameko_kit.providers import (
     CallerProvider,
     ServiceIdentity,
@@ -36,8 +37,9 @@ class ServiceKit:
 
     Every service gets the catch-up query ``events_after`` (services, subscribers, auditors),
     the clock ``check_deadlines`` (an RPC for the system clock, as of now or earlier, and an
-    hourly timer), ``ping`` (open to all), its metrics, the verification of every caller's
-    token and its own token for the calls it makes by itself; a service
+    hourly timer), ``ping`` (open to all), HTTP ``GET /events``, ``/healthz``, ``/readyz``
+    and ``/schemas/<type>.json`` (shared/nameko_kit/http.py), its metrics, the verification
+    of every caller's token and its own token for the calls it makes by itself; a service
     with upstreams also gets, per upstream, an ``on_<upstream>_event`` handler on a
     dead-lettering quorum queue, an RPC proxy for pulls, a pull timer and
     ``upstream_position``.
@@ -51,6 +53,7 @@ class ServiceKit:
     metrics = ServiceMetrics()
     caller = CallerProvider()
     identity = ServiceIdentity()
+    readiness_checks = Readiness()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -93,6 +96,25 @@ class ServiceKit:
     @rpc
     def ping(self) -> str:
         return utcnow().isoformat()
+
+    # HTTP (shared/nameko_kit/http.py, docs/openapi.yaml): catch-up without nameko's RPC
+    # protocol, liveness, readiness and the published schemas.
+
+    @http("GET", "/events")
+    def http_events(self, request: Any) -> Any:
+        return catch_up(self.app, request)
+
+    @http("GET", "/healthz")
+    def http_healthz(self, request: Any) -> Any:
+        return 200, {"Content-Type": "application/json"}, '{"alive":true}'
+
+    @http("GET", "/readyz")
+    def http_readyz(self, request: Any) -> Any:
+        return readiness(self.app, self.readiness_checks)
+
+    @http("GET", "/schemas/<event_type>.json")
+    def http_schema(self, request: Any, event_type: str) -> Any:
+        return schema(event_type)
 
 
 def _wire_upstreams(cls: type[ServiceKit], upstreams: tuple[str, ...]) -> None:

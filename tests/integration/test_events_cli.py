@@ -4,7 +4,12 @@ with --rpc reads them through the service's catch-up RPC with the token in DUTYT
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -19,6 +24,8 @@ from shared.relay import Relay
 from shared.roles import AUDITOR, UNIT_CLERK
 from shared.tokens import issue_token
 from tests.integration.probe_consumer import delete_queues, running
+
+DUTYTRAIL = str(Path(sys.executable).with_name("dutytrail"))
 
 
 def test_events_command_prints_cloudevents_from_a_position(any_store, use_store):
@@ -104,3 +111,87 @@ def test_events_over_rpc_carry_the_token_from_dutytrail_token(
             assert len(refused.output.strip().splitlines()) == 1, refused.output
     finally:
         delete_queues(amqp_uri, "rpc-responsibility")
+
+
+def _reply_queues(vhost_uri: str) -> set[str]:
+    vhost = vhost_uri.rsplit("/", 1)[1]
+    listed = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "--no-table-headers"],
+        check=True, capture_output=True, text=True, timeout=60,
+    ).stdout.split()
+    return {name for name in listed if name.startswith("rpc.reply-standalone_rpc_proxy-")}
+
+
+def _a_district(store, use_store, units: int) -> list[dict[str, Any]]:
+    use_store(store)
+    app = Responsibilities(store_environment("responsibility", store))
+    founder = Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4())
+    pc = app.register_unit(code="PC", name="**区委", kind="party_committee", actor=founder)
+    clerk = Actor(person_id=uuid.uuid4(), unit_id=pc)
+    for i in range(units):
+        unit = app.register_unit(code=f"T{i}", name=f"镇{i}", kind="town", parent_unit_id=pc,
+                                 actor=clerk)
+        app.register_cadre(person_id=uuid.uuid4(), name=f"干部{i}", unit_id=unit,
+                           post_title="书记", line_of_work="全面", actor=clerk)
+    stored = app.events_after(0)
+    app.close()
+    return stored
+
+
+def test_events_filter_by_type_subject_and_until(sqlite_store, use_store):
+    stored = _a_district(sqlite_store, use_store, 3)
+    runner = CliRunner()
+    cadres = [e for e in stored if e["type"].endswith(".cadre_registered.v1")]
+    result = runner.invoke(main, ["events", "responsibility", "--type", "*.cadre_registered.v1"])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["id"] for line in result.output.splitlines()] == [
+        e["id"] for e in cadres
+    ]
+    one = stored[2]
+    about = runner.invoke(main, ["events", "responsibility", "--subject", one["subject"]])
+    assert [json.loads(line)["subject"] for line in about.output.splitlines()] == [
+        e["subject"] for e in stored if e["subject"] == one["subject"]
+    ]
+    until = int(stored[3]["sequence"])
+    upto = runner.invoke(main, ["events", "responsibility", "--from", "2", "--until", str(until)])
+    assert [json.loads(line)["id"] for line in upto.output.splitlines()] == [
+        e["id"] for e in stored[1:4]
+    ]
+    both = runner.invoke(main, [
+        "events", "responsibility", "--type", "dutytrail.responsibility.unit_registered.v1",
+        "--until", str(until), "--json", "--progress",
+    ])
+    printed = [json.loads(line) for line in both.stdout.splitlines()]
+    assert [e["id"] for e in printed] == [
+        e["id"] for e in stored[:4] if e["type"].endswith("unit_registered.v1")
+    ]
+    assert "printed, at position" in both.stderr
+
+
+def test_events_over_rpc_as_a_script_runs_them_exit_0_and_leave_no_reply_queue(
+    sqlite_store, use_store, amqp_uri
+):
+    """The installed `dutytrail` command, in its own process: --rpc, and --rpc --follow up to a
+    position, print the events and exit 0; neither leaves its reply queue behind."""
+    stored = _a_district(sqlite_store, use_store, 2)
+    last = int(stored[-1]["sequence"])
+    env = {
+        **os.environ, "AMQP_URI": amqp_uri,
+        "DUTYTRAIL_TOKEN": issue_token(uuid.uuid4(), uuid.uuid4(), [AUDITOR]),
+    }
+    config = service_config(AMQP_URI=amqp_uri, METRICS_PORT=0)
+    before = _reply_queues(amqp_uri)
+    try:
+        with running(ResponsibilityService, config):
+            for args in (["--rpc"], ["--rpc", "--follow", "--until", str(last)]):
+                done = subprocess.run(
+                    [DUTYTRAIL, "events", "responsibility", *args], env=env,
+                    capture_output=True, text=True, timeout=90, check=False,
+                )
+                assert done.returncode == 0, done.stderr
+                assert "Traceback" not in done.stderr
+                printed = [json.loads(line) for line in done.stdout.splitlines()]
+                assert [e["id"] for e in printed] == [e["id"] for e in stored]
+    finally:
+        delete_queues(amqp_uri, "rpc-responsibility")
+    assert _reply_queues(amqp_uri) - before == set()

@@ -1,0 +1,175 @@
+"""The HTTP side every service shares (docs/openapi.yaml): catch-up without nameko's RPC
+protocol (``GET /events``), liveness and readiness (``GET /healthz``, ``GET /readyz``) and the
+published JSON Schemas that the events' ``dataschema`` names (``GET /schemas/<type>.json``).
+
+Each service listens on its own port: ``WEB_SERVER_ADDRESS`` in its nameko configuration if
+set, else ``DUTYTRAIL_HTTP_ADDRESS`` (all interfaces) and ``DUTYTRAIL_<SERVICE>_HTTP_PORT``,
+else ``DUTYTRAIL_HTTP_PORT``, else its declared metrics port minus 1000 (responsibility 8100,
+supervision 8101, ...), so a new service gets it from its declaration. 0 picks a free port.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from kombu.connection import Connection
+from nameko.extensions import DependencyProvider
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import BindAddress, WebServer, parse_address
+from pydantic import ValidationError
+from werkzeug.wrappers import Request, Response
+
+from shared.application import ServiceApplication
+from shared.commands import EventsAfter
+from shared.errors import NotAuthenticatedError, NotPermittedError
+from shared.roles import CLEARED, EVENT_READERS
+from shared.settings import env
+from shared.tokens import verify_token
+
+log = logging.getLogger(__name__)
+
+WEB_SERVER_ADDRESS = "WEB_SERVER_ADDRESS"  # nameko's own configuration key
+DEFAULT_LIMIT = 100
+JSON = "application/json"
+JSON_LINES = "application/x-ndjson"
+SCHEMA_JSON = "application/schema+json"
+# Declared metrics ports are 91xx; HTTP ports are the same minus 1000 (81xx).
+HTTP_PORT_OFFSET = -1000
+
+
+def http_port_variable(service: str) -> str:
+    return f"DUTYTRAIL_{service.upper()}_HTTP_PORT"
+
+
+def http_port(service: str, metrics_port: int) -> int:
+    """The port ``service`` answers HTTP on (see the module's docstring)."""
+    default = metrics_port + HTTP_PORT_OFFSET if metrics_port > -HTTP_PORT_OFFSET else 0
+    generic = env("DUTYTRAIL_HTTP_PORT", str(default))
+    return int(env(http_port_variable(service), generic))
+
+
+def http_address() -> str:
+    return env("DUTYTRAIL_HTTP_ADDRESS", "0.0.0.0")
+
+
+class ServiceWebServer(WebServer):
+    """nameko's web server, bound where the service's declaration and the environment say."""
+
+    @property
+    def bind_addr(self) -> BindAddress:
+        configured = self.container.config.get(WEB_SERVER_ADDRESS)
+        if configured:
+            return parse_address(str(configured))
+        declaration = self.container.service_cls.declaration
+        return BindAddress(http_address(), http_port(declaration.name, declaration.metrics_port))
+
+    def start(self) -> None:
+        super().start()
+        host, port = self._sock.getsockname()[:2]
+        log.info("%s answers HTTP on %s:%s", self.container.service_name, host, port)
+
+    def port(self) -> int:
+        """The bound port (useful when 0 asked for a free one)."""
+        return int(self._sock.getsockname()[1])
+
+
+class HttpEntrypoint(HttpRequestHandler):
+    server = ServiceWebServer()
+
+
+http = HttpEntrypoint.decorator
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return Response(text, status=status, headers=headers or {}, mimetype=JSON)
+
+
+def problem(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """An error as one JSON object ``{"error": ...}`` with its status."""
+    return _json(status, {"error": message, "status": status}, headers)
+
+
+class Readiness(DependencyProvider):
+    """Whether the broker answers, with the container's own broker login."""
+
+    def get_dependency(self, worker_ctx: Any) -> Readiness:
+        return self
+
+    def broker_problem(self) -> str | None:
+        try:
+            with Connection(self.container.config["AMQP_URI"], connect_timeout=3) as conn:
+                conn.ensure_connection(max_retries=1)
+        except Exception as error:  # noqa: BLE001 - reported, not raised
+            return f"broker: {type(error).__name__}: {error}"
+        return None
+
+
+def readiness(app: ServiceApplication[Any], checks: Readiness) -> Response:
+    problems: list[str] = []
+    try:
+        position = app.last_position()
+    except Exception as error:  # noqa: BLE001 - reported, not raised
+        problems.append(f"store: {type(error).__name__}: {error}")
+        position = None
+    broker = checks.broker_problem()
+    if broker:
+        problems.append(broker)
+    body = {"ready": not problems, "problems": problems, "position": position}
+    return _json(503 if problems else 200, body)
+
+
+def catch_up(app: ServiceApplication[Any], request: Request) -> Response:
+    """``GET /events?after=N&limit=M``: the events after position N, at most M positions read
+    (1..500, default 100), confidential ones only for a cleared caller.
+
+    The answer says where to continue (``next_after``, also the header X-Next-After) and
+    whether more may follow (``more``, X-More): a page that hid confidential events is shorter
+    than ``limit`` but still continues at ``next_after``."""
+    try:
+        caller = verify_token(request.headers.get("Authorization", ""))
+    except NotAuthenticatedError as error:
+        return problem(401, str(error), {"WWW-Authenticate": 'Bearer realm="dutytrail"'})
+    if not caller.has_any(EVENT_READERS):
+        held = ", ".join(sorted(caller.roles))
+        message = f"This needs one of the roles {', '.join(EVENT_READERS)}; your token has {held}."
+        return problem(403, str(NotPermittedError(message)))
+    try:
+        query = EventsAfter.model_validate({
+            "after": request.args.get("after", "0"),
+            "limit": request.args.get("limit", str(DEFAULT_LIMIT)),
+        })
+    except ValidationError as error:
+        details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        return problem(400, f"after is a position >= 0, limit 1..500 ({details})")
+    page = app.events_after(query.after, query.limit, cleared=True)
+    next_after = int(page[-1]["sequence"]) if page else query.after
+    if not caller.has_any(CLEARED):
+        page = [e for e in page if e.get("dataclassification") != "confidential"]
+    more = app.last_position() > next_after
+    headers = {"X-Next-After": str(next_after), "X-More": "true" if more else "false"}
+    wants = request.args.get("format") or ""
+    if wants == "jsonl" or (not wants and JSON_LINES in request.headers.get("Accept", "")):
+        lines = "".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")) + "\n"
+                        for e in page)
+        return Response(lines, status=200, headers=headers, mimetype=JSON_LINES)
+    return _json(200, {"events": page, "next_after": next_after, "more": more}, headers)
+
+
+def schema(event_type: str) -> Response:
+    """``GET /schemas/<type>.json``: the published JSON Schema of one event type's data."""
+    from shared.contracts import UnknownEventError, contract_for_type
+    from shared.contracts.base import published_schema
+    from shared.envelope import dataschema_for
+
+    try:
+        info = contract_for_type(event_type)
+    except UnknownEventError as error:
+        return problem(404, str(error))
+    body = {"$id": dataschema_for(info.type), **published_schema(info)}
+    text = json.dumps(body, ensure_ascii=False, indent=2)
+    return Response(text, status=200, mimetype=SCHEMA_JSON,
+                    headers={"Cache-Control": "public, max-age=300"})
+
