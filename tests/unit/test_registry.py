@@ -40,7 +40,7 @@ def test_the_registry_finds_exactly_the_packages_with_a_declaration():
     found = declarations()
     assert set(found) == packages_with_a_declaration()
     assert {"responsibility", "supervision"} <= set(found)
-    assert "funds" not in found  # a package still to come, with no DECLARATION
+    assert "nonesuch" not in found
     assert list(found) == sorted(found)
     assert service_names() == list(found)
     for name, declared in found.items():
@@ -57,10 +57,10 @@ def test_an_unknown_name_is_refused_with_a_clear_error():
     for name in service_names():
         assert name in message
     assert isinstance(refused.value, LookupError)
-    with pytest.raises(UnknownServiceError, match="'funds'"):
-        declaration("funds")
+    with pytest.raises(UnknownServiceError, match="'nonesuch'"):
+        declaration("nonesuch")
     with pytest.raises(UnknownServiceError):
-        load_service_class("funds")
+        load_service_class("nonesuch")
 
 
 @pytest.mark.parametrize("name", service_names())
@@ -97,9 +97,9 @@ def test_the_command_line_offers_exactly_the_declared_services(command):
     offered = result.output.split("{", 1)[1].split("}", 1)[0].split("|")
     assert offered == service_names()
 
-    refused = CliRunner().invoke(main, [command, "funds"])
+    refused = CliRunner().invoke(main, [command, "nonesuch"])
     assert refused.exit_code == 2
-    assert "'funds' is not one of" in refused.output
+    assert "'nonesuch' is not one of" in refused.output
 
 
 def test_the_supervisor_starts_a_service_and_a_relay_per_declaration(monkeypatch):
@@ -119,7 +119,7 @@ def test_the_supervisor_starts_a_service_and_a_relay_per_declaration(monkeypatch
     # The operator's port wins over the declared one.
     assert children["supervision-relay"].env == {"DUTYTRAIL_METRICS_PORT": "19301"}
     with pytest.raises(UnknownServiceError):
-        children_for(["funds"])
+        children_for(["nonesuch"])
 
 
 def test_the_demo_plays_the_scenario_of_each_running_service_and_notes_the_rest():
