@@ -29,7 +29,7 @@ class UpstreamLog:
             time: datetime | None = None) -> dict[str, Any]:
         info = contract_for_model(model)
         assert info.service == self.service
-        checked = model.model_validate({info.subject_field: subject, **data})
+        checked = model.model_validate({**data, info.subject_field: subject})
         position = len(self.events) + 1
         moment = (time or datetime(2026, 3, 2, 9, tzinfo=UTC)).isoformat()
         event = self._signer.sign({
