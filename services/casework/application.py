@@ -19,6 +19,7 @@ from services.casework.domain.accountability import AccountabilityExamination
 from services.casework.domain.calendar import add_months, add_working_days
 from services.casework.domain.cases import Case, CaseStepError
 from services.casework.domain.files import CadreFile, LetterFile
+from services.casework.domain.ids import derived_id
 from services.casework.domain.leads import Lead
 from services.casework.domain.petitions import Petition, PetitionStepError
 from services.casework.domain.reporters import Reporter
@@ -28,6 +29,7 @@ from services.casework.settings import CaseworkSettings
 from services.casework.views import (
     CaseView,
     CaseworkView,
+    ExaminationView,
     Figures,
     IdentityReadView,
     LeadView,
@@ -37,7 +39,7 @@ from shared.actors import SYSTEM_ACTOR, Actor
 from shared.bounds import check_clock_as_of
 from shared.clock import as_aware
 from shared.contracts.casework import CasePerson
-from shared.errors import DomainError, NotFoundError
+from shared.errors import ConflictError, DomainError, NotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,14 @@ class UnitNotInCaseError(DomainError):
 
 
 class RepeatOfUnknownPetitionError(NotFoundError):
+    pass
+
+
+class DuplicateRecordError(ConflictError):
+    """A record with the id the caller chose exists already."""
+
+
+class DuplicatePetitionError(DuplicateRecordError):
     pass
 
 
@@ -79,7 +89,8 @@ class Casework(LearnsFromUpstreams):
         self, *, channel: str, anonymous: bool, summary: str,
         reporter_name: str | None = None, reporter_contact: str | None = None,
         reported_unit_id: UUID | None = None, reported_person_id: UUID | None = None,
-        repeat_of: UUID | None = None, actor: Actor, occurred_at: datetime | None = None,
+        repeat_of: UUID | None = None, petition_id: UUID | None = None, actor: Actor,
+        occurred_at: datetime | None = None,
     ) -> UUID:
         at = as_aware(occurred_at)
         # Anonymous: nothing of the reporter at all; real name: both the name and a contact.
@@ -89,10 +100,13 @@ class Casework(LearnsFromUpstreams):
         if repeat_of is not None and self.find(repeat_of, Petition) is None:
             msg = f"Petition {repeat_of}, which this one repeats, is not registered."
             raise RepeatOfUnknownPetitionError(msg)
-        petition_id, reporter = uuid4(), None
+        petition_id, reporter = petition_id or uuid4(), None
+        if self.find(petition_id, Petition) is not None:
+            raise DuplicatePetitionError(f"Petition {petition_id} is registered already.")
         if not anonymous:
             assert reporter_name and reporter_contact
-            reporter_id = uuid4()
+            # A pseudonym: the reporter of this petition (a key for each, erased alone).
+            reporter_id = derived_id(f"reporter:{petition_id}")
             key_id, sealed = self.sealer.seal(
                 reporter_id, ReporterIdentity(reporter_name, reporter_contact))
             reporter = Reporter(id=reporter_id, key_id=key_id, sealed_identity=sealed,
@@ -190,15 +204,15 @@ class Casework(LearnsFromUpstreams):
     def register_lead(
         self, *, source: str, summary: str, source_id: UUID | None = None,
         reported_unit_id: UUID | None = None, reported_person_id: UUID | None = None,
-        reported_cadre_id: UUID | None = None, actor: Actor,
+        reported_cadre_id: UUID | None = None, lead_id: UUID | None = None, actor: Actor,
         occurred_at: datetime | None = None,
     ) -> UUID:
         Lead.check_source(source)
-        lead = Lead(id=uuid4(), source=source, source_id=source_id, source_event_id=None,
+        lead = Lead(id=lead_id or uuid4(), source=source, source_id=source_id, source_event_id=None,
                     reported_unit_id=reported_unit_id, reported_person_id=reported_person_id,
                     reported_cadre_id=reported_cadre_id, summary=summary, actor=actor,
                     occurred_at=as_aware(occurred_at))
-        self.save_changes(lead)
+        self.save_new(lead, DuplicateRecordError(f"Lead {lead.id} is registered already."))
         return lead.id
 
     def dispose_lead(self, *, lead_id: UUID, route: str, collective_decision: str,
@@ -288,17 +302,17 @@ class Casework(LearnsFromUpstreams):
     def file_case(
         self, *, lead_id: UUID, persons: list[CasePerson], summary: str,
         key_areas: list[str] | None = None, harms_public_interest: bool = False,
-        actor: Actor, occurred_at: datetime | None = None,
+        case_id: UUID | None = None, actor: Actor, occurred_at: datetime | None = None,
     ) -> UUID:
         at = as_aware(occurred_at)
         lead = self.load(lead_id, Lead)
         people = [p.model_dump() if isinstance(p, CasePerson) else dict(p) for p in persons]
         Case.check_proposable(people, list(key_areas or []))
-        case = Case(id=uuid4(), lead_id=lead_id, persons=people, summary=summary,
+        case = Case(id=case_id or uuid4(), lead_id=lead_id, persons=people, summary=summary,
                     key_areas=list(key_areas or []),
                     harms_public_interest=harms_public_interest, actor=actor, occurred_at=at)
         lead.open_case(case.id, actor, at)
-        self.save_changes(case, lead)
+        self.save_new(case, DuplicateRecordError(f"Case {case.id} is registered already."), lead)
         return case.id
 
     def _case_step(self, case_id: UUID, step: str, actor: Actor,
@@ -451,6 +465,22 @@ class Casework(LearnsFromUpstreams):
 
     def identity_reads(self, *, as_of: date | None = None) -> list[IdentityReadView]:
         return sorted(self.as_of(as_of).identity_reads.values(), key=lambda r: r.read_at)
+
+    def list_leads(self, *, source: str | None = None, status: str | None = None,
+                   as_of: date | None = None) -> list[LeadView]:
+        return sorted(
+            (x for x in self.as_of(as_of).leads.values()
+             if source in (None, x.source) and status in (None, x.status)),
+            key=lambda x: (x.registered_at, str(x.lead_id)),
+        )
+
+    def list_examinations(self, *, open_only: bool = False,
+                          as_of: date | None = None) -> list[ExaminationView]:
+        return sorted(
+            (x for x in self.as_of(as_of).examinations.values()
+             if not open_only or x.concluded_at is None),
+            key=lambda x: (x.opened_at, str(x.examination_id)),
+        )
 
     def open_matters(self, *, as_of: date | None = None) -> dict[str, int]:
         return self.as_of(as_of).open_by_stage()

@@ -22,6 +22,7 @@ from shared.contracts.casework import (
     KeyArea,
     LeadRoute,
     LeadSource,
+    LeadStatus,
     OutcomeKind,
     ResponsibilityDegree,
 )
@@ -46,6 +47,7 @@ class ReceivePetition(CreatingCommand):
     reported_person_id: UUID | None = None
     summary: Text
     repeat_of: UUID | None = Field(None, description="the petition this one repeats")
+    petition_id: UUID | None = Field(None, description="the id to register it under")
 
 
 class PetitionId(Command):
@@ -89,6 +91,7 @@ class RegisterLead(CreatingCommand):
     reported_person_id: UUID | None = None
     reported_cadre_id: UUID | None = None
     summary: Text
+    lead_id: UUID | None = Field(None, description="the id to register it under")
 
 
 class DisposeLead(Command):
@@ -152,6 +155,7 @@ class FileCase(CreatingCommand):
     summary: Text
     key_areas: list[KeyArea] = Field(default_factory=list, max_length=3)
     harms_public_interest: bool = False
+    case_id: UUID | None = Field(None, description="the id to register it under")
 
 
 class CaseId(Command):
@@ -250,6 +254,17 @@ class LeadQuery(Query):
 
 class CaseQuery(Query):
     case_id: UUID
+    as_of: BusinessDate | None = None
+
+
+class LeadListQuery(Query):
+    source: LeadSource | None = None
+    status: LeadStatus | None = None
+    as_of: BusinessDate | None = None
+
+
+class ExaminationQuery(Query):
+    open_only: bool = False
     as_of: BusinessDate | None = None
 
 

@@ -108,8 +108,8 @@ class KeyVault:
         self._run = run
         self._close = close
 
-    def create(self) -> str:
-        key_id = uuid4().hex
+    def create(self, key_id: str | None = None) -> str:
+        key_id = key_id or uuid4().hex
         key = AESGCM.generate_key(bit_length=256)
         with self._lock:
             if self._memory is not None:
@@ -146,8 +146,9 @@ class Sealer:
         self.vault = vault
 
     def seal(self, reporter_id: UUID, identity: ReporterIdentity) -> tuple[str, str]:
-        """``(key_id, ciphertext)`` for a new person."""
-        key_id = self.vault.create()
+        """``(key_id, ciphertext)`` for a new person (the key's id is the person's: one key
+        each, and nothing random in the stored events but the ciphertext)."""
+        key_id = self.vault.create(f"reporter-{reporter_id.hex}")
         key = self.vault.get(key_id)
         assert key is not None
         nonce = os.urandom(NONCE_BYTES)

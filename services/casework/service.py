@@ -95,4 +95,6 @@ class CaseworkService(ServiceKit):
     get_petition = query(c.PetitionQuery, App.get_petition, roles=CASE_READERS)
     get_lead = query(c.LeadQuery, App.get_lead, roles=CASE_READERS)
     get_case = query(c.CaseQuery, App.get_case, roles=CASE_READERS)
+    list_leads = query(c.LeadListQuery, App.list_leads, roles=CASE_READERS)
+    list_examinations = query(c.ExaminationQuery, App.list_examinations, roles=CASE_READERS)
     identity_reads = query(c.AsOf, App.identity_reads, roles=CASE_READERS)
