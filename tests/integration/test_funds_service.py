@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import eventlet
 import pika
@@ -78,8 +79,8 @@ def casework_queue(amqp_uri):
     conn.close()
 
 
-def received(channel, queue) -> list[dict]:
-    found = []
+def received(channel, queue) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
     while True:
         method, _props, body = channel.basic_get(queue, auto_ack=True)
         if method is None:
@@ -149,7 +150,7 @@ def test_funds_learns_units_records_a_ledger_and_publishes_a_referral(
                                                 "summary": "社区现金发放低保金"})
         channel, queue = casework_queue
 
-        def referral_published() -> list[dict]:
+        def referral_published() -> list[dict[str, Any]]:
             return [e for e in received(channel, queue) if e["type"] == REFERRAL]
 
         [event] = wait_until(referral_published, message="the referral on funds.events")

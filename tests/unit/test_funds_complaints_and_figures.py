@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ def world():
     made.close()
 
 
-def referral_events(world: World) -> list[object]:
+def referral_events(world: World) -> list[Any]:
     return [e for e in (world.app.mapper.to_domain_event(n) for n in
                         world.app.recorder.select_notifications(0, 1000))
             if type(e).__qualname__ == "Referral.Made"]
