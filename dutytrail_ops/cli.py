@@ -54,14 +54,18 @@ def main() -> None:
 @main.command()
 @click.option("--service", "services", multiple=True, type=click.Choice(service_names()),
               help="Only these services (repeatable).")
-def up(services: tuple[str, ...]) -> None:
+@click.option("--replica", is_flag=True,
+              help="Run beside a live instance on the same virtual host (PostgreSQL only).")
+def up(services: tuple[str, ...], replica: bool) -> None:
     """Start every service and its relay as supervised child processes (Ctrl-C stops)."""
     from dutytrail_ops.preflight import check_broker, check_keys, check_store
-    from dutytrail_ops.supervisor import Supervisor, children_for
+    from dutytrail_ops.supervisor import Supervisor, children_for, instance_problem
 
     chosen = sorted(set(services)) or service_names()
     problems = [p for p in (check_broker(), check_store()) if p]
     problems += [p for p in map(check_keys, chosen) if p and p not in problems]
+    if not problems:  # a second instance would compete for the same RPC queues
+        problems += [p for p in [instance_problem(chosen, replica=replica)] if p]
     if problems:
         for problem in problems:
             click.echo(f"cannot start: {problem}", err=True)

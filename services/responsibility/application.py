@@ -459,6 +459,8 @@ class Responsibilities(ServiceApplication[District]):
 
     def refresh_gauges(self, as_of: date) -> None:
         TASKS_OVERDUE.labels(SERVICE).set(len(self.overdue_tasks(as_of=as_of)))
+        for counter in (LETTERS_FLAGGED, LETTERS_OUTSIDE_REGISTER):
+            counter.labels(SERVICE)  # at 0 until the first flag, so a rise can be seen
 
     # Queries. Each answers as the store says now, or as of a date (business time).
 
