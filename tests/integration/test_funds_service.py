@@ -13,9 +13,11 @@ from typing import Any
 import eventlet
 import pika
 import pytest
+from click.testing import CliRunner
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from dutytrail_ops import funds_cli
 from dutytrail_ops.acting import Acting
 from services.funds.service import FundsService
 from services.responsibility.application import Responsibilities
@@ -89,7 +91,7 @@ def received(channel, queue) -> list[dict[str, Any]]:
 
 
 def test_funds_learns_units_records_a_ledger_and_publishes_a_referral(
-        cluster, amqp_uri, casework_queue):
+        cluster, amqp_uri, casework_queue, tmp_path, monkeypatch):
     acting, config, store = cluster
     person = str(uuid.uuid4())
     founder = acting.as_(person, str(uuid.uuid4()), PARTY_COMMITTEE).responsibility
@@ -131,6 +133,15 @@ def test_funds_learns_units_records_a_ledger_and_publishes_a_referral(
             "starts_on": "2026-01-01", "ends_on": "2026-12-31", "period": "month",
             "eligibility": "低保对象", "command_id": str(uuid.uuid4()),
             "occurred_at": at(1, 6)})
+        # Step. A deaths file imported through the command line, with the commission's token.
+        deaths = tmp_path / "deaths.csv"
+        deaths.write_text(f"national_id,on\n{national_id(1)},2026-01-15\n", encoding="utf-8")
+        monkeypatch.setenv("DUTYTRAIL_TOKEN",
+                           acting.token(person, pc, DISCIPLINE_COMMISSION))
+        imported = CliRunner().invoke(funds_cli.funds, [
+            "import", "--kind", "deaths", "--source", "区民政局 2026-01", str(deaths)])
+        assert imported.exit_code == 0, imported.output
+        assert json.loads(imported.output)["rows"] == 1
         clerk = acting.as_(person, community, UNIT_CLERK).funds
         line = {"programme_id": programme, "national_id": national_id(1), "name": "张三丰",
                 "amount": "512.30", "paid_on": "2026-02-01", "paying_unit_id": community,
@@ -143,6 +154,9 @@ def test_funds_learns_units_records_a_ledger_and_publishes_a_referral(
         assert over_precise.value.exc_type == "InvalidCommandError"
         assert national_id(1) not in over_precise.value.value
         [warning] = auditor.list_warnings({"rule": "paid_in_cash"})
+        [dead] = auditor.list_warnings({"rule": "paid_after_death"})
+        assert dead["references"] == [{"import_id": json.loads(imported.output)["import_id"],
+                                       "row": 1}]
         assert [p["masked_name"] for p in auditor.recipient_list(
             {"programme_id": programme})] == ["张*丰", "张*丰"]
         # Step. The warning goes to casework: published for casework to consume.
