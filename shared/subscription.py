@@ -164,6 +164,9 @@ class Subscription:
         self.page_size = page_size
         self.prefetch = prefetch
         self.handled = 0
+        # Set when run() ends: deliveries the connection hands over while it closes are left
+        # unacknowledged (the broker keeps them) and never reach the handler.
+        self._stopping = False
 
     # -- one event -------------------------------------------------------------------------
 
@@ -216,6 +219,8 @@ class Subscription:
         return channel
 
     def _on_message(self, message: Any) -> None:
+        if self._stopping:
+            return
         try:
             event = self._verified(json.loads(message.body))
         except (ValueError, UnverifiedEventError) as error:
@@ -233,6 +238,7 @@ class Subscription:
     ) -> int:
         """Bind, catch up, then handle live events until ``until()`` is true or nothing came
         for ``idle_seconds``. Returns the position reached."""
+        self._stopping = False
         try:
             with _connect(self.amqp_uri, connect_timeout=10) as connection:
                 channel = self._bind(connection)  # first: nothing published from now is lost
@@ -242,20 +248,27 @@ class Subscription:
                         channel.message_to_python(raw)
                     ),
                 )
-                quiet_since = time.monotonic()
-                while not (until is not None and until()):
-                    try:
-                        connection.drain_events(timeout=0.5)
-                        quiet_since = time.monotonic()
-                    except TimeoutError:
-                        if idle_seconds is not None and (
-                            time.monotonic() - quiet_since >= idle_seconds
-                        ):
-                            break
+                try:
+                    self._live(connection, until, idle_seconds)
+                finally:
+                    self._stopping = True
         except (OSError, amqp.exceptions.ConnectionError) as error:
             msg = f"the broker cannot be reached: {error}"
             raise SubscriptionUnreachableError(msg) from None
         return self.position
+
+
+    def _live(
+        self, connection: Any, until: Callable[[], bool] | None, idle_seconds: float | None
+    ) -> None:
+        quiet_since = time.monotonic()
+        while not (until is not None and until()):
+            try:
+                connection.drain_events(timeout=0.5)
+                quiet_since = time.monotonic()
+            except TimeoutError:
+                if idle_seconds is not None and time.monotonic() - quiet_since >= idle_seconds:
+                    return
 
 
 def subscribe(service: str, after: int, handler: Handler, **options: Any) -> Subscription:

@@ -1,0 +1,130 @@
+"""The handover from history to live (shared/subscription.py): a subscriber that joins late,
+is stopped mid-stream and restarted from the position it recorded ends with exactly the
+stored events, once each, in order; a forged event never reaches its handler."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import eventlet
+import pytest
+from kombu.connection import Connection
+
+from services.responsibility.application import Responsibilities
+from services.responsibility.service import ResponsibilityService
+from shared.actors import Actor
+from shared.envelope import encode, parse_position
+from shared.nameko_kit import service_config
+from shared.persistence import store_environment
+from shared.relay import Relay
+from shared.roles import SUBSCRIBER
+from shared.settings import StoreSettings
+from shared.subscription import Subscription
+from shared.tokens import issue_token
+from tests.integration.probe_consumer import delete_queues, running, wait_until
+from tests.integration.test_http_catch_up import free_port
+
+
+class SubscriberCrashError(Exception):
+    """The subscriber's process dies while handling an event."""
+
+
+class Recorder:
+    """A subscriber's handler: it keeps what it handled and the position it reached (what a
+    real subscriber would store with its own changes); it crashes once, before handling its
+    ``crash_at``-th event."""
+
+    def __init__(self, crash_at: int) -> None:
+        self.handled: list[dict[str, Any]] = []
+        self.crash_at = crash_at
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if len(self.handled) + 1 == self.crash_at:
+            self.crash_at = 0
+            raise SubscriberCrashError(event["sequence"])
+        self.handled.append(event)
+
+    @property
+    def position(self) -> int:
+        return parse_position(self.handled[-1]["sequence"]) if self.handled else 0
+
+
+def register(app: Responsibilities, actor: Actor, first: int, count: int) -> None:
+    for i in range(first, first + count):
+        app.register_unit(code=f"U{i}", name=f"单位{i}", kind="town", actor=actor)
+
+
+def test_history_then_live_once_each_in_order_across_a_restart(
+    sqlite_store: StoreSettings, use_store: Any, amqp_uri: str
+) -> None:
+    use_store(sqlite_store)
+    app = Responsibilities(store_environment("responsibility", sqlite_store))
+    actor = Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4())
+    port = free_port()
+    config = service_config(
+        AMQP_URI=amqp_uri, METRICS_PORT=0, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}"
+    )
+    relay = Relay("responsibility", sqlite_store, amqp_uri)
+    relay.poll_interval = 0.02
+    queue = f"sub{uuid.uuid4().hex[:8]}.responsibility"
+    recorder = Recorder(crash_at=17)
+
+    def subscription(after: int) -> Subscription:
+        return Subscription(
+            "responsibility", recorder, after=after, http_url=f"http://127.0.0.1:{port}",
+            amqp_uri=amqp_uri, token=issue_token(uuid.uuid4(), uuid.uuid4(), [SUBSCRIBER]),
+            queue=queue, page_size=4,
+        )
+
+    register(app, actor, 0, 10)  # history, published before anyone subscribed
+    relay_thread = eventlet.spawn(relay.run)
+    try:
+        with running(ResponsibilityService, config):
+            wait_until(lambda: relay.position() >= app.last_position(), message="published")
+            # Step. Join late at 0: history over HTTP, then live; stop mid-stream.
+            first = subscription(0)
+            runner = eventlet.spawn(first.run)
+            eventlet.sleep(0.3)
+            register(app, actor, 10, 10)  # live, while the subscriber runs
+            with eventlet.Timeout(30), pytest.raises(SubscriberCrashError):
+                runner.wait()
+            assert len(recorder.handled) == 16
+
+            # Step. Stored while it is stopped; plus a forged event on the exchange.
+            register(app, actor, 20, 5)
+            wait_until(lambda: relay.position() >= app.last_position(), message="published")
+            forged = dict(recorder.handled[-1])
+            forged["data"] = {**forged["data"], "name": "伪造"}
+            forged["sequence"] = f"{app.last_position() + 1:020d}"
+            forged["prevsequence"] = f"{app.last_position():020d}"
+            with Connection(amqp_uri) as conn:
+                channel = conn.channel()
+                channel.basic_publish(
+                    channel.prepare_message(encode(forged), content_encoding="utf-8"),
+                    exchange="responsibility.events", routing_key=forged["type"],
+                )
+                channel.close()
+
+            # Step. Restarted from the position it recorded: the rest, once each, in order.
+            second = subscription(recorder.position)
+            second.run(idle_seconds=1.5)
+            register(app, actor, 25, 3)
+            third = subscription(recorder.position)
+            with eventlet.Timeout(30):
+                third.run(lambda: recorder.position >= app.last_position())
+    finally:
+        relay.stop()
+        relay_thread.wait()
+        delete_queues(amqp_uri, "rpc-responsibility", queue)
+    stored = app.events_after(0)
+    app.close()
+
+    assert [e["id"] for e in recorder.handled] == [e["id"] for e in stored]
+    assert len(stored) == 28
+    assert all(e["data"]["name"] != "伪造" for e in recorder.handled)
+    # What was signed, attribute for attribute (the handler gets the verified event).
+    signature = ("dssematerial", "signedextattrs")
+    assert recorder.handled == [
+        {k: v for k, v in e.items() if k not in signature} for e in stored
+    ]
