@@ -7,5 +7,6 @@ deploy/bootstrap.sh --postgres
 VENV=${DUTYTRAIL_VENV:-.venv}
 echo "[test] ruff"; "$VENV/bin/ruff" check .
 echo "[test] mypy"; "$VENV/bin/mypy"
+echo "[test] deployment files"; deploy/check-deploy.sh
 echo "[test] pytest"
 exec "$VENV/bin/pytest" "$@"
