@@ -12,7 +12,9 @@
 
 import { createHash, createPublicKey, verify } from "node:crypto";
 import { createReadStream, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 
 const PAYLOAD_TYPE = "https://cloudevents.io/verifiability/dsse/v0.1";
 // The core attributes, in the order the extension hashes them (always signed).
@@ -82,13 +84,13 @@ function signedList(event) {
   return names;
 }
 
-function keyFingerprint(key) {
+export function keyFingerprint(key) {
   const raw = Buffer.from(key.export({ format: "jwk" }).x, "base64url");
   return sha256(raw).toString("hex").slice(0, 16);
 }
 
 // Throws with the reason if `event` is not signed by `key` or was altered after signing.
-function verifyEvent(event, key, fingerprint) {
+export function verifyEvent(event, key, fingerprint) {
   if (!event.dssematerial) throw new Error("not signed (no dssematerial)");
   let envelope;
   try {
@@ -145,4 +147,7 @@ async function main() {
   return failed === 0 && verified > 0 ? 0 : 1;
 }
 
-process.exitCode = await main();
+// Run as a script; imported (subscribe.mjs), it only lends verifyEvent and keyFingerprint.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await main();
+}
