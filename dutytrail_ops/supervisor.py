@@ -37,7 +37,10 @@ from shared.settings import StoreSettings, amqp_uri, env, metrics_port_variable
 GRACE_SECONDS = 10.0
 # Each child's /metrics port, read by the child (shared.settings.metrics_port).
 METRICS_PORT_VARIABLE = "DUTYTRAIL_METRICS_PORT"
-READINESS_INTERVAL = 2.0  # seconds between two looks at every child's /readyz
+# Seconds between two looks at every child's /readyz: often while one is not ready, seldom
+# once all are (each look is a request in the child's access log).
+READINESS_INTERVAL = 2.0
+READY_INTERVAL = 15.0
 # Where a child's log says its /readyz is (shared/nameko_kit/http.py, shared/metrics.py).
 SERVICE_HTTP_LINE = re.compile(r"answers HTTP on (?P<host>[^\s:]+|\[[^\]]+\]):(?P<port>\d+)")
 RELAY_METRICS_LINE = re.compile(r"metrics on http://(?P<host>[^\s:/]+|\[[^\]]+\]):(?P<port>\d+)/")
@@ -143,7 +146,8 @@ class Supervisor:
     def _watch_readiness(self) -> None:
         while not self.stopping.wait(READINESS_INTERVAL / 4):
             self.check_readiness()
-            if self.stopping.wait(READINESS_INTERVAL * 3 / 4):
+            ready = all(c.ready for c in self.children)
+            if self.stopping.wait(READY_INTERVAL if ready else READINESS_INTERVAL * 3 / 4):
                 return
 
     def run(self, store: StoreSettings | None = None, broker: str | None = None) -> int:
@@ -205,12 +209,14 @@ def child_metrics_port(service: str, *, relay: bool) -> int:
     return int(env(metrics_port_variable(service, relay), str(default)))
 
 
-def children_for(services: list[str]) -> list[Child]:
-    """A service child and a relay child for each declared service named."""
+def children_for(services: list[str], *, relays: bool = True) -> list[Child]:
+    """A service child and (unless not ``relays``) a relay child for each declared service
+    named. A replica starts no relays: the first instance's relay is the only one publishing
+    each service's events (two would both publish and race to record their positions)."""
     python = sys.executable
     children = []
     for service in services:
-        for relay in (False, True):
+        for relay in (False, True) if relays else (False,):
             port = child_metrics_port(service, relay=relay)
             children.append(Child(
                 f"{service}-relay" if relay else service,

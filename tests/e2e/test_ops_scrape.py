@@ -8,12 +8,15 @@ import json
 import re
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import sqlite_settings
+from dutytrail_ops.supervisor import live_instances
+from shared.persistence import drop_postgres_schemas
+from tests.conftest import environ_for, postgres_settings, sqlite_settings
 from tests.e2e.helpers import Launcher, free_port, process_env, run_cli
 
 pytestmark = [pytest.mark.rabbitmq]
@@ -104,3 +107,15 @@ def test_up_reports_store_and_readiness_refuses_a_second_instance_and_serves_eve
     # A replica shares the store: not possible with one host's SQLite files.
     replica = run_cli([*args, "--replica"], second, timeout=60)
     assert replica.returncode == 2 and "needs DUTYTRAIL_STORE=postgres" in replica.stderr
+    # On PostgreSQL it starts beside the live instance: service processes only, whose
+    # consumers join the same RPC queue (the live instance's relay stays the only one).
+    postgres = postgres_settings(f"t{uuid.uuid4().hex[:10]}_")
+    try:
+        beside = launcher.start(["up", "--replica", "--service=supervision"],
+                                {**second, **environ_for(postgres)}, "replica")
+        beside.wait_for(r"\[dutytrail\] supervision ready", 60)
+        assert live_instances(["supervision"], vhost) == {"supervision": 2}
+        assert "started supervision-relay" not in beside.output()
+    finally:
+        launcher.close()
+        drop_postgres_schemas(postgres)
