@@ -4,10 +4,12 @@ committed file is stale, for CI."""
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -38,17 +40,23 @@ def _version() -> str:
     return package_version()
 
 
+@functools.cache
+def _document() -> dict[str, Any]:
+    from dutytrail_ops.asyncapi import build_document
+
+    return build_document(_version())
+
+
 def _generated(kind: str) -> Callable[[], str]:
     def asyncapi_text() -> str:
-        from dutytrail_ops.asyncapi import build_document, render
+        from dutytrail_ops.asyncapi import render
 
-        return render(build_document(_version()))
+        return render(_document())
 
     def catalogue_text() -> str:
         from dutytrail_ops import catalogue
-        from dutytrail_ops.asyncapi import build_document
 
-        return catalogue.render(build_document(_version()))
+        return catalogue.render(_document())
 
     return asyncapi_text if kind == "asyncapi" else catalogue_text
 
