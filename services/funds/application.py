@@ -162,10 +162,15 @@ class Funds(ServiceApplication[FundsView]):
             from_unit_id=from_unit_id, to_unit_id=to_unit_id, amount=amount, made_on=made_on,
             actor=actor, occurred_at=moment,
         )
-        arrived = None if hop == "finance_to_department" else view.arrival(
-            programme_id, from_unit_id)
-        finding = hop_late(allocation.id, _facts(programme, view), from_unit_id, made_on,
-                           arrived)
+        finding = None
+        if hop != "finance_to_department":
+            finding = hop_late(allocation.id, _facts(programme, view), from_unit_id, made_on,
+                               view.arrival(programme_id, from_unit_id))
+        elif view.arrival(programme_id, to_unit_id) is None:
+            # The first tranche is due within the time limit of the programme's start; the
+            # finance bureau's later tranches follow its own schedule.
+            finding = hop_late(allocation.id, _facts(programme, view), from_unit_id, made_on,
+                               None)
         warnings = [] if finding is None else [_warning(finding, moment)]
         self.save_changes(allocation, *warnings)
         return allocation.id

@@ -176,7 +176,7 @@ class FundsView(Projection):
         self.relations: dict[tuple[str, str], ReferenceRef] = {}
         self.imports: dict[UUID, ImportRecord] = {}
         self.allocations: dict[UUID, AllocationRecord] = {}
-        # When a programme's money first reached a unit.
+        # When a programme's latest tranche reached a unit.
         self.arrivals: dict[tuple[UUID, UUID], date] = {}
         self.money_at: dict[tuple[UUID, str], LevelMoney] = {}
         self.warnings: dict[UUID, WarningRecord] = {}
@@ -247,8 +247,9 @@ class FundsView(Projection):
         sender, receiver = HOP_LEVELS[e.hop]
         self._level(e.programme_id, sender).passed_on += e.amount
         self._level(e.programme_id, receiver).received += e.amount
+        # The latest tranche's arrival starts the clock for what the unit passes on or pays.
         key = (e.programme_id, e.to_unit_id)
-        if key not in self.arrivals or e.made_on < self.arrivals[key]:
+        if key not in self.arrivals or e.made_on > self.arrivals[key]:
             self.arrivals[key] = e.made_on
 
     def _level(self, programme_id: UUID, level: str) -> LevelMoney:

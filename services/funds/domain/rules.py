@@ -214,6 +214,7 @@ def relative_of_handler(p: PaymentFacts, g: ProgrammeFacts, index: LedgerIndex) 
 
 
 def payment_late(p: PaymentFacts, g: ProgrammeFacts, index: LedgerIndex) -> Finding | None:
+    """Paid more than ``pay_days`` after the latest tranche reached the paying unit."""
     arrived = index.arrival(p.programme_id, p.paying_unit_id)
     if arrived is None:
         return None
@@ -246,8 +247,8 @@ def hop_late(
     allocation_id: UUID, g: ProgrammeFacts, from_unit_id: UUID, made_on: date,
     arrived: date | None,
 ) -> Finding | None:
-    """A hop made more than ``hop_days`` after the money reached the sending unit (the finance
-    bureau's money arrives on the programme's first day)."""
+    """A hop made more than ``hop_days`` after the latest tranche reached the sending unit
+    (the finance bureau's first tranche counts from the programme's first day)."""
     start = arrived or g.starts_on
     due = start + timedelta(days=g.hop_days)
     if made_on <= due:
