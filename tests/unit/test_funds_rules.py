@@ -263,3 +263,31 @@ def test_a_ledger_sees_its_own_earlier_lines(world):
                             actor=world.clerk(world.community))
     [warning] = world.warnings("paid_twice_in_period")
     assert warning.payment_ids == [first, second]
+
+
+def test_a_later_finance_tranche_is_not_judged_late_but_the_next_hop_counts_from_it(world):
+    programme = world.programme(hop_days=10)
+    finance, civil = world.clerk(world.finance), world.clerk(world.civil)
+    for made_on in (date(2026, 1, 5), date(2026, 4, 1)):
+        world.app.allocate(
+            programme_id=programme, hop="finance_to_department", from_unit_id=world.finance,
+            to_unit_id=world.civil, amount=Decimal("1000"), made_on=made_on, actor=finance)
+    world.app.allocate(
+        programme_id=programme, hop="department_to_town", from_unit_id=world.civil,
+        to_unit_id=world.town, amount=Decimal("1000"), made_on=date(2026, 4, 8), actor=civil)
+    assert world.warnings("hop_late") == []
+
+
+def test_metrics_count_payments_amounts_and_open_warnings_by_rule_only(world):
+    from services.funds import metrics
+
+    programme = world.programme()
+    world.pay(programme, 1, "100.10", method="cash")
+    world.pay(programme, 2, "0.90")
+    world.app.refresh_gauges(date(2026, 3, 31))
+    assert metrics.PAYMENTS_RECORDED.labels("funds")._value.get() == 2
+    assert metrics.AMOUNT_DISBURSED.labels("funds")._value.get() == 101.0
+    assert metrics.WARNINGS_OPEN.labels("funds", "paid_in_cash")._value.get() == 1
+    assert metrics.WARNINGS_OPEN.labels("funds", "over_budget")._value.get() == 0
+    for gauge in (metrics.PAYMENTS_RECORDED, metrics.AMOUNT_DISBURSED, metrics.WARNINGS_OPEN):
+        assert set(gauge._labelnames) <= {"service", "rule"}
