@@ -23,6 +23,16 @@ from services.casework.domain.leads import LEAD_ROUTES
 from shared.actors import Actor
 from shared.readmodel import Projection, records_of
 
+# The stages an open matter can be at (the gauge's labels).
+OPEN_STAGES = (
+    "petition_received",
+    *(f"lead_{s}" for s in ("registered", "held", "inquiry", "inquiry_replied",
+                            "verification_proposed", "awaiting_secretary", "verifying",
+                            "to_be_filed")),
+    *(f"case_{s}" for s in ("proposed", "approved_by_commission", "filed", "announced",
+                            "in_review", "reviewed")),
+    "accountability_open",
+)
 # 谈话函询 outcomes that are the first form (第一种形态) of the four.
 FIRST_FORM_INQUIRY_OUTCOMES = ("criticism_and_education", "ordered_self_examination",
                                "admonishment")
@@ -382,15 +392,14 @@ class CaseworkView(Projection):
     # Answers.
 
     def open_by_stage(self) -> dict[str, int]:
-        """Matters open now, by the stage they are at (for the gauges)."""
-        stages: Counter[str] = Counter()
+        """Matters open now, by the stage they are at (every stage, for the gauges: a stage
+        emptied reads 0)."""
+        stages: Counter[str] = Counter({stage: 0 for stage in OPEN_STAGES})
         for p in self.petitions.values():
             if p.status == "received":
                 stages["petition_received"] += 1
         for lead in self.leads.values():
-            if lead.status in ("registered", "held", "inquiry", "inquiry_replied",
-                               "verification_proposed", "awaiting_secretary", "verifying",
-                               "to_be_filed"):
+            if f"lead_{lead.status}" in OPEN_STAGES:
                 stages[f"lead_{lead.status}"] += 1
         for case in self.cases.values():
             if case.status != "closed":
