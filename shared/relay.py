@@ -575,7 +575,22 @@ class Relay:
             self.close()
 
     def readiness_problems(self) -> list[str]:
-        return [f"relay for {self.service}: {self.problem}"] if self.problem else []
+        """Why this relay cannot publish now (none: ready). An idle relay holds no broker
+        connection, so the broker is asked with a login of its own."""
+        if self.problem:
+            return [f"relay for {self.service}: {self.problem}"]
+        if self._publisher is None:
+            try:
+                probe = amqp.Connection(
+                    host=self.target.host, userid=self.target.userid,
+                    password=self.target.password, virtual_host=self.target.virtual_host,
+                    connect_timeout=3,
+                )
+                probe.connect()
+                probe.close()
+            except Exception as error:  # noqa: BLE001 - reported, not raised
+                return [f"relay for {self.service}: broker: {type(error).__name__}: {error}"]
+        return []
 
     def stop(self) -> None:
         self.stopping.set()
