@@ -19,8 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 import kombu.serialization
 from eventsourcing.persistence import ApplicationRecorder, JSONTranscoder, Notification
+from eventsourcing.utils import TopicError, resolve_topic
 
+from shared.clock import utcnow
 from shared.contracts import contract_for_domain_event
+from shared.contracts.base import downcast_data, earlier_majors
 from shared.persistence import build_transcoder
 from shared.settings import schema_base_url
 from shared.signing import MATERIAL_ATTRIBUTE, EventSigner, Signer
@@ -89,10 +92,54 @@ class EnvelopeBuilder:
         self.transcoder = transcoder or build_transcoder()
         self.signer: Signer = signer if signer is not None else EventSigner.for_service(service)
         self._needle: tuple[str, bytes] | None = None  # (key id, as a DSSE envelope has it)
+        self._classes: dict[str, Any] = {}  # stored topic -> domain event class (or None)
 
     def build(self, notification: Notification, previous: int | None) -> dict[str, Any]:
         """One notification as a signed CloudEvent; ``previous`` is the position before it."""
         return self.signer.sign(self._unsigned(notification, previous))
+
+    def earlier_events(
+        self, notification: Notification, previous: int | None
+    ) -> list[dict[str, Any]]:
+        """The same event in each earlier major still published side by side with the
+        current one (docs/versioning.md): same id, sequence and times, its own type, schema
+        and data, signed. Usually none."""
+        qualname = notification.topic.rpartition(":")[2]
+        if not earlier_majors(self.service, qualname):  # the usual case, without a clock
+            return []
+        earlier = earlier_majors(self.service, qualname, utcnow().date())
+        current = self._unsigned(notification, previous)
+        return [
+            self.signer.sign({
+                **current, "type": info.type, "dataschema": dataschema_for(info.type),
+                "dataclassification": info.classification,
+                "data": downcast_data(info, current["data"]),
+            })
+            for info in earlier
+        ]
+
+    def build_all(self, notification: Notification, previous: int | None) -> list[dict[str, Any]]:
+        """:meth:`build`, then :meth:`earlier_events`."""
+        return [self.build(notification, previous), *self.earlier_events(notification, previous)]
+
+    def _upcast(self, topic: str, state: dict[str, Any]) -> None:
+        """A domain event stored under an older class version, brought to the current one by
+        the domain's own upcasters (eventsourcing's ``upcast_v<n>_v<n+1>``), as the
+        application reads it, before the public contract shapes it. A process without the
+        domain's code (it cannot resolve the topic) takes the state as stored."""
+        if topic not in self._classes:
+            try:
+                self._classes[topic] = resolve_topic(topic)
+            except (TopicError, ImportError, AttributeError):
+                self._classes[topic] = None
+        cls = self._classes[topic]
+        if cls is None:
+            return
+        stored = int(state.get("class_version", 1))
+        current = int(getattr(cls, "class_version", 1))
+        while stored < current:
+            getattr(cls, f"upcast_v{stored}_v{stored + 1}")(state)
+            stored += 1
 
     def reuse_or_build(
         self, notification: Notification, previous: int | None, body: str | None
@@ -149,6 +196,7 @@ class EnvelopeBuilder:
         qualname = notification.topic.rpartition(":")[2]
         info = contract_for_domain_event(self.service, qualname)
         state: dict[str, Any] = self.transcoder.decode(notification.state)
+        self._upcast(notification.topic, state)
         recorded_at: datetime = state["timestamp"]
         occurred_at: datetime = state.get("occurred_at") or recorded_at
         attributes = {k: v for k, v in state.items() if k not in _STATE_METADATA}

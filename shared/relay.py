@@ -400,6 +400,7 @@ class Relay:
         stored = self.outbox.bodies_for(notifications) if self.outbox is not None else {}
         public, confidential = self._exchanges
         reuse_or_build = self.builder.reuse_or_build_encoded
+        earlier_events = self.builder.earlier_events
         publish = publisher.publish_body
         for notification in notifications:
             # The stored body as it is when it is what this builder signs; else signed here.
@@ -408,6 +409,10 @@ class Relay:
                 confidential if event.get("dataclassification") == "confidential" else public
             )
             publish(text.encode(CONTENT_ENCODING), event["id"], event["type"], exchange)
+            # An earlier major still published side by side (docs/versioning.md).
+            for older in earlier_events(notification, previous):
+                body = encode(older).encode(CONTENT_ENCODING)
+                publish(body, older["id"], older["type"], exchange)
             previous = notification.id
         publisher.send()
         self._in_flight.append((publisher.last_tag, notifications[-1].id, len(notifications)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Literal, TypeVar
 from uuid import UUID
 
@@ -28,6 +29,10 @@ class EventData(BaseModel):
     actor: Actor
 
 
+# Turns the data of a domain event's current major into the data of an earlier major.
+Downcast = Callable[[dict[str, Any]], dict[str, Any]]
+
+
 @dataclass(frozen=True)
 class ContractInfo:
     service: str
@@ -37,6 +42,12 @@ class ContractInfo:
     subject_field: str  # the data field that carries the aggregate id
     classification: Classification
     model: type[EventData]
+    # An earlier major still published side by side with the current one, until this day
+    # inclusive (None: until it is removed from the code); docs/versioning.md.
+    published_until: date | None = None
+    # How its data is made from the current major's data (default: the current data, less the
+    # fields the earlier model does not have).
+    downcast: Downcast | None = None
 
     @property
     def type(self) -> str:
@@ -44,7 +55,10 @@ class ContractInfo:
 
 
 _BY_TYPE: dict[str, ContractInfo] = {}
+# The current (highest) major of each stored domain event, and the earlier ones published
+# side by side with it.
 _BY_DOMAIN_EVENT: dict[tuple[str, str], ContractInfo] = {}
+_EARLIER: dict[tuple[str, str], list[ContractInfo]] = {}
 _BY_MODEL: dict[type[EventData], ContractInfo] = {}
 
 M = TypeVar("M", bound=type[EventData])
@@ -58,18 +72,37 @@ def contract(
     subject_field: str,
     classification: Classification = "public",
     version: int = 1,
+    published_until: date | None = None,
+    downcast: Downcast | None = None,
 ) -> Callable[[M], M]:
-    """Register a pydantic model as the public contract of one stored domain event."""
+    """Register a pydantic model as the public contract of one stored domain event.
+
+    A domain event may have several majors (``version``): the highest is what the service
+    stores and publishes; each earlier one is published side by side with it, same id and
+    sequence, its type ending in its own ``.v<version>``, until ``published_until``
+    (docs/versioning.md)."""
 
     def register(model: M) -> M:
         info = ContractInfo(
-            service, name, version, domain_event, subject_field, classification, model
+            service, name, version, domain_event, subject_field, classification, model,
+            published_until, downcast,
         )
         if info.type in _BY_TYPE:
             msg = f"contract {info.type} registered twice"
             raise ValueError(msg)
+        key = (service, domain_event)
+        current = _BY_DOMAIN_EVENT.get(key)
+        if current is not None and current.version == version:
+            msg = f"{service} {domain_event} has two contracts of major {version}"
+            raise ValueError(msg)
         _BY_TYPE[info.type] = info
-        _BY_DOMAIN_EVENT[(service, domain_event)] = info
+        if current is None or version > current.version:
+            _BY_DOMAIN_EVENT[key] = info
+            if current is not None:
+                _EARLIER.setdefault(key, []).append(current)
+        else:
+            _EARLIER.setdefault(key, []).append(info)
+        _EARLIER.get(key, []).sort(key=lambda earlier: -earlier.version)
         _BY_MODEL[model] = info
         return model
 
@@ -86,6 +119,27 @@ def contract_for_domain_event(service: str, qualname: str) -> ContractInfo:
     except KeyError:
         msg = f"no public contract for {service} domain event {qualname}"
         raise UnknownEventError(msg) from None
+
+
+def earlier_majors(service: str, qualname: str, today: date | None = None) -> list[ContractInfo]:
+    """The earlier majors of a stored domain event still published side by side with its
+    current one on ``today`` (every one if None), newest first."""
+    earlier = _EARLIER.get((service, qualname))
+    if not earlier:
+        return []
+    return [
+        info for info in earlier
+        if today is None or info.published_until is None or today <= info.published_until
+    ]
+
+
+def downcast_data(info: ContractInfo, current: dict[str, Any]) -> dict[str, Any]:
+    """The data of the earlier major ``info``, made from the current major's JSON data."""
+    data = info.downcast(dict(current)) if info.downcast is not None else current
+    fields = info.model.model_fields
+    return info.model.model_validate(
+        {k: v for k, v in data.items() if k in fields}
+    ).model_dump(mode="json")
 
 
 def contract_for_type(event_type: str) -> ContractInfo:
