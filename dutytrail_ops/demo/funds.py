@@ -108,19 +108,21 @@ class FundsYear:
     # Setting up: units, programmes, people.
 
     def enrol(self, units: list[str], on: date) -> None:
-        """Enrol each unit once funds has learned it from responsibility's events."""
+        """Enrol each unit, once funds has learned the district from responsibility's events
+        (asynchronously: wait for it, so no enrolment is refused)."""
+        auditor = self.ctx.auditor
+        last = after = 0
+        while page := auditor.responsibility.events_after({"after": after, "limit": 500}):
+            last = after = int(page[-1]["sequence"])
         deadline = time.monotonic() + 60
+        while auditor.funds.upstream_position().get("responsibility", 0) < last:
+            if time.monotonic() > deadline:
+                raise click.ClickException(
+                    "funds did not learn the district from responsibility's events")
+            time.sleep(0.2)
         for unit in units:
-            while True:
-                try:
-                    self.commission_clerk.enrol_unit({"unit_id": unit,
-                                                      "enrolled_on": on.isoformat(),
-                                                      "occurred_at": at(on)})
-                    break
-                except Exception as error:  # not learned yet: wait
-                    if "UnitNotKnownError" not in repr(error) or time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
+            self.commission_clerk.enrol_unit({"unit_id": unit, "enrolled_on": on.isoformat(),
+                                              "occurred_at": at(on)})
 
     def open_programmes(self, on: date) -> None:
         year = self.year
