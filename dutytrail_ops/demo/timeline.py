@@ -140,6 +140,8 @@ class Scenario:
     """One service's part in the demo year; a scenario overrides what it needs."""
 
     service: ClassVar[str] = ""
+    # Upstreams the scenario plays without (it takes what they send, if they play).
+    optional_upstreams: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, ctx: DemoContext) -> None:
         self.ctx = ctx
@@ -191,7 +193,10 @@ def find_scenarios(ctx: DemoContext) -> tuple[list[Scenario], list[str]]:
         if factory is None:
             notes.append(f"{service}: {module_name} defines no SCENARIO; skipped")
             continue
-        missing = [u for u in declaration(service).upstreams if u not in playing]
+        optional = getattr(factory, "optional_upstreams", ())
+        missing = [
+            u for u in declaration(service).upstreams if u not in playing and u not in optional
+        ]
         if missing:
             notes.append(
                 f"{service}: skipped, it follows {', '.join(missing)}, which plays no part"
