@@ -133,10 +133,14 @@ class LearnsFromUpstreams(ServiceApplication[CaseworkView]):
         lead_id = lead_id_for("supervision", notice.notice_id)
         if lead_id in self.repository:
             return []
+        # A notice to a cadre reports that cadre (the person, as responsibility registered).
+        cadre = None if notice.recipient_cadre_id is None else self.find(
+            CadreFile.create_id(notice.recipient_cadre_id), CadreFile)
         return [Lead(
             id=lead_id, source="supervision", source_id=notice.notice_id,
             source_event_id=event.id, reported_unit_id=notice.recipient_unit_id,
-            reported_person_id=None, reported_cadre_id=notice.recipient_cadre_id,
+            reported_person_id=None if cadre is None else cadre.person_id,
+            reported_cadre_id=notice.recipient_cadre_id,
             summary=f"escalated rectification notice: {notice.reason} ({problems})",
             actor=event.actor, occurred_at=event.time,
         )]
