@@ -4,7 +4,7 @@ named error and stores nothing. The rules run inside the real application, in me
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
@@ -23,6 +23,10 @@ from services.casework.sealing import IdentityErasedError
 from services.casework.settings import CaseworkSettings
 from shared.actors import Actor
 from shared.contracts.casework import CasePerson
+from shared.contracts.responsibility import CadreRegistered
+from shared.contracts.supervision import RectificationNoticeEscalated
+from shared.policy import UpstreamEvent
+from tests.integration.casework_upstream import escalation
 
 IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 COMMISSION = Actor(person_id=uuid4(), unit_id=uuid4())
@@ -379,3 +383,40 @@ def test_accountability_for_a_case_follows_its_closing(app):
     case = case_at(app, "reviewed")
     refused(app, CaseNotClosedError, lambda: app.open_accountability(
         case_id=case, unit_id=UNIT, reason="一案双查", actor=COMMISSION))
+
+
+def learn_principal(app: Casework) -> UUID:
+    """A unit's top leader, as casework learns cadres from responsibility's events."""
+    cadre = uuid4()
+    registered = CadreRegistered(
+        cadre_id=cadre, person_id=PERSON, name="刘书记", unit_id=UNIT, post_title="党委书记",
+        line_of_work="党务", leadership_member=True, top_leader=True,
+        actor={"person_id": uuid4(), "unit_id": uuid4()})
+    app.save(*app.learn_cadre(UpstreamEvent(
+        data=registered, id=f"{cadre}:1", type="dutytrail.responsibility.cadre_registered.v1",
+        source="/dutytrail/responsibility", sequence=1, time=at(1, 2))))
+    return cadre
+
+
+def test_verifying_a_principal_waits_for_the_district_party_secretary(app):
+    lead = lead_in(app, "preliminary_verification", cadre_id=learn_principal(app))
+    app.approve_verification(lead_id=lead, team=[uuid4(), uuid4()], actor=COMMISSION,
+                             occurred_at=at(1, 8))
+    assert app.get_lead(lead_id=lead).status == "awaiting_secretary"
+    refused(app, leads.NotVerifyingError, lambda: app.conclude_verification(
+        lead_id=lead, file_case=True, reason="r", actor=COMMISSION))
+    app.approve_verification_as_secretary(lead_id=lead, actor=COMMITTEE, occurred_at=at(1, 9))
+    assert app.get_lead(lead_id=lead).status == "verifying"
+    assert app.load(lead, leads.Lead).deadlines["verification"]["due"] == date(2026, 3, 9)
+
+
+def test_an_escalated_notice_becomes_one_lead_however_often_it_arrives(app):
+    notice = RectificationNoticeEscalated.model_validate({"notice_id": uuid4(),
+                                                          **escalation(UNIT, "case_lead")})
+    event = UpstreamEvent(data=notice, id=f"{notice.notice_id}:9",
+                          type="dutytrail.supervision.rectification_notice_escalated.v1",
+                          source="/dutytrail/supervision", sequence=3, time=at(4, 1))
+    app.save(*app.take_escalated_notice(event))
+    assert app.take_escalated_notice(event) == []
+    [lead] = app.list_leads(source="supervision")
+    assert (lead.reported_unit_id, lead.source_id) == (UNIT, notice.notice_id)
