@@ -16,6 +16,7 @@ from eventsourcing.utils import EnvType
 
 from services.casework import metrics
 from services.casework.domain.accountability import AccountabilityExamination
+from services.casework.domain.admonishments import Admonishment
 from services.casework.domain.calendar import add_months, add_working_days
 from services.casework.domain.cases import Case, CaseStepError
 from services.casework.domain.files import CadreFile, LetterFile
@@ -414,6 +415,16 @@ class Casework(LearnsFromUpstreams):
         examination = self.load(examination_id, AccountabilityExamination)
         examination.conclude(note, actor, as_aware(occurred_at))
         self.save_changes(examination)
+
+    def record_admonishment(self, *, person_id: UUID, unit_id: UUID, basis: str,
+                            cadre_id: UUID | None = None, actor: Actor,
+                            occurred_at: datetime | None = None) -> UUID:
+        """诫勉 after an assessment (考核): counted with every other 诫勉, once."""
+        admonishment = Admonishment(id=uuid4(), person_id=person_id, cadre_id=cadre_id,
+                                    unit_id=unit_id, basis=basis, actor=actor,
+                                    occurred_at=as_aware(occurred_at))
+        self.save_changes(admonishment)
+        return admonishment.id
 
     # The clock.
 

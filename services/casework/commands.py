@@ -233,6 +233,15 @@ class ConcludeAccountability(Command):
     note: Note = ""
 
 
+class RecordAdmonishment(CreatingCommand):
+    """诫勉 after an assessment (考核)."""
+
+    person_id: UUID
+    cadre_id: UUID | None = None
+    unit_id: UUID
+    basis: Text
+
+
 # Queries.
 
 

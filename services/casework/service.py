@@ -89,6 +89,9 @@ class CaseworkService(ServiceKit):
     conclude_accountability = command(c.ConcludeAccountability, App.conclude_accountability,
                                       roles=COMMISSION)
 
+    record_admonishment = command(c.RecordAdmonishment, App.record_admonishment,
+                                  roles=COMMISSION, confidential=True)
+
     # Queries.
     figures = query(c.FiguresQuery, App.figures, roles=READERS)
     open_matters = query(c.AsOf, App.open_matters, roles=READERS)

@@ -386,6 +386,10 @@ class CaseworkView(Projection):
             self.admonishments[f"accountability:{e.originator_id}:{e.cadre_id}"] = \
                 AdmonishmentView("accountability", e.originator_id, e.occurred_at)
 
+    def on_Admonishment_Recorded(self, e: Any) -> None:  # noqa: N802
+        self.admonishments[f"assessment:{e.originator_id}"] = AdmonishmentView(
+            "assessment", e.originator_id, e.occurred_at)
+
     def on_AccountabilityExamination_Concluded(self, e: Any) -> None:  # noqa: N802
         self.examinations[e.originator_id].concluded_at = e.occurred_at
 

@@ -406,6 +406,17 @@ class AccountabilityExaminationConcluded(EventData):
     note: str
 
 
+@_c("admonishment_recorded", "Admonishment.Recorded", "admonishment_id")
+class AdmonishmentRecorded(EventData):
+    """诫勉 after an assessment (考核), outside a case, an inquiry or accountability."""
+
+    admonishment_id: UUID
+    person_id: UUID
+    cadre_id: UUID | None
+    unit_id: UUID
+    basis: str
+
+
 # What casework learned from the responsibility service.
 
 

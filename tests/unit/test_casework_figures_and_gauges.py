@@ -75,9 +75,12 @@ def test_a_person_sanctioned_twice_is_counted_once_and_each_act_by_its_own_date(
                          actor=COMMISSION, occurred_at=at(4, 10))
     app.conclude_inquiry(lead_id=lead, outcome="admonishment", actor=COMMISSION,
                          occurred_at=at(5, 6))
+    # And one after an assessment (考核).
+    app.record_admonishment(person_id=admonished, unit_id=UNIT, basis="年度考核较差",
+                            actor=COMMISSION, occurred_at=at(12, 20))
     year = app.figures(start=date(2026, 1, 1), end=date(2026, 12, 31))
     assert (year.cases_filed, year.persons_filed, year.persons_sanctioned) == (2, 3, 1)
-    assert (year.admonishments, year.confiscated) == (2, Decimal("100.30"))
+    assert (year.admonishments, year.confiscated) == (3, Decimal("100.30"))
     assert year.four_forms == {"first": 2, "second": 1, "third": 1, "fourth": 0}
     assert year.leads_by_route == {"talk_or_letter_inquiry": 1, "preliminary_verification": 2,
                                    "held": 0, "closed": 0}

@@ -6,17 +6,22 @@ module per aggregate; the named errors live beside each. Every event records who
 from __future__ import annotations
 
 from services.casework.domain.accountability import AccountabilityExamination
+from services.casework.domain.admonishments import Admonishment
 from services.casework.domain.cases import Case
 from services.casework.domain.files import CadreFile, LetterFile
 from services.casework.domain.leads import Lead
 from services.casework.domain.petitions import Petition
 from services.casework.domain.reporters import Reporter
 
-AGGREGATES = (Reporter, Petition, Lead, Case, AccountabilityExamination, CadreFile, LetterFile)
+AGGREGATES = (
+    Reporter, Petition, Lead, Case, AccountabilityExamination, Admonishment, CadreFile,
+    LetterFile,
+)
 
 __all__ = [
     "AGGREGATES",
     "AccountabilityExamination",
+    "Admonishment",
     "CadreFile",
     "Case",
     "Lead",
