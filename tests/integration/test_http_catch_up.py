@@ -11,9 +11,11 @@ import urllib.request
 import uuid
 from typing import Any
 
+from click.testing import CliRunner
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from dutytrail_ops.acting import Acting
+from dutytrail_ops.cli import main
 from services.supervision.service import SupervisionService
 from shared.nameko_kit import service_config
 from shared.roles import AUDITOR, DISCIPLINE_COMMISSION, SUBSCRIBER, UNIT_CLERK
@@ -117,5 +119,14 @@ def test_http_catch_up_health_readiness_and_schemas(
             assert schema["additionalProperties"] is True
             assert "$defs" not in schema
             assert get(f"{base}/schemas/dutytrail.nothing.v1.json")[0] == 404
+
+            # Step. The command line reads the same pages: `dutytrail events --http`.
+            result = CliRunner(env={"DUTYTRAIL_TOKEN": outsider}).invoke(
+                main, ["events", "supervision", "--http", base]
+            )
+            assert result.exit_code == 0, result.output
+            assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == [
+                e["id"] for e in seen[1:]
+            ]
     finally:
         delete_queues(amqp_uri, "rpc-supervision")
