@@ -99,7 +99,7 @@ def test_events_stored_under_an_old_version_are_upcast_and_published_side_by_sid
     old = Notices(env=store_environment(SERVICE, any_store))
     for i in range(2):
         old.save(Notice(title=f"通知{i}", actor=actor))
-    ids = [n.originator_id for n in old.recorder.select_notifications(start=1, limit=10)]
+    ids = [UUID(str(n.originator_id)) for n in old.recorder.select_notifications(start=1, limit=10)]
     old.close()
 
     # Step. The new code is deployed: the same topic now names the version-2 class.
@@ -107,7 +107,7 @@ def test_events_stored_under_an_old_version_are_upcast_and_published_side_by_sid
     clear_topic_cache()
     try:
         new = Notices(env=store_environment(SERVICE, any_store))
-        notice = new.repository.get(ids[0])
+        notice: Any = new.repository.get(ids[0])
         assert isinstance(notice, NoticeNow)
         assert (notice.title, notice.audience) == ("通知0", "everyone")
 
