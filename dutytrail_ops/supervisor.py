@@ -53,6 +53,8 @@ class Child:
     # Variables set in the child's environment on top of the supervisor's own.
     env: dict[str, str] = field(default_factory=dict)
     relay: bool = False
+    # False for a child that serves no /readyz (a relay whose metrics port is 0).
+    probed: bool = True
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     started_at: float = 0.0
@@ -85,7 +87,7 @@ def _pump(
             out.flush()
 
 
-def probe_readiness(url: str, timeout: float = 2.0) -> tuple[bool, str]:
+def probe_readiness(url: str, timeout: float = 5.0) -> tuple[bool, str]:
     """Whether a /readyz answers 200, and the problems it names if not."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as answer:
@@ -140,13 +142,20 @@ class Supervisor:
             was = child.ready
             child.ready = ready
             self.say(f"{child.tag} ready" if ready else f"{child.tag} not ready: {why}")
-            if ready and was is not True and all(c.ready for c in self.children):
-                self.say(f"all {len(self.children)} processes ready")
+            if ready and was is not True and self.all_ready():
+                probed = [c for c in self.children if c.probed]
+                self.say(f"all {len(probed)} processes ready")
+
+    def all_ready(self) -> bool:
+        return all(c.ready for c in self.children if c.probed)
 
     def _watch_readiness(self) -> None:
+        for child in self.children:
+            if not child.probed:
+                self.say(f"{child.tag} serves no /readyz (its metrics port is 0)")
         while not self.stopping.wait(READINESS_INTERVAL / 4):
             self.check_readiness()
-            ready = all(c.ready for c in self.children)
+            ready = self.all_ready()
             if self.stopping.wait(READY_INTERVAL if ready else READINESS_INTERVAL * 3 / 4):
                 return
 
@@ -223,6 +232,7 @@ def children_for(services: list[str], *, relays: bool = True) -> list[Child]:
                 [python, "-m", "dutytrail_ops.cli", "relay" if relay else "run", service],
                 {METRICS_PORT_VARIABLE: str(port)},
                 relay=relay,
+                probed=port > 0 or not relay,  # a service answers /readyz on its HTTP port
             ))
     return children
 

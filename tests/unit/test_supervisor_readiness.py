@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from dutytrail_ops.supervisor import Child, Supervisor, describe_broker, describe_store
+from dutytrail_ops.supervisor import (
+    Child,
+    Supervisor,
+    children_for,
+    describe_broker,
+    describe_store,
+)
 from shared import metrics
 from shared.settings import StoreSettings
 
@@ -67,7 +73,9 @@ def test_the_supervisor_says_each_change_of_readiness_and_when_all_are_ready(
     child.process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         child.readyz = url
-        supervisor = Supervisor([child], out=out)
+        # A relay without a metrics port has no /readyz: it never holds "all ready" back.
+        quiet = Child("quiet-relay", [], relay=True, probed=False)
+        supervisor = Supervisor([child, quiet], out=out)
         problems.append("relay for depot: ConnectionRefusedError: [Errno 111] refused")
         supervisor.check_readiness()
         supervisor.check_readiness()  # no change: nothing said
@@ -82,3 +90,13 @@ def test_the_supervisor_says_each_change_of_readiness_and_when_all_are_ready(
         "[dutytrail] depot-relay ready",
         "[dutytrail] all 1 processes ready",
     ]
+
+
+def test_only_a_relay_without_a_metrics_port_goes_unprobed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DUTYTRAIL_SUPERVISION_RELAY_METRICS_PORT", "0")
+    monkeypatch.setenv("DUTYTRAIL_SUPERVISION_METRICS_PORT", "0")
+    children = {c.tag: c for c in children_for(["supervision", "responsibility"])}
+    assert not children["supervision-relay"].probed
+    assert children["supervision"].probed  # its /readyz is on its HTTP port, not metrics
+    assert children["responsibility-relay"].probed
+    assert [c.tag for c in children_for(["supervision"], relays=False)] == ["supervision"]
