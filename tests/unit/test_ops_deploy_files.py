@@ -45,8 +45,8 @@ def test_compose_runs_every_declared_service_and_its_relay_with_their_probes() -
 
 def test_prometheus_scrapes_every_declared_service_and_relay() -> None:
     config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
-    targets = {t for job in config["scrape_configs"] for c in job["static_configs"]
-               for t in c["targets"]}
+    targets = {f"{name}:{c['port']}" for job in config["scrape_configs"]
+               for c in job["dns_sd_configs"] for name in c["names"]}
     expected = set()
     for name, declared in declarations().items():
         expected |= {f"{name}:{declared.metrics_port}",
