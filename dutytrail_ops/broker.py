@@ -531,8 +531,16 @@ def add_client_command(
 
 @broker.command("show")
 @click.option("--user-prefix", default=DEFAULT_USER_PREFIX, show_default=True)
-def show_command(user_prefix: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per user.")
+def show_command(user_prefix: str, as_json: bool) -> None:
     """Print each service user's permissions (configure / write / read, topic)."""
+    if as_json:
+        import dataclasses
+        import json
+
+        for user in service_users(prefix=user_prefix):
+            click.echo(json.dumps(dataclasses.asdict(user)))
+        return
     for user in service_users(prefix=user_prefix):
         p = user.permissions
         click.echo(f"{user.name}\n  configure {p.configure}\n  write     {p.write}\n"

@@ -10,6 +10,7 @@ wrong without reading a traceback (docs/subscribing.md, "Scripting the command l
 | 4    | the store (PostgreSQL or the SQLite folder) cannot be reached  |
 | 5    | refused: no token, an invalid token, or a role that may not do this |
 | 6    | not found: no such dead letter                                 |
+| 141  | the reader of the output went away (``| head``); nothing printed  |
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ BROKER_UNREACHABLE = 3
 STORE_UNREACHABLE = 4
 REFUSED = 5
 NOT_FOUND = 6
+PIPE_CLOSED = 141  # as a shell reports a process ended by SIGPIPE
 
 DEBUG_VARIABLE = "DUTYTRAIL_DEBUG"
 
@@ -105,6 +107,11 @@ class OneLineErrors(click.Group):
             raise
         except KeyboardInterrupt:
             raise click.exceptions.Exit(130) from None
+        except BrokenPipeError:
+            # The reader went away (`dutytrail events ... | head`): quiet, as other tools are.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise click.exceptions.Exit(PIPE_CLOSED) from None
         except Exception as error:  # noqa: BLE001 - turned into one line and an exit code
             if os.environ.get(DEBUG_VARIABLE, "").strip() not in ("", "0"):
                 traceback.print_exc()

@@ -99,6 +99,21 @@ def test_an_unexpected_failure_is_one_line_and_exit_1(monkeypatch, tmp_path: Pat
     assert "DUTYTRAIL_DEBUG" in one_line(result.output)
 
 
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path):
+    """`dutytrail ... | head`: no error line, the shell's code for a closed pipe."""
+    import subprocess
+    import sys
+
+    dutytrail = Path(sys.executable).with_name("dutytrail")
+    done = subprocess.run(
+        f"set -o pipefail; {dutytrail} schemas asyncapi | head -c 1 >/dev/null",
+        shell=True, executable="/bin/bash", capture_output=True, text=True, timeout=60,
+        check=False,
+    )
+    assert done.stderr == ""
+    assert done.returncode == exits.PIPE_CLOSED  # 500 kB: more than a pipe holds
+
+
 def test_commands_that_print_data_take_json(tmp_path: Path):
     runner = CliRunner()
     exported = runner.invoke(main, ["schemas", "export", str(tmp_path / "s"), "--json"])
@@ -115,5 +130,10 @@ def test_commands_that_print_data_take_json(tmp_path: Path):
     keys = runner.invoke(main, ["keys", "export", str(tmp_path / "k"), "--json"])
     assert keys.exit_code == 0, keys.output
     assert {k["name"] for k in json.loads(keys.output)} >= {"responsibility", "supervision"}
+    users = runner.invoke(main, ["broker", "show", "--json"])
+    assert users.exit_code == 0, users.output
+    assert {json.loads(line)["name"] for line in users.output.splitlines()} >= {
+        "dutytrail-responsibility", "dutytrail-supervision",
+    }
     for command in (["events"], ["dlq", "list"], ["dlq", "show"], ["dlq", "replay"]):
         assert "--json" in runner.invoke(main, [*command, "--help"]).output
