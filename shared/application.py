@@ -49,7 +49,7 @@ from shared.domain import DomainAggregate
 from shared.envelope import EnvelopeBuilder, read_page
 from shared.errors import CommandIdReusedError, ConflictError, DomainError
 from shared.outbox import Outbox, open_outbox_quietly
-from shared.persistence import build_transcoder, store_environment
+from shared.persistence import build_transcoder, created, store_environment
 from shared.readmodel import Projection
 from shared.recorders import (
     COMMAND,
@@ -174,7 +174,7 @@ class ServiceApplication(Application[UUID], Generic[P]):
         transcoder.register(SetAsList())
         return self.factory.event_store(
             mapper=self.factory.mapper(transcoder=transcoder),
-            recorder=self.factory.aggregate_recorder(purpose="snapshots"),
+            recorder=created(lambda: self.factory.aggregate_recorder(purpose="snapshots")),
         )
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:

@@ -582,11 +582,11 @@ def open_waker(service: str, env: Mapping[str, str]) -> Waker | None:
         return DatagramWaker(address) if address is not None else None
     if module == POSTGRES_MODULE:
         schema = env.get("POSTGRES_SCHEMA") or "public"
-        return PostgresWaker(notify_channel(schema, service), _postgres_connect(env))
+        return PostgresWaker(notify_channel(schema, service), postgres_connect(env))
     return None
 
 
-def _postgres_connect(env: Mapping[str, str]) -> dict[str, Any]:
+def postgres_connect(env: Mapping[str, str]) -> dict[str, Any]:
     return {
         "host": env.get("POSTGRES_HOST") or "127.0.0.1",
         "port": env.get("POSTGRES_PORT") or "5432",
@@ -608,7 +608,7 @@ def open_outbox(service: str, env: Mapping[str, str]) -> Outbox | None:
         return SQLiteOutbox(service, dbname, float(env.get("SQLITE_LOCK_TIMEOUT") or 5))
     if module == POSTGRES_MODULE:
         schema = env.get("POSTGRES_SCHEMA") or "public"
-        return PostgresOutbox(service, schema, _postgres_connect(env))
+        return PostgresOutbox(service, schema, postgres_connect(env))
     return None
 
 

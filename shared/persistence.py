@@ -9,20 +9,26 @@ always open the same store.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,
     InfrastructureFactory,
+    IntegrityError,
     JSONTranscoder,
+    ProgrammingError,
     Transcoding,
     UUIDAsHex,
 )
 from eventsourcing.utils import Environment
 
 from shared.settings import StoreSettings
+
+T = TypeVar("T")
 
 
 class DateAsISO(Transcoding):
@@ -142,3 +148,22 @@ def drop_postgres_schemas(settings: StoreSettings) -> list[str]:
 
 def open_factory(env: Environment) -> InfrastructureFactory[Any]:
     return InfrastructureFactory.construct(env)
+
+
+def created(make: Callable[[], T], attempts: int = 5) -> T:
+    """``make()`` a recorder whose tables it creates, again if another process created the
+    same tables at the same moment: PostgreSQL's ``CREATE TABLE IF NOT EXISTS`` is not safe
+    against a concurrent one (it fails on the catalogue's unique index), and replicas or a
+    service and its relays start together. Once the other creation committed, IF NOT EXISTS
+    finds the tables."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return make()
+        except (IntegrityError, ProgrammingError) as error:
+            text = str(error)
+            if attempt == attempts or not (
+                "already exists" in text or "duplicate key" in text
+            ):
+                raise
+            time.sleep(0.1 * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -42,6 +42,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from shared.persistence import created
+
 # The keyword ``Application.save`` passes on to the recorder.
 COMMAND = "command"
 
@@ -290,7 +292,7 @@ def command_recorder(factory: InfrastructureFactory[Any], service: str) -> Proce
             tracking_table_name=f"{prefix or 'notification'}_tracking", commands_table=table,
         )
         if factory.env_create_table():
-            postgres.create_table()
+            created(postgres.create_table)
         return postgres
     if isinstance(factory, POPOFactory):
         return POPOCommandRecorder(table)

@@ -33,8 +33,9 @@ from eventsourcing.persistence import ApplicationRecorder, Notification, Trackin
 
 from shared import metrics
 from shared.envelope import CONTENT_ENCODING, CONTENT_TYPE, EnvelopeBuilder, encode
+from shared.leadership import LeaderLock, leader_lock
 from shared.outbox import Outbox, QuietWaker, Waker, open_outbox_quietly, open_waker
-from shared.persistence import open_factory, store_environment
+from shared.persistence import created, open_factory, store_environment
 from shared.settings import (
     StoreSettings,
     amqp_uri_for,
@@ -312,6 +313,7 @@ class Relay:
         record_interval: float = 0.2,
         wakeup: bool | None = None,
         fallback_interval: float | None = None,
+        standby_interval: float = 1.0,
     ) -> None:
         self.service = service
         self.tracking_name = f"{service}.relay"
@@ -331,14 +333,19 @@ class Relay:
         settings = settings or StoreSettings.from_environ()
         env = store_environment(service, settings)
         self._env = env
-        recorder = open_factory(env).application_recorder()
+        recorder = created(lambda: open_factory(env).application_recorder())
         self.recorder: ApplicationRecorder = recorder
         # The events the service signed after each commit (None: sign every event here).
         self.outbox: Outbox | None = open_outbox_quietly(service, env)
-        self.tracking = open_factory(
-            store_environment(service, settings, purpose="relay")
-        ).tracking_recorder()
+        relay_env = store_environment(service, settings, purpose="relay")
+        self.tracking = created(lambda: open_factory(relay_env).tracking_recorder())
         self.builder = EnvelopeBuilder(service)
+        # Only the candidate holding the service's leader lock publishes (shared/leadership.py);
+        # a standby tries again every ``standby_interval`` seconds.
+        self.leader_lock: LeaderLock = leader_lock(service, env)
+        self.standby_interval = standby_interval
+        self.leading = False
+        self._standing_by = False
         self.stopping = threading.Event()
         self.waker: Waker | None = None  # the store's announcements
         self._quiet: Waker | None = None  # no announcements: only stop() and the broker
@@ -549,12 +556,14 @@ class Relay:
         # broker succeeded (an idle relay reads its log every fallback interval).
         metrics.declare_relay_series(self.service)
         metrics.add_readiness_check(self.tracking_name, self.readiness_problems)
-        metrics.RELAY_LEADER.labels(self.service).set(1)  # the only relay of its service
         try:
-            self.open_waker()
-            log.info("relay for %s starts at position %s", self.service, self.position())
             while not self.stopping.is_set():
+                if not self.leading and not self._lead():
+                    continue
                 try:
+                    if not self.leader_lock.still_held():
+                        self._step_down("its leader lock was lost")
+                        continue
                     published = self._publish(flush_when_exhausted=False)
                     self.problem = None
                     if published < self.batch_size and not self.stopping.is_set():
@@ -578,6 +587,41 @@ class Relay:
             metrics.RELAY_LEADER.labels(self.service).set(0)
             metrics.remove_readiness_check(self.tracking_name)
             self.close()
+
+    def _lead(self) -> bool:
+        """Take the lead if no other relay of the service holds it; a standby waits."""
+        try:
+            acquired = self.leader_lock.try_acquire()
+        except OSError as error:
+            self.problem = f"leader lock: {error}"
+            acquired = False
+        if not acquired:
+            if self.problem is None and not self._standing_by:
+                log.info("relay for %s stands by: another relay of the service leads",
+                         self.service)
+            self._standing_by = True
+            self.problem = None  # a standby is ready: it takes over when the leader dies
+            self.stopping.wait(self.standby_interval)
+            return False
+        self._standing_by = False
+        self.leading = True
+        metrics.RELAY_LEADER.labels(self.service).set(1)
+        # Another relay led until now: its last recorded position is where this one starts.
+        self._recorded = None
+        self.open_waker()  # before the first read of the log, so no write falls between
+        log.info("relay for %s starts at position %s (it leads: no other relay of the "
+                 "service publishes)", self.service, self.position())
+        return True
+
+    def _step_down(self, why: str) -> None:
+        log.warning("relay for %s stops publishing: %s", self.service, why)
+        self.leading = False
+        metrics.RELAY_LEADER.labels(self.service).set(0)
+        self._disconnect()  # what it published and did not record, the next leader publishes
+        if self.waker is not None:
+            self.waker.close()
+            self.waker = None
+        self.leader_lock.release()
 
     def readiness_problems(self) -> list[str]:
         """Why this relay cannot publish now (none: ready). An idle relay holds no broker
@@ -616,5 +660,7 @@ class Relay:
             datastore = getattr(recorder, "datastore", None)
             if datastore is not None:
                 datastore.close()
+        self.leader_lock.release()
+        self.leading = False
         if self.outbox is not None:
             self.outbox.close()
