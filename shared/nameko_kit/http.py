@@ -14,6 +14,7 @@ import json
 import logging
 from typing import Any
 
+import eventlet
 from kombu.connection import Connection
 from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
@@ -66,7 +67,16 @@ class ServiceWebServer(WebServer):
         return BindAddress(http_address(), http_port(declaration.name, declaration.metrics_port))
 
     def start(self) -> None:
-        super().start()
+        """nameko's start, except that the port is not shared: eventlet.listen would set
+        SO_REUSEPORT, letting a second process on the same port take half the requests (and
+        serve another store's events); here a taken port stops the service, as for metrics."""
+        if getattr(self, "_starting", False):
+            return
+        self._starting = True
+        self._sock = eventlet.listen(self.bind_addr, reuse_port=False)
+        self._sock.settimeout(None)  # as nameko does (kombu issue 838)
+        self._serv = self.get_wsgi_server(self._sock, self.get_wsgi_app())
+        self._gt = self.container.spawn_managed_thread(self.run)
         host, port = self._sock.getsockname()[:2]
         log.info("%s answers HTTP on %s:%s", self.container.service_name, host, port)
 

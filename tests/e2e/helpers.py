@@ -104,6 +104,7 @@ def process_env(
     for service in service_names():  # the declared ports would collide with any other run
         env[f"DUTYTRAIL_{service.upper()}_METRICS_PORT"] = "0"
         env[f"DUTYTRAIL_{service.upper()}_RELAY_METRICS_PORT"] = "0"
+        env[f"DUTYTRAIL_{service.upper()}_HTTP_PORT"] = "0"  # a free port (shared/nameko_kit/http.py)
     env["DUTYTRAIL_RESPONSIBILITY_METRICS_PORT"] = str(metrics_port)
     env["DUTYTRAIL_RESPONSIBILITY_RELAY_METRICS_PORT"] = str(relay_metrics_port)
     return env

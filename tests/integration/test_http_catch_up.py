@@ -130,3 +130,25 @@ def test_http_catch_up_health_readiness_and_schemas(
             ]
     finally:
         delete_queues(amqp_uri, "rpc-supervision")
+
+
+def test_a_taken_http_port_stops_the_service_rather_than_sharing_it(amqp_uri: str) -> None:
+    """eventlet would share a port (SO_REUSEPORT) with another process, which would then
+    answer half the catch-up calls from its own store; the kit refuses to start instead."""
+    import eventlet
+    import pytest
+    from nameko.containers import ServiceContainer
+
+    port = free_port()
+    other = eventlet.listen(("127.0.0.1", port), reuse_port=True)  # as eventlet makes them
+    config = service_config(
+        AMQP_URI=amqp_uri, METRICS_PORT=0, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}"
+    )
+    container = ServiceContainer(SupervisionService, config)
+    try:
+        with pytest.raises(OSError, match="in use"):
+            container.start()
+    finally:
+        container.kill()
+        other.close()
+        delete_queues(amqp_uri, "rpc-supervision")
