@@ -7,8 +7,10 @@ fails here rather than skipping the check."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,35 @@ def _promtool() -> str:
     tool = shutil.which("promtool")
     assert tool, "promtool is missing: run deploy/check-deploy.sh (apt-get install prometheus)"
     return tool
+
+
+def test_the_compose_file_is_valid_for_docker_compose() -> None:
+    tool = shutil.which("docker-compose")
+    assert tool, "docker-compose is missing: run deploy/check-deploy.sh"
+    secrets = {"RABBITMQ_PASSWORD": "x", "POSTGRES_PASSWORD": "x", "GRAFANA_ADMIN_PASSWORD": "x"}
+    checked = subprocess.run(
+        [tool, "-f", str(DEPLOY / "compose.yaml"), "config", "-q"],
+        env={**os.environ, **secrets}, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    # Without its secrets the file refuses to be used, rather than start with empty ones.
+    unset = {k: v for k, v in os.environ.items() if k not in secrets}
+    refused = subprocess.run(
+        [tool, "-f", str(DEPLOY / "compose.yaml"), "config", "-q"],
+        env=unset, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert refused.returncode != 0 and "set RABBITMQ_PASSWORD" in refused.stderr
+
+
+def test_the_kubernetes_manifests_match_the_kubernetes_schemas() -> None:
+    tool = Path(sys.executable).with_name("kubernetes-validate")
+    assert tool.exists(), "kubernetes-validate is missing: pip install -e '.[dev]'"
+    manifests = sorted(map(str, (DEPLOY / "k8s").rglob("*.yaml")))
+    checked = subprocess.run(
+        [str(tool), "--strict", "--quiet", *manifests],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_compose_runs_every_declared_service_and_its_relay_with_their_probes() -> None:
