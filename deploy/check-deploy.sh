@@ -24,18 +24,16 @@ if ! command -v promtool >/dev/null; then
   # The package's server must not start (it would take port 9090): where no policy says so
   # already, forbid service starts for the install's duration.
   policy=/usr/sbin/policy-rc.d
-  added_policy=0
   if [ ! -e $policy ]; then
     printf '#!/bin/sh\nexit 101\n' | as_root tee $policy >/dev/null; as_root chmod +x $policy
-    added_policy=1
+    trap 'as_root rm -f /usr/sbin/policy-rc.d' EXIT
   fi
   apt_install prometheus
-  [ $added_policy = 1 ] && as_root rm -f $policy
-fi
-# Whatever started it (a systemd host ignores policy-rc.d), the server stays stopped.
-if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
-  say "stopping and disabling the prometheus service the package started"
-  as_root systemctl disable --now prometheus >/dev/null 2>&1 || true
+  # On a host where systemd started it all the same, the server this install brought stops.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
+    say "stopping and disabling the prometheus server the package started"
+    as_root systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
 fi
 if [ ! -x "$VENV/bin/kubernetes-validate" ]; then
   say "installing the dev extras (kubernetes-validate)"
