@@ -113,6 +113,26 @@ def test_history_then_live_once_each_in_order_across_a_restart(
             third = subscription(recorder.position)
             with eventlet.Timeout(30):
                 third.run(lambda: recorder.position >= app.last_position())
+
+            # Step. Live, a message is lost: the next one's prevsequence shows the gap, and the
+            # history fills it before that one is handled.
+            relay.stop()
+            relay_thread.wait()
+            live = eventlet.spawn(
+                subscription(recorder.position).run, lambda: len(recorder.handled) >= 30
+            )
+            eventlet.sleep(0.5)
+            register(app, actor, 28, 2)
+            only_the_second = app.events_after(app.last_position() - 1)[-1]
+            with Connection(amqp_uri) as conn:
+                channel = conn.channel()
+                channel.basic_publish(
+                    channel.prepare_message(encode(only_the_second), content_encoding="utf-8"),
+                    exchange="responsibility.events", routing_key=only_the_second["type"],
+                )
+                channel.close()
+            with eventlet.Timeout(30):
+                live.wait()
     finally:
         relay.stop()
         relay_thread.wait()
@@ -121,7 +141,7 @@ def test_history_then_live_once_each_in_order_across_a_restart(
     app.close()
 
     assert [e["id"] for e in recorder.handled] == [e["id"] for e in stored]
-    assert len(stored) == 28
+    assert len(stored) == 30
     assert all(e["data"]["name"] != "伪造" for e in recorder.handled)
     # What was signed, attribute for attribute (the handler gets the verified event).
     signature = ("dssematerial", "signedextattrs")
