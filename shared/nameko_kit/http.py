@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 import eventlet
+import eventlet.wsgi
 from kombu.connection import Connection
 from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
@@ -30,6 +31,8 @@ from shared.settings import env
 from shared.tokens import verify_token
 
 log = logging.getLogger(__name__)
+ACCESS_LOG = logging.getLogger("dutytrail.http.access")
+ACCESS_LOG.setLevel(logging.WARNING)
 
 WEB_SERVER_ADDRESS = "WEB_SERVER_ADDRESS"  # nameko's own configuration key
 DEFAULT_LIMIT = 100
@@ -79,6 +82,13 @@ class ServiceWebServer(WebServer):
         self._gt = self.container.spawn_managed_thread(self.run)
         host, port = self._sock.getsockname()[:2]
         log.info("%s answers HTTP on %s:%s", self.container.service_name, host, port)
+
+    def get_wsgi_server(self, sock: Any, wsgi_app: Any, *args: Any, **kwargs: Any) -> Any:
+        """nameko's server, without an INFO line per request (the supervisor's /readyz
+        probes would fill the log); errors are still logged."""
+        server = super().get_wsgi_server(sock, wsgi_app, *args, **kwargs)
+        server.log = eventlet.wsgi.get_logger(ACCESS_LOG, False)
+        return server
 
     def port(self) -> int:
         """The bound port (useful when 0 asked for a free one)."""
