@@ -12,7 +12,12 @@ from uuid import uuid4
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from dutytrail_ops.registry import declaration, load_service_class, service_names
+from dutytrail_ops.registry import (
+    declaration,
+    in_dependency_order,
+    load_service_class,
+    service_names,
+)
 from dutytrail_ops.roles_matrix import OPEN, markdown, matrix
 from shared.nameko_kit import service_config
 from shared.roles import AUDITOR, ROLES, Role
@@ -67,7 +72,9 @@ def test_every_method_under_every_role_admits_exactly_the_allowed_cells(
     with ExitStack() as stack:
         stack.callback(delete_queues, amqp_uri, *(f"rpc-{name}" for name in table),
                        *consumer_queues)
-        for name in table:
+        # Each service after its upstreams, so each stops before them: a consumer stopped
+        # after its upstream would wait out a pull nobody answers.
+        for name in in_dependency_order(list(table)):
             stack.enter_context(running(load_service_class(name), config))
         rpc = stack.enter_context(ClusterRpcProxy(config, timeout=30))
 
