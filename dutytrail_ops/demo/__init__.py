@@ -87,11 +87,11 @@ def _all_events(service: Any) -> list[dict[str, Any]]:
 
 def run_demo(seed: int, year: int, timeout: float) -> int:
     from kombu.connection import Connection
-    from nameko.standalone.rpc import ClusterRpcProxy
 
     from dutytrail_ops.acting import Acting
     from dutytrail_ops.demo import timeline
     from dutytrail_ops.registry import in_dependency_order
+    from dutytrail_ops.rpc_client import TidyClusterRpcProxy  # leaves no reply queue behind
     from shared.keys import TOKEN_AUTHORITY, KeyConfigurationError, private_key
     from shared.nameko_kit.config import service_config
     from shared.settings import amqp_uri
@@ -120,7 +120,7 @@ def run_demo(seed: int, year: int, timeout: float) -> int:
                 channel.exchange_declare(exchange, "topic", durable=True, auto_delete=False)
                 channel.queue_bind(queue, exchange, "#")
             channel.queue_purge(queue)
-        with ClusterRpcProxy(service_config(), timeout=120) as rpc:
+        with TidyClusterRpcProxy(service_config(), timeout=120) as rpc:
             services, notes = _running(rpc, declared, timeout)
             ctx = timeline.DemoContext(Acting(rpc), random.Random(seed), seed, year, services)
             scenarios, skipped = timeline.find_scenarios(ctx)
