@@ -292,6 +292,10 @@ class CaseworkYear:
     def _hold_accountable(self, examination: str, unit: str, monday: date) -> None:
         """The unit's top leader, under their signed letter's clause on the matter."""
         cadre = self.top_cadres.get(unit)
+        # The letter as casework learned it: wait until casework has read responsibility's log
+        # (the same decision in every run of the seed).
+        self.seen["responsibility"] = _wait_until_caught_up(
+            self.ctx.auditor, "responsibility", self.seen.get("responsibility", 0))
         letters = [x for x in self.ctx.auditor.responsibility.list_letters(
             {"year": self.year, "unit_id": unit})
             if x["status"] == "signed" and x["signatory_cadre_id"] == cadre]
