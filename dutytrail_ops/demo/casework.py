@@ -331,6 +331,10 @@ class CaseworkScenario(Scenario):
             [u for u, _, _ in district.units[1:]],
             {u: p.top_cadre for u, p in district.people.items()}, district.persons,
         )
+        # Whether a verification waits for the party secretary depends on the cadres casework
+        # learned: start once it has read what responsibility registered.
+        self.year_played.seen["responsibility"] = _wait_until_caught_up(
+            self.ctx.auditor, "responsibility", 0)
 
     def before_clock(self, monday: date) -> None:
         assert self.year_played is not None
