@@ -39,6 +39,7 @@ from services.funds.domain import (
     Finding,
     FundsWarning,
     InvalidReferenceFileError,
+    LedgerTooLongError,
     Payment,
     PaymentAlreadyReversedError,
     PaymentFacts,
@@ -191,7 +192,7 @@ class Funds(ServiceApplication[FundsView]):
         if len(lines) > self.settings.max_ledger_lines:
             msg = (f"A ledger carries at most {self.settings.max_ledger_lines} lines; "
                    f"this one has {len(lines)}: send it in parts.")
-            raise InvalidReferenceFileError(msg)
+            raise LedgerTooLongError(msg)
         return self._record_lines(lines, actor, as_aware(occurred_at), True)
 
     def _record_lines(

@@ -15,6 +15,7 @@ from services.funds.domain import (
     DuplicatePaymentError,
     InvalidAmountError,
     InvalidReversalError,
+    LedgerTooLongError,
     PaymentAlreadyReversedError,
     ProgrammeEndedError,
     ProgrammeNotFoundError,
@@ -25,6 +26,7 @@ from services.funds.domain import (
     mask_name,
 )
 from services.funds.pseudonyms import InvalidNationalIdError, Pseudonymiser
+from services.funds.settings import FundsSettings
 from services.funds.views import FundsView
 from shared.commands import parse_command
 from shared.errors import InvalidCommandError, NotPermittedError
@@ -148,6 +150,21 @@ def test_a_ledger_sent_twice_is_refused_whole(world):
     with pytest.raises(DuplicatePaymentError):
         world.app.record_ledger(lines=lines, actor=clerk)
     assert stored_event_count(world) == before
+
+
+def test_a_ledger_longer_than_the_setting_is_refused_whole():
+    small = World(settings=FundsSettings(max_ledger_lines=2))
+    try:
+        programme = small.programme()
+        lines = [LedgerLine(programme_id=programme, national_id=national_id(n), name="赵六",
+                            amount=Decimal("10.00"), paid_on=date(2026, 3, 1),
+                            paying_unit_id=small.community, handler_national_id=HANDLER)
+                 for n in range(3)]
+        with pytest.raises(LedgerTooLongError, match="at most 2 lines"):
+            small.app.record_ledger(lines=lines, actor=small.clerk(small.community))
+        assert small.app.list_programmes()[0].person_times == 0
+    finally:
+        small.close()
 
 
 def test_the_same_reference_file_twice_is_refused_and_a_new_one_adds(world):

@@ -34,6 +34,10 @@ class PaymentAlreadyReversedError(ConflictError):
     pass
 
 
+class LedgerTooLongError(DomainError):
+    """A ledger with more lines than one transaction takes (DUTYTRAIL_FUNDS_MAX_LEDGER_LINES)."""
+
+
 class ReversalNotFoundError(NotFoundError):
     pass
 
