@@ -296,9 +296,8 @@ class CaseworkYear:
         # (the same decision in every run of the seed).
         self.seen["responsibility"] = _wait_until_caught_up(
             self.ctx.auditor, "responsibility", self.seen.get("responsibility", 0))
-        letters = [x for x in self.ctx.auditor.responsibility.list_letters(
-            {"year": self.year, "unit_id": unit})
-            if x["status"] == "signed" and x["signatory_cadre_id"] == cadre]
+        letters = [x for x in self.c.leaders_to_examine({"examination_id": examination})
+                   if x["cadre_id"] == cadre]
         if cadre and letters:
             kind = "individual" if letters[0]["individual_clauses"] else "common"
             self.c.decide_accountability({

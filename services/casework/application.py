@@ -34,6 +34,7 @@ from services.casework.views import (
     Figures,
     IdentityReadView,
     LeadView,
+    LetterView,
     PetitionView,
 )
 from shared.actors import SYSTEM_ACTOR, Actor
@@ -492,6 +493,16 @@ class Casework(LearnsFromUpstreams):
              if not open_only or x.concluded_at is None),
             key=lambda x: (x.opened_at, str(x.examination_id)),
         )
+
+    def leaders_to_examine(self, *, examination_id: UUID,
+                           as_of: date | None = None) -> list[LetterView]:
+        """一案双查: the signed responsibility letters in force for the examined unit — the
+        leaders whose "who is responsible for what" the examination looks at."""
+        view = self.as_of(as_of)
+        examination = view.examinations.get(examination_id)
+        if examination is None:
+            raise AccountabilityExamination.not_found(examination_id)
+        return view.letters_covering(examination.unit_id)
 
     def open_matters(self, *, as_of: date | None = None) -> dict[str, int]:
         return self.as_of(as_of).open_by_stage()

@@ -277,5 +277,10 @@ class ExaminationQuery(Query):
     as_of: BusinessDate | None = None
 
 
+class ExaminationId(Query):
+    examination_id: UUID
+    as_of: BusinessDate | None = None
+
+
 class AsOf(Query):
     as_of: BusinessDate | None = None

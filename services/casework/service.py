@@ -100,4 +100,5 @@ class CaseworkService(ServiceKit):
     get_case = query(c.CaseQuery, App.get_case, roles=CASE_READERS)
     list_leads = query(c.LeadListQuery, App.list_leads, roles=CASE_READERS)
     list_examinations = query(c.ExaminationQuery, App.list_examinations, roles=CASE_READERS)
+    leaders_to_examine = query(c.ExaminationId, App.leaders_to_examine, roles=CASE_READERS)
     identity_reads = query(c.AsOf, App.identity_reads, roles=CASE_READERS)

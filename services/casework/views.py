@@ -139,6 +139,22 @@ class DeadlineView:
 
 
 @dataclass
+class LetterView:
+    """A responsibility letter as casework learned it: whom it binds, for which unit, and its
+    clauses (an accountability decision cites one)."""
+
+    letter_id: UUID
+    year: int
+    unit_id: UUID
+    cadre_id: UUID | None
+    common_clauses: list[str]
+    individual_clauses: list[str]
+    top_leader_duties: list[str]
+    signed: bool = False
+    superseded: bool = False
+
+
+@dataclass
 class IdentityReadView:
     """Who read which reporter's identity, when and why (the audit trail of 回避)."""
 
@@ -179,7 +195,7 @@ class Figures:
 class CaseworkView(Projection):
     stored = (
         "petitions", "leads", "cases", "outcomes", "admonishments", "examinations",
-        "accountability", "deadlines", "identity_reads", "inquiry_outcomes",
+        "accountability", "deadlines", "identity_reads", "inquiry_outcomes", "letters",
     )
 
     def __init__(self, until: datetime | None = None) -> None:
@@ -194,6 +210,7 @@ class CaseworkView(Projection):
         self.deadlines: dict[str, DeadlineView] = {}  # "<record>:<deadline>"
         self.identity_reads: dict[str, IdentityReadView] = {}  # "<reporter>:<version>"
         self.inquiry_outcomes: dict[UUID, tuple[str, datetime]] = {}  # lead → outcome
+        self.letters: dict[UUID, LetterView] = {}  # by the letter file's id
 
     # Deadlines of petitions and leads.
 
@@ -393,7 +410,35 @@ class CaseworkView(Projection):
     def on_AccountabilityExamination_Concluded(self, e: Any) -> None:  # noqa: N802
         self.examinations[e.originator_id].concluded_at = e.occurred_at
 
+    # Responsibility letters learned.
+
+    def on_LetterFile_Learned(self, e: Any) -> None:  # noqa: N802
+        self.letters[e.originator_id] = LetterView(
+            e.letter_id, e.year, e.signatory_unit_id, e.signatory_cadre_id,
+            list(e.common_clauses), list(e.individual_clauses), list(e.top_leader_duties))
+
+    def on_LetterFile_ClauseLearned(self, e: Any) -> None:  # noqa: N802
+        self.letters[e.originator_id].individual_clauses.append(e.text)
+
+    def on_LetterFile_DutiesLearned(self, e: Any) -> None:  # noqa: N802
+        self.letters[e.originator_id].top_leader_duties = list(e.duties)
+
+    def on_LetterFile_SigningLearned(self, e: Any) -> None:  # noqa: N802
+        self.letters[e.originator_id].signed = True
+
+    def on_LetterFile_SupersedingLearned(self, e: Any) -> None:  # noqa: N802
+        self.letters[e.originator_id].superseded = True
+
     # Answers.
+
+    def letters_covering(self, unit_id: UUID) -> list[LetterView]:
+        """The signed letters in force for a unit: the leaders an examination of that unit
+        looks at, and the clauses a decision may cite."""
+        return sorted(
+            (x for x in self.letters.values()
+             if x.unit_id == unit_id and x.signed and not x.superseded),
+            key=lambda x: (x.year, str(x.letter_id)),
+        )
 
     def open_by_stage(self) -> dict[str, int]:
         """Matters open now, by the stage they are at (every stage, for the gauges: a stage

@@ -107,6 +107,9 @@ def test_a_year_of_casework_on_both_stores(any_store: StoreSettings) -> None:
         # Step. 一案双查: the unit's leader, under the individual clause of the letter.
         examination = app.open_accountability(case_id=case, unit_id=unit, reason="一案双查",
                                               actor=COMMISSION, occurred_at=at(6, 10))
+        [covering] = app.leaders_to_examine(examination_id=examination)
+        assert (covering.letter_id, covering.cadre_id, covering.individual_clauses) == (
+            letter, leader, ["管好民政资金发放"])
         app.decide_accountability(examination_id=examination, cadre_id=leader,
                                   letter_id=letter, clause_kind="individual", clause_number=1,
                                   form="admonishment", degree="main_leadership",
