@@ -23,6 +23,7 @@ from pika.adapters.blocking_connection import BlockingChannel
 from pika.exceptions import ChannelClosedByBroker
 
 from dutytrail_ops import broker
+from dutytrail_ops.supervisor import live_instances
 from services.responsibility.service import ResponsibilityService
 from shared.nameko_kit import service_config
 from shared.nameko_kit.consumer import (
@@ -232,6 +233,9 @@ def test_the_service_runs_under_its_own_user_and_a_client_calls_it(
     try:
         with ClusterRpcProxy(service_config(AMQP_URI=logins.uris["client"]), timeout=20) as rpc:
             assert rpc.responsibility.ping()
+        # `dutytrail up` logs in as a client too, and still sees the live instance.
+        assert live_instances(["responsibility", "supervision"], logins.uris["client"]) == {
+            "responsibility": 1}
         # A subscriber calls no RPC: it may not even declare a reply queue.
         with pytest.raises(AccessRefused):
             ClusterRpcProxy(service_config(AMQP_URI=logins.uris["subscriber"]), timeout=5).start()
