@@ -23,10 +23,10 @@ from eventsourcing.utils import TopicError, resolve_topic
 
 from shared.clock import utcnow
 from shared.contracts import contract_for_domain_event
-from shared.contracts.base import downcast_data, earlier_majors
+from shared.contracts.base import ContractInfo, downcast_data, earlier_majors
 from shared.persistence import build_transcoder
 from shared.settings import schema_base_url
-from shared.signing import MATERIAL_ATTRIBUTE, EventSigner, Signer
+from shared.signing import MATERIAL_ATTRIBUTE, SIGNED_LIST_ATTRIBUTE, EventSigner, Signer
 
 if TYPE_CHECKING:
     from shared.outbox import Outbox
@@ -117,6 +117,18 @@ class EnvelopeBuilder:
             })
             for info in earlier
         ]
+
+    def as_earlier(self, event: dict[str, Any], info: ContractInfo) -> dict[str, Any]:
+        """A built event of this service (current major) as the earlier major ``info``,
+        signed (what ``GET /events?pin=<type>`` serves)."""
+        unsigned = {
+            k: v for k, v in event.items() if k not in (MATERIAL_ATTRIBUTE, SIGNED_LIST_ATTRIBUTE)
+        }
+        return self.signer.sign({
+            **unsigned, "type": info.type, "dataschema": dataschema_for(info.type),
+            "dataclassification": info.classification,
+            "data": downcast_data(info, event["data"]),
+        })
 
     def build_all(self, notification: Notification, previous: int | None) -> list[dict[str, Any]]:
         """:meth:`build`, then :meth:`earlier_events`."""

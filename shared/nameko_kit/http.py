@@ -24,7 +24,11 @@ from pydantic import ValidationError
 from werkzeug.wrappers import Request, Response
 
 from shared.application import ServiceApplication
+from shared.clock import utcnow
 from shared.commands import EventsAfter
+from shared.contracts import ContractInfo, UnknownEventError, contract_for_type
+from shared.contracts.base import earlier_majors
+from shared.envelope import EnvelopeBuilder
 from shared.errors import NotAuthenticatedError, NotPermittedError
 from shared.roles import CLEARED, EVENT_READERS
 from shared.settings import env
@@ -141,6 +145,41 @@ def readiness(app: ServiceApplication[Any], checks: Readiness) -> Response:
     return _json(503 if problems else 200, body)
 
 
+_builders: dict[str, EnvelopeBuilder] = {}
+
+
+def pinned_majors(service: str, types: list[str]) -> dict[str, ContractInfo]:
+    """The earlier majors a caller pins (``pin=<type>``), by domain event; ValueError for a
+    type that is not an earlier major of ``service`` still published today."""
+    pins: dict[str, ContractInfo] = {}
+    for event_type in types:
+        try:
+            info = contract_for_type(event_type)
+        except UnknownEventError:
+            info = None
+        published = (
+            earlier_majors(service, info.domain_event, utcnow().date()) if info else []
+        )
+        if info is None or info.service != service or info not in published:
+            msg = f"{event_type} is not an earlier major of a {service} event still published"
+            raise ValueError(msg)
+        pins[info.domain_event] = info
+    return pins
+
+
+def pin_events(
+    events: list[dict[str, Any]], pins: dict[str, ContractInfo], builder: EnvelopeBuilder
+) -> list[dict[str, Any]]:
+    """``events`` with each event whose domain event is pinned in its pinned major."""
+    if not pins:
+        return events
+    pinned = []
+    for event in events:
+        info = pins.get(contract_for_type(str(event["type"])).domain_event)
+        pinned.append(builder.as_earlier(event, info) if info is not None else event)
+    return pinned
+
+
 def catch_up(app: ServiceApplication[Any], request: Request) -> Response:
     """``GET /events?after=N&limit=M``: the events after position N, at most M positions read
     (1..500, default 100), confidential ones only for a cleared caller.
@@ -164,11 +203,20 @@ def catch_up(app: ServiceApplication[Any], request: Request) -> Response:
     except ValidationError as error:
         details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
         return problem(400, f"after is a position >= 0, limit 1..500 ({details})")
+    service = app.service_name
+    try:
+        pins = pinned_majors(service, request.args.getlist("pin"))
+    except ValueError as error:
+        return problem(400, str(error))
     page = app.events_after(query.after, query.limit, cleared=True)
     next_after = int(page[-1]["sequence"]) if page else query.after
     if not caller.has_any(CLEARED):
         page = [e for e in page if e.get("dataclassification") != "confidential"]
     more = app.last_position() > next_after
+    if pins:
+        if service not in _builders:
+            _builders[service] = EnvelopeBuilder(service)
+        page = pin_events(page, pins, _builders[service])
     headers = {"X-Next-After": str(next_after), "X-More": "true" if more else "false"}
     wants = request.args.get("format") or ""
     if wants == "jsonl" or (not wants and JSON_LINES in request.headers.get("Accept", "")):
@@ -180,7 +228,6 @@ def catch_up(app: ServiceApplication[Any], request: Request) -> Response:
 
 def schema(event_type: str) -> Response:
     """``GET /schemas/<type>.json``: the published JSON Schema of one event type's data."""
-    from shared.contracts import UnknownEventError, contract_for_type
     from shared.contracts.base import published_schema
     from shared.envelope import dataschema_for
 

@@ -19,6 +19,7 @@ from kombu.connection import Connection
 
 from shared.contracts.base import EventData, contract, earlier_majors
 from shared.envelope import EnvelopeBuilder, decode
+from shared.nameko_kit.http import pin_events, pinned_majors
 from shared.persistence import store_environment
 from shared.relay import Relay
 from shared.settings import StoreSettings
@@ -127,6 +128,20 @@ def test_events_stored_under_an_old_version_are_upcast_and_published_side_by_sid
             k: earlier[0][k] for k in ("id", "sequence", "prevsequence", "time")
         }
         assert V1 in earlier[0]["dataschema"]
+
+        # Step. Over HTTP, a consumer of v1 pins it (GET /events?pin=<v1 type>): the same
+        # event in v1, signed, as on the exchange.
+        pins = pinned_majors(SERVICE, [V1])
+        (as_v1,) = pin_events([current], pins, builder)
+        assert {k: v for k, v in as_v1.items() if k != "dssematerial"} == {
+            k: v for k, v in earlier[0].items() if k != "dssematerial"
+        }
+        assert verifier.verify(as_v1)["type"] == V1
+        for refused in ([V2], ["dutytrail.versiontest.nothing.v1"]):
+            with pytest.raises(ValueError, match="not an earlier major"):
+                pinned_majors(SERVICE, refused)
+        with pytest.raises(ValueError):
+            pinned_majors("responsibility", [V1])
         new.close()
 
         # Step. The relay publishes both majors of each event on the exchange.
