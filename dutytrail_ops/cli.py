@@ -55,8 +55,8 @@ def main() -> None:
 @click.option("--service", "services", multiple=True, type=click.Choice(service_names()),
               help="Only these services (repeatable).")
 @click.option("--replica", is_flag=True,
-              help="Run service processes (no relays) beside a live instance on the same "
-              "virtual host (PostgreSQL only).")
+              help="Run beside a live instance on the same virtual host and store "
+              "(PostgreSQL only); its relays stand by while another leads.")
 def up(services: tuple[str, ...], replica: bool) -> None:
     """Start every service and its relay as supervised child processes (Ctrl-C stops)."""
     from dutytrail_ops.preflight import check_broker, check_keys, check_store
@@ -71,7 +71,7 @@ def up(services: tuple[str, ...], replica: bool) -> None:
         for problem in problems:
             click.echo(f"cannot start: {problem}", err=True)
         sys.exit(2)
-    sys.exit(Supervisor(children_for(chosen, relays=not replica)).run())
+    sys.exit(Supervisor(children_for(chosen)).run())
 
 
 @main.command()

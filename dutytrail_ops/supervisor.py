@@ -218,14 +218,14 @@ def child_metrics_port(service: str, *, relay: bool) -> int:
     return int(env(metrics_port_variable(service, relay), str(default)))
 
 
-def children_for(services: list[str], *, relays: bool = True) -> list[Child]:
-    """A service child and (unless not ``relays``) a relay child for each declared service
-    named. A replica starts no relays: the first instance's relay is the only one publishing
-    each service's events (two would both publish and race to record their positions)."""
+def children_for(services: list[str]) -> list[Child]:
+    """A service child and a relay child for each declared service named. A replica's relays
+    are candidates too: only the one holding the service's leader lock publishes, the others
+    stand by (shared/leadership.py)."""
     python = sys.executable
     children = []
     for service in services:
-        for relay in (False, True) if relays else (False,):
+        for relay in (False, True):
             port = child_metrics_port(service, relay=relay)
             children.append(Child(
                 f"{service}-relay" if relay else service,

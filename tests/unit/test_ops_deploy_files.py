@@ -100,9 +100,11 @@ def test_kubernetes_has_probed_deployments_metrics_services_and_a_budget_per_ser
             {"name": "metrics", "containerPort": declared.relay_metrics_port}]
         assert relay_container["readinessProbe"]["httpGet"] == {"path": "/readyz",
                                                                  "port": "metrics"}
-        # Never two relays of a service at once, not even during a rollout.
-        assert found[("Deployment", f"{name}-relay")]["spec"]["strategy"] == {"type": "Recreate"}
-        assert found[("Deployment", f"{name}-relay")]["spec"]["replicas"] == 1
+        # Two relay candidates (one leads, by the leader lock), never none during a rollout.
+        relay_spec = found[("Deployment", f"{name}-relay")]["spec"]
+        assert relay_spec["replicas"] == 2
+        assert relay_spec["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+        assert ("PodDisruptionBudget", f"{name}-relay") in found
         for metrics in (f"{name}-metrics", f"{name}-relay-metrics"):
             annotations = found[("Service", metrics)]["metadata"]["annotations"]
             assert annotations["prometheus.io/scrape"] == "true"
