@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dutytrail_ops.registry import service_names
 from dutytrail_ops.supervisor import live_instances
 from shared.persistence import drop_postgres_schemas
 from tests.conftest import environ_for, postgres_settings, sqlite_settings
@@ -22,7 +23,7 @@ from tests.e2e.helpers import Launcher, free_port, process_env, run_cli
 pytestmark = [pytest.mark.rabbitmq]
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-SERVICES = ("responsibility", "supervision")
+SERVICES = tuple(service_names())  # the dashboard has a panel for each one's own metrics
 # Metric names are the identifiers with these prefixes; the rest of an expression is PromQL
 # (functions, labels) or Prometheus's own series (`up`).
 METRIC = re.compile(r"\b((?:dutytrail|process|python)_[a-z0-9_]+)\b")
@@ -74,8 +75,8 @@ def test_up_reports_store_and_readiness_refuses_a_second_instance_and_serves_eve
     up.wait_for(rf"\[dutytrail\] store: SQLite, one file per service in {store}", 30)
     broker = up.wait_for(r"\[dutytrail\] broker: (.*)", 30).group(1)
     assert vhost.rsplit("/", 1)[1] in broker and "guest@" in broker and ":guest@" not in broker
-    up.wait_for(r"\[dutytrail\] all 4 processes ready", 90)
-    for tag in ("responsibility", "responsibility-relay", "supervision", "supervision-relay"):
+    up.wait_for(rf"\[dutytrail\] all {2 * len(SERVICES)} processes ready", 120)
+    for tag in ports:
         assert f"[dutytrail] {tag} ready" in up.output()
 
     # Every metric the dashboard and the alerts name exists before anything happened.
