@@ -23,6 +23,7 @@ from dutytrail_ops.cli_events import TOKEN_VARIABLE, events
 from dutytrail_ops.cli_schemas import schemas
 from dutytrail_ops.dlq import dlq
 from dutytrail_ops.exits import OneLineErrors
+from dutytrail_ops.funds_cli import funds
 from dutytrail_ops.registry import service_names
 from shared.roles import ROLES
 
@@ -112,6 +113,7 @@ def relay(service: str, fallback: float | None, poll: float | None) -> None:
 main.add_command(events)
 main.add_command(schemas)
 main.add_command(dlq)
+main.add_command(funds)
 
 
 @main.group()

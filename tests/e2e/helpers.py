@@ -280,7 +280,11 @@ class Subscriber:
     read with plain AMQP (pika) and deduplicated by ``id`` by whoever reads it."""
 
     def __init__(self, amqp_uri: str, exchange: str = "responsibility.events") -> None:
-        self.connection = pika.BlockingConnection(pika.URLParameters(amqp_uri))
+        parameters = pika.URLParameters(amqp_uri)
+        # A blocking connection answers heartbeats only inside its own calls, and this one
+        # sits idle while a demo plays for minutes: without heartbeats the broker keeps it.
+        parameters.heartbeat = 0
+        self.connection = pika.BlockingConnection(parameters)
         self.channel = self.connection.channel()
         self.queue = f"outside.{uuid.uuid4().hex[:8]}"
         # The same attributes the relay and nameko declare the exchange with.
