@@ -19,6 +19,7 @@ from eventsourcing.persistence import (
     DecimalAsStr,
     InfrastructureFactory,
     IntegrityError,
+    InternalError,
     JSONTranscoder,
     ProgrammingError,
     Transcoding,
@@ -153,16 +154,18 @@ def open_factory(env: Environment) -> InfrastructureFactory[Any]:
 def created(make: Callable[[], T], attempts: int = 5) -> T:
     """``make()`` a recorder whose tables it creates, again if another process created the
     same tables at the same moment: PostgreSQL's ``CREATE TABLE IF NOT EXISTS`` is not safe
-    against a concurrent one (it fails on the catalogue's unique index), and replicas or a
+    against a concurrent one (it fails on the catalogue's unique index, or with "tuple
+    concurrently updated"), and replicas or a
     service and its relays start together. Once the other creation committed, IF NOT EXISTS
     finds the tables."""
     for attempt in range(1, attempts + 1):
         try:
             return make()
-        except (IntegrityError, ProgrammingError) as error:
+        except (IntegrityError, ProgrammingError, InternalError) as error:
             text = str(error)
             if attempt == attempts or not (
                 "already exists" in text or "duplicate key" in text
+                or "concurrently updated" in text
             ):
                 raise
             time.sleep(0.1 * attempt)
