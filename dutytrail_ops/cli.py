@@ -23,7 +23,6 @@ from dutytrail_ops.cli_events import TOKEN_VARIABLE, events
 from dutytrail_ops.cli_schemas import schemas
 from dutytrail_ops.dlq import dlq
 from dutytrail_ops.exits import OneLineErrors
-from dutytrail_ops.funds_cli import funds
 from dutytrail_ops.registry import service_names
 from shared.roles import ROLES
 
@@ -113,7 +112,28 @@ def relay(service: str, fallback: float | None, poll: float | None) -> None:
 main.add_command(events)
 main.add_command(schemas)
 main.add_command(dlq)
-main.add_command(funds)
+
+
+class _FundsCommands(click.Group):
+    """``dutytrail funds …`` (dutytrail_ops/funds_cli.py), imported only when asked for: it
+    imports the public contracts (pydantic), which must not be loaded before ``dutytrail run``
+    monkey-patches for eventlet."""
+
+    def _group(self) -> click.Group:
+        from dutytrail_ops.funds_cli import funds
+
+        return funds
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._group().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._group().get_command(ctx, cmd_name)
+
+
+main.add_command(_FundsCommands(
+    name="funds", help="The livelihood-fund supervision platform (惠民资金监管平台)."
+))
 
 
 @main.group()

@@ -18,6 +18,7 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -138,6 +139,36 @@ NODE = shutil.which("node") or "/usr/bin/node"
 VERIFY_EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "verify-events.mjs"
 
 
+SUBSCRIBE_EXAMPLE = VERIFY_EXAMPLE.parent / "subscribe.mjs"
+
+
+def node_subscriber_against(
+    up: Proc, env: dict[str, str], amqp_uri: str, key: Path, stored: int
+) -> list[dict[str, Any]]:
+    """Run docs/examples/subscribe.mjs twice against the running responsibility service:
+    from position 0 until half the events, then from the last one it printed until idle."""
+    from shared.roles import SUBSCRIBER
+    from shared.tokens import issue_token
+
+    subprocess.run([str(SUBSCRIBE_EXAMPLE.parent / "install.sh")], check=True, timeout=300)
+    found = re.search(r"responsibility answers HTTP on [^:\s]+:(\d+)", up.output())
+    assert found, up.tail()
+    queue = f"node-demo-{os.getpid()}-{time.monotonic_ns()}.responsibility"
+    node_env = {**env, "DUTYTRAIL_TOKEN": issue_token(uuid4(), uuid4(), [SUBSCRIBER])}
+    printed: list[dict[str, Any]] = []
+    for after, more in (("0", ["--stop-after", str(stored // 2)]), (None, ["--idle", "3"])):
+        start = after if after is not None else printed[-1]["sequence"]
+        done = subprocess.run(
+            [NODE, str(SUBSCRIBE_EXAMPLE), "--service", "responsibility",
+             "--http", f"http://127.0.0.1:{found.group(1)}", "--amqp", amqp_uri,
+             "--key", str(key), "--queue", queue, "--after", start, *more],
+            env=node_env, capture_output=True, text=True, timeout=180, check=False,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        printed += [json.loads(line) for line in done.stdout.splitlines()]
+    return printed
+
+
 def short_type(event: dict[str, Any]) -> str:
     return str(event["type"].split(".")[2])
 
@@ -186,6 +217,13 @@ def test_demo_through_up_agrees_with_the_store(any_store, vhost, launcher, subsc
         events = log.stdout.splitlines()
         assert verified.returncode == 0, verified.stdout[-2000:] + verified.stderr
         assert f"{len(events)} verified, 0 failed" in verified.stdout, verified.stdout[-500:]
+
+    # The Node subscriber of docs/examples joins the demo's running services late: history
+    # over HTTP, then live; stopped halfway and started again from the last position it
+    # printed, it has printed exactly responsibility's stored events, once each, in order.
+    printed = node_subscriber_against(up, env, vhost, keys / "responsibility.pub", len(stored))
+    assert [e["id"] for e in printed] == [e["id"] for e in stored]
+    assert [e["sequence"] for e in printed] == [e["sequence"] for e in stored]
 
     # What the demo's subscriber received is what is stored, without a gap.
     assert report["received"] == len(stored)
