@@ -189,7 +189,9 @@ def running(service_cls: type[Any], config: dict[str, Any]) -> Iterator[ServiceC
         stop_container(container)
 
 
-def stop_container(container: ServiceContainer, timeout: float = 15.0) -> None:
+def stop_container(container: ServiceContainer, timeout: float = 30.0) -> None:
+    # Longer than the kit's pull timeout (15 s): a consumer stopped while its pull waits on
+    # an upstream that is not running stops only when that pull gives up.
     try:
         with eventlet.Timeout(timeout):
             container.stop()
