@@ -21,7 +21,7 @@ from shared.nameko_kit import service_config
 from shared.roles import AUDITOR, DISCIPLINE_COMMISSION, SUBSCRIBER, UNIT_CLERK
 from shared.settings import StoreSettings
 from shared.tokens import issue_token
-from tests.integration.probe_consumer import delete_queues, running
+from tests.integration.probe_consumer import delete_queues, handler_queue_name, running
 
 VISIT_SCHEDULED = "dutytrail.supervision.unannounced_visit_scheduled.v1"
 
@@ -53,6 +53,10 @@ def test_http_catch_up_health_readiness_and_schemas(
     sqlite_store: StoreSettings, use_store: Any, amqp_uri: str
 ) -> None:
     use_store(sqlite_store)
+    # Supervision consumes responsibility's events on a durable queue of the session's virtual
+    # host: what earlier tests published there would land first in this fresh store.
+    delete_queues(amqp_uri, handler_queue_name("responsibility", "supervision",
+                                               "on_responsibility_event"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     config = service_config(
