@@ -52,6 +52,7 @@ from end_to_end import (  # noqa: E402  (bench/ is the script's directory)
     wait_until_serving,
 )
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
+from prompt_delivery import store_environ  # noqa: E402
 
 from dutytrail_ops.acting import Acting  # noqa: E402
 from shared.nameko_kit import service_config  # noqa: E402
@@ -60,21 +61,12 @@ from shared.roles import PARTY_COMMITTEE  # noqa: E402
 from shared.settings import StoreSettings, amqp_uri  # noqa: E402
 
 
-def children_environ(settings: StoreSettings, var_dir: Path) -> dict[str, str]:
-    environ = dict(os.environ)
-    environ.update({
-        "DUTYTRAIL_STORE": "postgres", "DUTYTRAIL_SCHEMA_PREFIX": settings.pg_schema_prefix,
-        "POSTGRES_HOST": settings.pg_host, "POSTGRES_PORT": settings.pg_port,
-        "POSTGRES_USER": settings.pg_user, "POSTGRES_DBNAME": settings.pg_dbname,
-        "DUTYTRAIL_VAR_DIR": str(var_dir),
-        f"DUTYTRAIL_{SERVICE.upper()}_METRICS_PORT": "0",
-        f"DUTYTRAIL_{SERVICE.upper()}_RELAY_METRICS_PORT": "0",
-        f"DUTYTRAIL_{SERVICE.upper()}_HTTP_PORT": "0",
-        "DUTYTRAIL_LOG_LEVEL": "WARNING",
-        "DUTYTRAIL_DEV_KEYS": "1",
-        "DUTYTRAIL_KEY_DIR": str(var_dir / "keys"),
-    })
-    return environ
+def children_environ(run_id: str, var_dir: Path, uri: str) -> tuple[dict[str, str],
+                                                                     StoreSettings]:
+    """prompt_delivery's PostgreSQL environment, with the HTTP port free as well."""
+    environ, settings = store_environ("postgres", var_dir, run_id, uri)
+    environ[f"DUTYTRAIL_{SERVICE.upper()}_HTTP_PORT"] = "0"
+    return environ, settings
 
 
 def phase(
@@ -128,8 +120,7 @@ def main(argv: list[str] | None = None) -> int:
           f"per phase, {args.rounds} rounds")
     run_id = uuid.uuid4().hex[:8]
     var_dir = Path(tempfile.mkdtemp(prefix="dutytrail-bench-replicas-"))
-    settings = StoreSettings.postgres(f"benchrep{run_id}_")
-    environ = children_environ(settings, var_dir)
+    environ, settings = children_environ(run_id, var_dir, args.amqp_uri)
     os.environ.update({k: environ[k] for k in ("DUTYTRAIL_DEV_KEYS", "DUTYTRAIL_KEY_DIR")})
     figures: dict[int, list[tuple[float, float, float]]] = {1: [], 2: []}
     subscriber = Subscriber(args.amqp_uri, run_id)

@@ -239,13 +239,13 @@ def wait_for_ping(rpc: Any, timeout: float) -> None:
             time.sleep(0.2)
 
 
-def stored_events(rpc: Any) -> list[dict[str, Any]]:
-    """Every stored event, through the catch-up RPC (as an auditor), page by page."""
+def stored_events(rpc: Any, service: str = "responsibility") -> list[dict[str, Any]]:
+    """Every event ``service`` stored, through the catch-up RPC (as an auditor), by pages."""
     auditor = Acting(rpc).as_(uuid.uuid4(), uuid.uuid4(), AUDITOR)
     events: list[dict[str, Any]] = []
     after = 0
     while True:
-        page = auditor.responsibility.events_after({"after": after, "limit": 500})
+        page = getattr(auditor, service).events_after({"after": after, "limit": 500})
         events += page
         if len(page) < 500:
             return events

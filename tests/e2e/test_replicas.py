@@ -99,7 +99,7 @@ def test_replicas_and_a_standby_relay_lose_and_double_nothing_when_killed(
         wait_until(supervision_learned, 300, "supervision learning every unit")
         units = list(learned)
         opened = [
-            e for e in _every_event(rpc, "supervision")
+            e for e in stored_events(rpc, "supervision")
             if e["type"] == "dutytrail.supervision.unit_file_opened.v1"
         ]
     expected = {e["id"] for e in stored}
@@ -123,17 +123,3 @@ def test_replicas_and_a_standby_relay_lose_and_double_nothing_when_killed(
     assert len(opened) == COMMANDS
     assert len({e["subject"] for e in opened}) == COMMANDS
 
-
-def _every_event(rpc: Any, service: str) -> list[dict[str, Any]]:
-    from dutytrail_ops.acting import Acting
-    from shared.roles import AUDITOR
-
-    auditor = Acting(rpc).as_(uuid.uuid4(), uuid.uuid4(), AUDITOR)
-    events: list[dict[str, Any]] = []
-    after = 0
-    while True:
-        page = getattr(auditor, service).events_after({"after": after, "limit": 500})
-        events += page
-        if len(page) < 500:
-            return events
-        after = parse_position(page[-1]["sequence"])

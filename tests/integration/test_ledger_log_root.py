@@ -4,7 +4,6 @@ directly in the database (a changed event) changes it."""
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 import uuid
 from datetime import UTC, datetime
@@ -16,18 +15,7 @@ from shared.actors import Actor
 from shared.ledger.leaves import leaf_bytes, log_root, stored_notifications
 from shared.ledger.suites import SUITES
 from shared.persistence import schema_name, store_environment
-
-
-def mth(entries: list[bytes]) -> bytes:
-    """RFC 9162 §2.1.1, written from the RFC (independent of shared/ledger/merkle.py)."""
-    if not entries:
-        return hashlib.sha256(b"").digest()
-    if len(entries) == 1:
-        return hashlib.sha256(b"\x00" + entries[0]).digest()
-    k = 1
-    while k * 2 < len(entries):
-        k *= 2
-    return hashlib.sha256(b"\x01" + mth(entries[:k]) + mth(entries[k:])).digest()
+from tests.unit.test_ledger_merkle import mth  # RFC 9162 §2.1.1, written from the RFC
 
 
 def test_the_streamed_root_is_the_rfcs_and_an_edit_in_the_database_changes_it(any_store):
