@@ -114,15 +114,22 @@ main.add_command(schemas)
 main.add_command(dlq)
 
 
-class _FundsCommands(click.Group):
-    """``dutytrail funds …`` (dutytrail_ops/funds_cli.py), imported only when asked for: it
-    imports the public contracts (pydantic), which must not be loaded before ``dutytrail run``
+class _LazyGroup(click.Group):
+    """A command group imported only when asked for: ``funds``, ``audit`` and ``report`` import
+    the public contracts (pydantic), which must not be loaded before ``dutytrail run``
     monkey-patches for eventlet."""
 
-    def _group(self) -> click.Group:
-        from dutytrail_ops.funds_cli import funds
+    def __init__(self, name: str, target: str, help: str) -> None:
+        super().__init__(name=name, help=help)
+        self._target = target
 
-        return funds
+    def _group(self) -> click.Group:
+        import importlib
+
+        module, attribute = self._target.split(":")
+        group = getattr(importlib.import_module(module), attribute)
+        assert isinstance(group, click.Group)
+        return group
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return self._group().list_commands(ctx)
@@ -131,8 +138,14 @@ class _FundsCommands(click.Group):
         return self._group().get_command(ctx, cmd_name)
 
 
-main.add_command(_FundsCommands(
-    name="funds", help="The livelihood-fund supervision platform (惠民资金监管平台)."
+main.add_command(_LazyGroup(
+    "funds", "dutytrail_ops.funds_cli:funds",
+    help="The livelihood-fund supervision platform (惠民资金监管平台).",
+))
+main.add_command(_LazyGroup(
+    "audit", "dutytrail_ops.audit.cli:audit",
+    help="For auditors: export, verify, prove, replay as of a date, one matter's trail. "
+         "None needs the broker.",
 ))
 
 

@@ -1,0 +1,2 @@
+"""The auditors' commands (``dutytrail audit …``): they read the stores directly and never need
+the broker."""

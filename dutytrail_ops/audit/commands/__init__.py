@@ -1,0 +1,1 @@
+"""One module per ``dutytrail audit`` command; each defines ``command`` (a ``click.Command``)."""
