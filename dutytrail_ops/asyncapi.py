@@ -50,6 +50,12 @@ ATTRIBUTES: list[tuple[str, dict[str, Any], bool, str]] = [
      "service (docs/openapi.yaml)."),
     ("dataclassification", {"type": "string", "enum": ["public", "internal", "confidential"]},
      True, "Extension: confidential events go to <service>.confidential only."),
+    ("traceparent",
+     {"type": "string", "pattern": "^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"}, False,
+     "Extension (CloudEvents distributed tracing; W3C Trace Context): the trace of the "
+     "command that caused the event, the same in the events other services store in "
+     "reaction to it; signed when present (docs/tracing.md). Absent on events stored "
+     "before tracing."),
     ("signedextattrs", {"type": "string"}, True,
      "Extension (CloudEvents verifiability): the signed extension attributes."),
     ("dssematerial", {"type": "string", "contentEncoding": "base64"}, True,

@@ -35,6 +35,7 @@ from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregat
 from eventsourcing.persistence import (
     EventStore,
     IntegrityError,
+    Mapper,
     ProcessRecorder,
     RecordConflictError,
     Recording,
@@ -58,6 +59,7 @@ from shared.recorders import (
     CommandRecord,
     command_recorder,
 )
+from shared.tracing import TracingMapper
 from shared.view_store import open_view_store
 
 A = TypeVar("A", bound=DomainAggregate)
@@ -194,6 +196,11 @@ class ServiceApplication(Application[UUID], Generic[P]):
 
     def construct_transcoder(self) -> Transcoder:
         return build_transcoder()
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        # Each new event stores the trace of the command or reaction that caused it
+        # (shared/tracing.py, docs/tracing.md).
+        return self.factory.mapper(self.construct_transcoder(), mapper_class=TracingMapper)
 
     def construct_recorder(self) -> ProcessRecorder:
         # eventsourcing's process recorder, plus the table of the commands that ran once.

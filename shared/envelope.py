@@ -27,6 +27,8 @@ from shared.contracts.base import ContractInfo, downcast_data, earlier_majors
 from shared.persistence import build_transcoder
 from shared.settings import schema_base_url
 from shared.signing import MATERIAL_ATTRIBUTE, SIGNED_LIST_ATTRIBUTE, EventSigner, Signer
+from shared.tracing import ATTRIBUTE as TRACE_ATTRIBUTE
+from shared.tracing import take_from_state
 
 if TYPE_CHECKING:
     from shared.outbox import Outbox
@@ -209,13 +211,14 @@ class EnvelopeBuilder:
         info = contract_for_domain_event(self.service, qualname)
         state: dict[str, Any] = self.transcoder.decode(notification.state)
         self._upcast(notification.topic, state)
+        traceparent = take_from_state(state)  # stored with the event (shared/tracing.py)
         recorded_at: datetime = state["timestamp"]
         occurred_at: datetime = state.get("occurred_at") or recorded_at
         attributes = {k: v for k, v in state.items() if k not in _STATE_METADATA}
         data = info.model.model_validate(
             {info.subject_field: notification.originator_id, **attributes}
         )
-        return {
+        event = {
             "specversion": SPEC_VERSION,
             "id": f"{notification.originator_id}:{notification.originator_version}",
             "source": f"/dutytrail/{self.service}",
@@ -230,6 +233,9 @@ class EnvelopeBuilder:
             "dataclassification": info.classification,
             "data": data.model_dump(mode="json"),
         }
+        if traceparent is not None:
+            event[TRACE_ATTRIBUTE] = traceparent
+        return event
 
 
 def _previous_position(recorder: ApplicationRecorder, before: int) -> int | None:

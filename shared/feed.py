@@ -26,6 +26,7 @@ from shared.contracts import UnknownEventError, contract_for_type
 from shared.envelope import parse_position
 from shared.errors import PoisonMessageError
 from shared.signing import EventVerifier, SignatureError, Verifier
+from shared.tracing import reacting_to
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,11 @@ class UpstreamFeed:
         return applied
 
     def _apply(self, event: dict[str, Any], attempts: int = 3) -> None:
+        # The reaction's events carry the upstream event's trace, in a span of their own.
+        with reacting_to(event):
+            self._apply_traced(event, attempts)
+
+    def _apply_traced(self, event: dict[str, Any], attempts: int) -> None:
         sequence = parse_position(event["sequence"])
         for attempt in range(attempts):
             processing: ProcessingEvent[Any] = ProcessingEvent(

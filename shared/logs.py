@@ -1,5 +1,7 @@
 """How every process logs: one line per record, plain and tagged or JSON
-(``DUTYTRAIL_LOG_FORMAT=json``), and a refused command is one INFO line, not a traceback.
+(``DUTYTRAIL_LOG_FORMAT=json``), each with the trace id of the command or reaction it is
+about (field ``trace_id``; ``trace=<id>`` in text), and a refused command is one INFO line,
+not a traceback.
 
 nameko logs every exception an entrypoint declares as expected at WARNING with its
 traceback; for this system those are refusals a clerk caused (a named domain error) and
@@ -14,6 +16,7 @@ import sys
 from pythonjsonlogger.json import JsonFormatter
 
 from shared.settings import log_format, log_level
+from shared.tracing import TraceLogFilter
 
 EXPECTED_PREFIX = "(expected)"
 
@@ -41,15 +44,17 @@ def configure_logging(tag: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     if log_format() == "json":
         handler.setFormatter(JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "%(asctime)s %(levelname)s %(name)s %(trace_id)s %(message)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
             static_fields={"process": tag},
         ))
     else:
         handler.setFormatter(
-            logging.Formatter(f"%(asctime)s {tag} %(levelname)s %(name)s: %(message)s")
+            logging.Formatter(f"%(asctime)s {tag} %(levelname)s %(name)s%(trace)s: %(message)s")
         )
     handler.addFilter(RefusalsAtInfo())
+    # The trace of the command or reaction being handled, on every line (docs/tracing.md).
+    handler.addFilter(TraceLogFilter())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

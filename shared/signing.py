@@ -51,6 +51,9 @@ CORE_ATTRIBUTES = (
 )
 # The extension attributes every dutytrail event signs, in this order (docs/contract.md).
 SIGNED_EXTENSION_ATTRIBUTES = ("sequence", "prevsequence", "recordedtime", "dataclassification")
+# Signed too when an event has them, after those: the trace it belongs to (docs/tracing.md).
+# A verifier needs no change: it hashes whatever ``signedextattrs`` lists.
+SIGNED_WHEN_PRESENT = ("traceparent",)
 
 _EMPTY_DIGEST = hashlib.sha256(b"").digest()
 _NOT_LISTABLE = frozenset({*CORE_ATTRIBUTES, MATERIAL_ATTRIBUTE, SIGNED_LIST_ATTRIBUTE})
@@ -316,8 +319,14 @@ class EventSigner:
 
     def sign(self, event: dict[str, Any]) -> dict[str, Any]:
         """Add ``signedextattrs`` and ``dssematerial`` to ``event`` (in place) and return it."""
-        event[SIGNED_LIST_ATTRIBUTE] = self._signed
-        digest = verification_material(event, SIGNED_EXTENSION_ATTRIBUTES)
+        signed: tuple[str, ...] = SIGNED_EXTENSION_ATTRIBUTES
+        present = tuple(name for name in SIGNED_WHEN_PRESENT if name in event)
+        if present:
+            signed = (*signed, *present)
+            event[SIGNED_LIST_ATTRIBUTE] = ",".join(signed)
+        else:
+            event[SIGNED_LIST_ATTRIBUTE] = self._signed
+        digest = verification_material(event, signed)
         signature = self.key.sign(pae(self._type, digest))
         envelope = (
             f"{self._envelope_start}{_b64(digest)}{self._signature_start}{_b64(signature)}\"}}]}}"

@@ -22,6 +22,8 @@ from shared.roles import Role
 from shared.settings import metrics_address, metrics_port
 from shared.signing import EventVerifier
 from shared.tokens import SERVICE_TOKEN_SECONDS, Caller, issue_service_token, verify_token
+from shared.tracing import ATTRIBUTE as TRACEPARENT
+from shared.tracing import PER_RECORD_ATTRIBUTE, from_caller, new_trace, reset, set_current
 
 log = logging.getLogger(__name__)
 
@@ -210,3 +212,38 @@ class ServiceIdentity(DependencyProvider):
             self._token = issue_service_token(self.container.service_name)
             self._expires = time.monotonic() + SERVICE_TOKEN_SECONDS / 2
         return self._token
+
+
+class TraceProvider(DependencyProvider):
+    """Sets each worker's trace (shared/tracing.py, docs/tracing.md) in the worker's own green
+    thread: an RPC's from the caller's ``traceparent`` (nameko's call context) if valid, an
+    HTTP request's from its ``traceparent`` header, anything else (a timer, a consumed
+    message: the feed continues each event's own trace) a new one. The worker's calls to
+    other services carry it on."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._tokens: dict[Any, Any] = {}
+        super().__init__(**kwargs)
+
+    def worker_setup(self, worker_ctx: Any) -> None:
+        method = getattr(self.container.service_cls, worker_ctx.entrypoint.method_name, None)
+        fan_out = bool(getattr(method, PER_RECORD_ATTRIBUTE, False))
+        entrypoint = worker_ctx.entrypoint
+        if isinstance(entrypoint, Rpc):
+            context = from_caller(worker_ctx.data.get(TRACEPARENT), per_record=fan_out)
+        elif isinstance(entrypoint, HttpRequestHandler) and worker_ctx.args:
+            headers = getattr(worker_ctx.args[0], "headers", None)
+            sent = headers.get(TRACEPARENT) if headers is not None else None
+            context = from_caller(sent, per_record=fan_out)
+        else:
+            context = new_trace(per_record=fan_out)
+        worker_ctx.data[TRACEPARENT] = context.traceparent
+        self._tokens[worker_ctx] = set_current(context)
+
+    def worker_teardown(self, worker_ctx: Any) -> None:
+        token = self._tokens.pop(worker_ctx, None)
+        if token is not None:
+            try:
+                reset(token)
+            except ValueError:  # not this green thread's: nothing of ours to undo
+                log.debug("trace context of %s set elsewhere", worker_ctx)

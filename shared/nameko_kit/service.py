@@ -21,10 +21,12 @@ from shared.nameko_kit.providers import (
     CallerProvider,
     ServiceIdentity,
     ServiceMetrics,
+    TraceProvider,
     UpstreamFeeds,
 )
 from shared.roles import AUDITOR, CLEARED, EVENT_READERS, SERVICE, SYSTEM_CLOCK
 from shared.settings import clock_skew_seconds
+from shared.tracing import per_record
 
 # How often a consumer pulls each upstream, whatever was delivered: it covers an event whose
 # message never arrived and a pull that failed (docs/reliability.md).
@@ -54,6 +56,7 @@ class ServiceKit:
     caller = CallerProvider()
     identity = ServiceIdentity()
     readiness_checks = Readiness()
+    trace = TraceProvider()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -73,6 +76,7 @@ class ServiceKit:
         return events
 
     @rpc(expected_exceptions=EXPECTED)
+    @per_record
     @admitting((SYSTEM_CLOCK,))
     def check_deadlines(self, command: Any) -> Any:
         c = parse_command(CheckDeadlines, command)
@@ -88,6 +92,7 @@ class ServiceKit:
         return to_json(recorded)
 
     @timer(interval=CLOCK_INTERVAL_SECONDS)
+    @per_record
     def check_deadlines_now(self) -> None:
         now = utcnow()
         self.app.check_deadlines(now)
