@@ -24,6 +24,7 @@ from dutytrail_ops.cli_schemas import schemas
 from dutytrail_ops.dlq import dlq
 from dutytrail_ops.exits import OneLineErrors
 from dutytrail_ops.registry import service_names
+from dutytrail_ops.report.cli import report
 from shared.roles import ROLES
 
 if TYPE_CHECKING:
@@ -108,10 +109,11 @@ def relay(service: str, fallback: float | None, poll: float | None) -> None:
     run_relay(service)
 
 
-# Events, schemas and dead letters (one module each).
+# Events, schemas, dead letters and the district report (one module each).
 main.add_command(events)
 main.add_command(schemas)
 main.add_command(dlq)
+main.add_command(report)
 
 
 class _LazyGroup(click.Group):
