@@ -150,4 +150,19 @@ def run_demo(seed: int, year: int, timeout: float) -> int:
         for line in timeline.bus_report(service, stored[service], received[service]):
             click.echo(line)
     click.echo(f"scenario played in {elapsed:.1f}s over RPC")
+    click.echo("")
+    click.echo(district_report_of(year, [e for s in services for e in stored[s]]), nl=False)
     return 0
+
+
+def district_report_of(year: int, events: list[dict[str, Any]]) -> str:
+    """The district report (``dutytrail report``, docs/report.md) for the seed's January to
+    November of ``year``, in Chinese, from every event the services stored this year (read
+    above by the auditor, confidential ones included: the same history the report reads from
+    the stores)."""
+    from dutytrail_ops.demo.timeline import report_day
+    from dutytrail_ops.report.compose import district_report
+    from dutytrail_ops.report.facts import Fact, Period
+
+    period = Period(report_day(year).replace(month=1, day=1), report_day(year))
+    return district_report((Fact.from_cloudevent(e) for e in events), period, "zh", "text")

@@ -124,7 +124,7 @@ def disclosure(history: History, period: Period) -> tuple[list[str], list[str], 
     communities = [u.unit_id for u in history.units().values()
                    if u.kind == "community" and period.by_end(u.registered_on)]
     installed = sorted((f for f in history.of("disclosure_board_installed")
-                        if period.by_end(f.day)), key=lambda f: f.time)
+                        if period.by_end(f.day)), key=lambda f: (f.time, f.subject))
     boarded = {f.text("community_id") for f in installed}
     names = history.units()
     first = names.get(installed[0].text("community_id")) if installed else None

@@ -127,7 +127,7 @@ def boilerplate_letters(history: History, period: Period) -> list[BoilerplateLet
         BoilerplateLetter(f.subject, unit_of(f.subject), unit_of(f.text("similar_letter_id")),
                           float(f.data.get("similarity", 0)), f.day)
         for f in sorted(within(history.of("letter_flagged_as_boilerplate"), period),
-                        key=lambda f: f.time)
+                        key=lambda f: (f.time, f.subject))
     ]
 
 
@@ -175,7 +175,7 @@ def lead_units(history: History, period: Period) -> tuple[list[UnconvenedTask], 
     for f in history.of("task_co_unit_reported"):
         reports.setdefault((f.subject, f.text("co_unit_id")), []).append(f.day)
     unconvened, silent = [], 0
-    for task in sorted(tasks, key=lambda f: (f.on("deadline"), f.text("title"))):
+    for task in sorted(tasks, key=lambda f: (f.on("deadline"), f.text("title"), f.subject)):
         deadline = task.on("deadline")
         co_units = [str(u) for u in task.data.get("co_unit_ids") or []]
         if not any(day <= deadline for day in meetings.get(task.subject, [])):
@@ -203,7 +203,7 @@ def missing_reports(history: History, period: Period) -> list[MissingReport]:
         unit = units.get(key[0])
         found.append(MissingReport(unit.name if unit else key[0], key[1], key[2], deadline,
                                    submitted.get(key)))
-    return sorted(found, key=lambda r: (r.deadline, r.unit))
+    return sorted(found, key=lambda r: (r.deadline, r.unit, r.year, r.quarter))
 
 
 def overdue_notices(history: History, period: Period) -> list[OverdueNotice]:
@@ -231,7 +231,9 @@ def overdue_notices(history: History, period: Period) -> list[OverdueNotice]:
             who = (cadres.get(cadre) or cadre) if kind == "cadre" and cadre else (
                 unit.name if unit else notice.text("recipient_unit_id"))
         found.append(OverdueNotice(who, kind, deadline, settled.get(f.subject)))
-    return sorted(found, key=lambda n: (n.deadline, n.recipient))
+    # Sorted on every field: consumers interleave their logs differently from run to run.
+    return sorted(found, key=lambda n: (n.deadline, n.recipient, n.recipient_kind,
+                                        n.rectified_on or date.max))
 
 
 def without_board(history: History, period: Period) -> tuple[list[str], list[str]]:
