@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
@@ -31,7 +31,12 @@ from eventsourcing.application import (
     ProcessingEvent,
     Repository,
 )
-from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
+from eventsourcing.domain import (
+    CanInitAggregate,
+    CanSnapshotAggregate,
+    DomainEventProtocol,
+    MutableOrImmutableAggregate,
+)
 from eventsourcing.persistence import (
     EventStore,
     IntegrityError,
@@ -42,13 +47,19 @@ from eventsourcing.persistence import (
     Transcoder,
     Transcoding,
 )
-from eventsourcing.utils import Environment, EnvType
+from eventsourcing.utils import Environment, EnvType, TopicError
 
 from shared.answers import to_json
 from shared.clock import end_of_day
 from shared.domain import DomainAggregate
 from shared.envelope import EnvelopeBuilder, read_page
-from shared.errors import CommandIdReusedError, ConflictError, DomainError
+from shared.errors import (
+    CommandIdReusedError,
+    ConflictError,
+    DamagedRecordError,
+    DomainError,
+)
+from shared.metrics import DAMAGED_RECORDS
 from shared.outbox import Outbox, open_outbox_quietly
 from shared.persistence import build_transcoder, created, store_environment
 from shared.readmodel import Projection
@@ -59,6 +70,7 @@ from shared.recorders import (
     CommandRecord,
     command_recorder,
 )
+from shared.settings import clock_skew_seconds
 from shared.tracing import TracingMapper
 from shared.view_store import open_view_store
 
@@ -105,6 +117,30 @@ class _Run:
 
 # Per thread and per green thread: nameko's workers share one application.
 _RUNNING: ContextVar[_Run | None] = ContextVar("dutytrail_command_run", default=None)
+# The damaged records the clock run of this (green) thread skipped.
+_SKIPPED: ContextVar[list[DamagedRecordError] | None] = ContextVar(
+    "dutytrail_clock_skipped", default=None
+)
+
+
+@dataclass(frozen=True)
+class ClockRun:
+    """What one run of the clock did: the records that got a mark, and the damaged records
+    it skipped (docs/reliability.md, "Damaged records")."""
+
+    recorded: list[UUID]
+    damaged: list[DamagedRecordError]
+
+    def answer(self) -> dict[str, Any]:
+        """The clock's RPC answer."""
+        return {
+            "recorded": [str(record_id) for record_id in self.recorded],
+            "damaged": [
+                {"record": str(d.record_id), "kind": d.kind, "version": d.version,
+                 "problem": d.problem}
+                for d in self.damaged
+            ],
+        }
 
 
 def project(aggregate: Any, domain_events: Iterable[Any]) -> Any:
@@ -114,6 +150,61 @@ def project(aggregate: Any, domain_events: Iterable[Any]) -> Any:
     for domain_event in domain_events:
         aggregate = domain_event.mutate(aggregate)
     return aggregate
+
+
+def checked_projector(record_id: UUID, kind: str) -> Callable[[Any, Iterable[Any]], Any]:
+    """:func:`project` that first checks each event follows the one before it
+    (:func:`sequence_problem`): a history edited in the store is refused with
+    :class:`DamagedRecordError` naming the record and the version, not replayed into a wrong
+    state or failed on deep inside eventsourcing."""
+    skew = timedelta(seconds=clock_skew_seconds())
+
+    def projector(aggregate: Any, domain_events: Iterable[Any]) -> Any:
+        expected = 1 if aggregate is None else aggregate.version + 1
+        previous = None if aggregate is None else aggregate.modified_on
+        for domain_event in domain_events:
+            if isinstance(domain_event, CanSnapshotAggregate):
+                # A snapshot stands for the versions up to its own: the events follow it.
+                aggregate = domain_event.mutate(aggregate)
+                expected, previous = aggregate.version + 1, aggregate.modified_on
+                continue
+            problem = sequence_problem(domain_event, expected, previous, skew)
+            if problem is not None:
+                raise DamagedRecordError(record_id, kind, problem[0], problem[1])
+            aggregate = domain_event.mutate(aggregate)
+            previous = domain_event.timestamp
+            expected += 1
+        return aggregate
+
+    return projector
+
+
+def sequence_problem(
+    event: Any, expected: int, previous: datetime | None, skew: timedelta
+) -> tuple[int, str] | None:
+    """What is wrong with ``event`` as the record's version ``expected`` (the version and a
+    clerk's description), or None.
+
+    Versions are read in ascending order, so a version above the expected one means the
+    expected one is gone. The first version must create the record and no other may. An event
+    recorded more than ``skew`` (the clocks' allowed disagreement) before the one it follows
+    was moved: events are recorded in the order they happen."""
+    version = event.originator_version
+    if version != expected:
+        return expected, f"version {expected} is missing"
+    creates = isinstance(event, CanInitAggregate)
+    if creates != (expected == 1):
+        what = "does not create the record" if expected == 1 else "creates the record again"
+        return expected, f"version {expected} {what} (the versions were moved)"
+    timestamp = getattr(event, "timestamp", None)
+    if not isinstance(timestamp, datetime):
+        return expected, f"version {expected} has no time of recording (it cannot be read)"
+    if previous is not None and timestamp < previous - skew:
+        return expected, (
+            f"version {expected} was recorded before version {expected - 1} "
+            "(the versions are out of order)"
+        )
+    return None
 
 
 class SetAsList(Transcoding):
@@ -219,20 +310,69 @@ class ServiceApplication(Application[UUID], Generic[P]):
         The snapshot table is read only for the kinds snapshotted."""
         snapshotted = kind in self.snapshotting_intervals and self.snapshots is not None
         repository = self.repository if snapshotted else self._events_only
+        projector = checked_projector(aggregate_id, kind.noun)
         try:
-            aggregate: Any = repository.get(aggregate_id, projector_func=project)
+            aggregate: Any = repository.get(aggregate_id, projector_func=projector)
         except AggregateNotFoundError:
             raise kind.not_found(aggregate_id) from None
+        except DamagedRecordError as damage:
+            raise self._reported(damage) from None
+        except Exception as error:
+            found = self.damage_of(aggregate_id, kind)
+            if found is not None:
+                raise self._reported(found) from error
+            if not snapshotted:
+                raise
+            # The events are sound, so the snapshot is what cannot be read: it is only a
+            # shortcut, the events alone give the same record.
+            log.warning("the snapshot of %s %s cannot be read (%s); loaded from its events",
+                        kind.noun, aggregate_id, error)
+            aggregate = self._events_only.get(aggregate_id, projector_func=projector)
         if not isinstance(aggregate, kind):
             raise kind.not_found(aggregate_id)
         return aggregate
 
     def find(self, aggregate_id: UUID, kind: type[A]) -> A | None:
-        """Like :meth:`load`, but None when there is no such ``kind``."""
+        """Like :meth:`load`, but None when there is no such ``kind`` (a damaged record is
+        still refused: it exists)."""
         try:
             return self.load(aggregate_id, kind)
+        except DamagedRecordError:
+            raise
         except DomainError:
             return None
+
+    def damage_of(self, aggregate_id: UUID, kind: type[A]) -> DamagedRecordError | None:
+        """The first damage in ``aggregate_id``'s stored events, read one by one as stored
+        (not from a snapshot): a version missing or out of place, an event that cannot be
+        read or whose kind no code knows. None if every event reads and follows the last."""
+        skew = timedelta(seconds=clock_skew_seconds())
+        expected, previous = 1, None
+        for stored in self.recorder.select_events(aggregate_id):
+            version = stored.originator_version
+            try:
+                event: Any = self.mapper.to_domain_event(stored)
+            except TopicError:
+                problem: tuple[int, str] | None = (
+                    version, f"its kind of event {stored.topic!r} is unknown",
+                )
+            except Exception:  # noqa: BLE001 - whatever fails, this version cannot be read
+                problem = (version, f"version {version} cannot be read")
+            else:
+                problem = sequence_problem(event, expected, previous, skew)
+                previous = getattr(event, "timestamp", None)
+            if version != expected:  # checked first: the gap comes before what follows it
+                problem = (expected, f"version {expected} is missing")
+            if problem is not None:
+                return DamagedRecordError(aggregate_id, kind.noun, *problem)
+            expected += 1
+        return None
+
+    def _reported(self, damage: DamagedRecordError) -> DamagedRecordError:
+        log.error("damaged record in the %s store: %s %s at version %s: %s",
+                  self.service_name, damage.kind, damage.record_id, damage.version,
+                  damage.problem)
+        return damage
 
     def save(
         self,
@@ -411,8 +551,32 @@ class ServiceApplication(Application[UUID], Generic[P]):
 
     def check_deadlines(self, as_of: datetime) -> list[UUID]:
         """Record every warning and overdue event due by ``as_of``, each exactly once; returns
-        the ids of the records that got one."""
+        the ids of the records that got one. Loads each record with :meth:`clock_load`, so
+        that one damaged record does not stop the clock for all the others."""
         return []
+
+    def run_clock(self, as_of: datetime) -> ClockRun:
+        """:meth:`check_deadlines`, and the damaged records it skipped (each logged at ERROR
+        when found; their count is the gauge ``dutytrail_damaged_records``)."""
+        skipped: list[DamagedRecordError] = []
+        token = _SKIPPED.set(skipped)
+        try:
+            recorded = self.check_deadlines(as_of)
+        finally:
+            _SKIPPED.reset(token)
+        DAMAGED_RECORDS.labels(self.service_name).set(len(skipped))
+        return ClockRun(recorded, skipped)
+
+    def clock_load(self, record_id: UUID, kind: type[A]) -> A | None:
+        """:meth:`load` for the clock: None for a damaged record, which the clock skips (and
+        its run reports) to go on with the others."""
+        try:
+            return self.load(record_id, kind)
+        except DamagedRecordError as damage:
+            skipped = _SKIPPED.get()
+            if skipped is not None:
+                skipped.append(damage)
+            return None
 
     def refresh_gauges(self, as_of: date) -> None:
         """Set the service's gauges after the clock ran."""

@@ -39,3 +39,27 @@ class NotAuthenticatedError(DomainError):
 class CommandIdReusedError(ConflictError):
     """A command id sent again with another command, another payload or by another caller:
     a command id names one request only (docs/commands-once.md)."""
+
+
+class DamagedRecordError(DomainError):
+    """A record's stored history cannot be read as it was written: a version missing, out of
+    order, unreadable or of an unknown kind of event (an edit made directly in the store).
+    Nothing is stored on a damaged record; the message names the record and the position
+    (docs/reliability.md, "Damaged records")."""
+
+    def __init__(
+        self, record_id: object, kind: str, version: int, problem: str
+    ) -> None:
+        self.record_id = record_id
+        self.kind = kind
+        self.version = version
+        self.problem = problem
+        super().__init__(
+            f"The stored history of {kind} {record_id} is damaged at version {version}: "
+            f"{problem}. Nothing was changed. An operator must restore it from a backup "
+            "(docs/runbook.md, \"Damaged records\")."
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Rebuilt from its four parts, not its message (a copy or a pickle of it).
+        return (type(self), (self.record_id, self.kind, self.version, self.problem))

@@ -54,6 +54,11 @@ UPSTREAM_POSITION = Gauge(
     "dutytrail_upstream_position", "Last upstream position applied by a consumer",
     ["service", "upstream"],
 )
+DAMAGED_RECORDS = Gauge(
+    "dutytrail_damaged_records",
+    "Records whose stored history the last clock run found damaged and skipped",
+    ["service"],
+)
 RELAY_LEADER = Gauge(
     "dutytrail_relay_leader", "1 while this relay is the one publishing its service's events",
     ["service"],
@@ -151,10 +156,12 @@ def count_stored(service: str, qualnames: Iterable[str]) -> None:
 
 def declare_service_series(service: str, commands: Iterable[str] = ()) -> None:
     """Create, at 0, the series an alert or a dashboard needs before the first occurrence (a
-    counter without a series cannot be alerted on): dead letters by reason, each public event
-    type stored, and each of ``commands`` (the entrypoints a metric may name) by outcome."""
+    counter without a series cannot be alerted on): dead letters by reason, damaged records,
+    each public event type stored, and each of ``commands`` (the entrypoints a metric may
+    name) by outcome."""
     for reason in DEAD_LETTER_REASONS:
         DEAD_LETTERED.labels(service, reason)
+    DAMAGED_RECORDS.labels(service)
     for info in all_contracts():
         if info.service == service and info.classification != "confidential":
             EVENTS_STORED.labels(service, info.type)

@@ -81,6 +81,9 @@ def store_environment(
             PERSISTENCE_MODULE="eventsourcing.sqlite",
             SQLITE_DBNAME=str(settings.var_dir / f"{service}.sqlite"),
             SQLITE_LOCK_TIMEOUT="30",
+            # Every reader and writer of the file (the relay, the command line) opens the
+            # events' table whose notification ids are never reused (shared/recorders.py).
+            APPLICATION_RECORDER_TOPIC="shared.recorders:SQLiteEventsRecorder",
         )
     else:
         ensure_postgres_schema(schema_name(service, settings), settings)

@@ -37,7 +37,12 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.popo import POPOFactory, POPOProcessRecorder
 from eventsourcing.postgres import PostgresFactory, PostgresProcessRecorder
-from eventsourcing.sqlite import SQLiteCursor, SQLiteFactory, SQLiteProcessRecorder
+from eventsourcing.sqlite import (
+    SQLiteApplicationRecorder,
+    SQLiteCursor,
+    SQLiteFactory,
+    SQLiteProcessRecorder,
+)
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
@@ -97,16 +102,117 @@ def _record_of(kwargs: dict[str, Any]) -> CommandRecord | None:
 # SQLite: one file per service.
 
 
-class SQLiteCommandRecorder(SQLiteProcessRecorder, CommandLog):
+def events_table_statement(table: str) -> str:
+    """The events' table with notification ids that are never issued twice.
+
+    eventsourcing's table numbers notifications by SQLite's implicit rowid, which is the
+    largest rowid plus one: after the last row is deleted (by hand), the next event gets the
+    deleted one's id, and a relay already past it never publishes that event. AUTOINCREMENT
+    keeps the largest id ever issued (in ``sqlite_sequence``) and never goes below it. The
+    column is called ``rowid``, so eventsourcing's own statements (``SELECT rowid, *``) read
+    it unchanged."""
+    return (
+        f"CREATE TABLE IF NOT EXISTS {table} ("
+        "rowid INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "originator_id TEXT, "
+        "originator_version INTEGER, "
+        "topic TEXT, "
+        "state BLOB, "
+        "UNIQUE (originator_id, originator_version))"
+    )
+
+
+def adopt_never_reused_ids(datastore: Any, table: str) -> bool:
+    """Rebuild an events' table created without AUTOINCREMENT (a store made before it) into
+    one with it, keeping every notification id; True if it did. Under an immediate
+    transaction, so a service and its relay opening the store together rebuild it once."""
+    with datastore.get_connection(commit=True) as conn:
+        c = conn.cursor()
+        try:
+            if not _needs_autoincrement(c, table):
+                return False
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                if not _needs_autoincrement(c, table):  # another process rebuilt it meanwhile
+                    conn.rollback()
+                    return False
+                rebuilt = f"{table}_rebuilt"
+                c.execute(f"DROP TABLE IF EXISTS {rebuilt}")
+                c.execute(events_table_statement(rebuilt))
+                c.execute(
+                    f"INSERT INTO {rebuilt} "
+                    "(rowid, originator_id, originator_version, topic, state) "
+                    "SELECT rowid, originator_id, originator_version, topic, state "
+                    f"FROM {table} ORDER BY rowid"
+                )
+                c.execute(f"DROP TABLE {table}")
+                c.execute(f"ALTER TABLE {rebuilt} RENAME TO {table}")
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+        except sqlite3.Error as error:
+            raise OperationalError(error) from error
+        finally:
+            c.sqlite_cursor.close()
+    return True
+
+
+def _needs_autoincrement(c: SQLiteCursor, table: str) -> bool:
+    c.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+    row = c.fetchone()
+    return row is not None and "AUTOINCREMENT" not in str(row["sql"]).upper()
+
+
+class NeverReusedIds:
+    """The events' table of :func:`events_table_statement` in a SQLite recorder, an older
+    table rebuilt into it when the recorder creates its tables."""
+
+    datastore: Any
+    events_table_name: str
+    create_table_statements: list[str]
+
+    def _never_reused(self, statements: list[str]) -> list[str]:
+        # The events' statement is replaced; the others (tracking, commands) are kept.
+        table = f"CREATE TABLE IF NOT EXISTS {self.events_table_name} ("
+        return [events_table_statement(self.events_table_name) if s.startswith(table) else s
+                for s in statements]
+
+    def _named_insert(self) -> str:
+        # eventsourcing inserts with four unnamed values; the table has five columns.
+        return (
+            f"INSERT INTO {self.events_table_name} "
+            "(originator_id, originator_version, topic, state) VALUES (?,?,?,?)"
+        )
+
+    def create_table(self) -> None:
+        adopt_never_reused_ids(self.datastore, self.events_table_name)
+        super().create_table()  # type: ignore[misc]
+
+
+class SQLiteEventsRecorder(NeverReusedIds, SQLiteApplicationRecorder):
+    """eventsourcing's SQLite application recorder (the relay's, the command line's) on the
+    events' table whose ids are never reused."""
+
+    def __init__(self, datastore: Any, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name)
+        self.insert_events_statement = self._named_insert()
+
+    def construct_create_table_statements(self) -> list[str]:
+        return self._never_reused(super().construct_create_table_statements())
+
+
+class SQLiteCommandRecorder(NeverReusedIds, SQLiteProcessRecorder, CommandLog):
     def __init__(
         self, datastore: Any, *, events_table_name: str = "stored_events",
         commands_table: str = "commands",
     ) -> None:
         self.commands_table = commands_table
         super().__init__(datastore, events_table_name=events_table_name)
+        self.insert_events_statement = self._named_insert()
 
     def construct_create_table_statements(self) -> list[str]:
-        statements = super().construct_create_table_statements()
+        statements = self._never_reused(super().construct_create_table_statements())
         statements.append(
             f"CREATE TABLE IF NOT EXISTS {self.commands_table} ("
             "command_id TEXT PRIMARY KEY, "

@@ -436,8 +436,11 @@ class Casework(LearnsFromUpstreams):
         check_clock_as_of(as_of)
         rule, recorded = self.settings.deadline_rule, []
         for kind, record_id in self.as_of().deadlines_due_on_clock(as_of.date(), rule):
-            record: Petition | Lead = (self.load(record_id, Petition) if kind == "petition"
-                                       else self.load(record_id, Lead))
+            record: Petition | Lead | None = (
+                self.clock_load(record_id, Petition) if kind == "petition"
+                else self.clock_load(record_id, Lead))
+            if record is None:
+                continue  # damaged: skipped, and reported in the clock's answer
             if record.record_deadline_marks(as_of, rule, SYSTEM_ACTOR) and \
                     self.save_if_uncontested(record):
                 recorded.append(record.id)

@@ -376,7 +376,9 @@ class Funds(ServiceApplication[FundsView]):
                if c.outcome == "open" and not c.overdue_recorded
                and c.answer_by < as_of.date()]
         for complaint_id in due:
-            complaint = self.load(complaint_id, Complaint)
+            complaint = self.clock_load(complaint_id, Complaint)
+            if complaint is None:
+                continue  # damaged: skipped, and reported in the clock's answer
             if complaint.mark_overdue(SYSTEM_ACTOR, as_of) and self.save_if_uncontested(
                     complaint):
                 marked.append(complaint_id)

@@ -437,20 +437,26 @@ class Responsibilities(ServiceApplication[District]):
         warning_days = self.settings.task_warning_days
         recorded = []
         for letter_id in district.letters_to_mark_overdue(as_of.date()):
-            letter = self.load(letter_id, Letter)
+            letter = self.clock_load(letter_id, Letter)
+            if letter is None:
+                continue  # damaged: skipped, and reported in the clock's answer
             if letter.record_signing_overdue_if_due(as_of, SYSTEM_ACTOR) and (
                 self.save_if_uncontested(letter)
             ):
                 recorded.append(letter_id)
         for task_id in district.tasks_to_mark(as_of.date(), warning_days):
-            task = self.load(task_id, Task)
+            task = self.clock_load(task_id, Task)
+            if task is None:
+                continue  # damaged: skipped, and reported in the clock's answer
             if task.record_deadline_events_due(as_of, warning_days, SYSTEM_ACTOR) and (
                 self.save_if_uncontested(task)
             ):
                 recorded.append(task_id)
         meeting_days = self.settings.lead_unit_meeting_days
         for task_id in district.tasks_without_lead_meeting(as_of.date(), meeting_days):
-            task = self.load(task_id, Task)
+            task = self.clock_load(task_id, Task)
+            if task is None:
+                continue  # damaged: skipped, and reported in the clock's answer
             if task.record_meeting_missing_if_due(as_of, meeting_days, SYSTEM_ACTOR) and (
                 self.save_if_uncontested(task)
             ) and task_id not in recorded:

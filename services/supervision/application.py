@@ -567,11 +567,15 @@ class Supervision(LearnsFromResponsibility):
         warning, reporting = self.settings.warning, self.settings.reporting
         recorded: list[UUID] = []
         for notice_id in live.notices_due_on_clock(day, warning):
-            notice = self.load(notice_id, RectificationNotice)
+            notice = self.clock_load(notice_id, RectificationNotice)
+            if notice is None:
+                continue  # damaged: skipped, and reported in the clock's answer
             if notice.record_deadline_events_due(as_of, warning, SYSTEM_ACTOR):
                 self._record_mark(notice, recorded)
         for unit_id in list(live.reports_due_on_clock(day, reporting)):
-            unit_file = self._unit(unit_id)
+            unit_file = self.clock_load(UnitFile.create_id(unit_id), UnitFile)
+            if unit_file is None:
+                continue  # damaged: skipped, and reported in the clock's answer
             if unit_file.flag_missing_reports_due(as_of, reporting, SYSTEM_ACTOR):
                 self._record_mark(unit_file, recorded)
         for monday, kind in live.weekly_findings_due(day):

@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
-from shared.answers import to_json
 from shared.clock import utcnow
 from shared.commands import CheckDeadlines, EventsAfter, arguments, parse_command
 from shared.declaration import ServiceDeclaration
@@ -87,15 +86,15 @@ class ServiceKit:
                 "a deadline in the future has not passed yet."
             )
             raise NotPermittedError(msg)
-        recorded = self.app.check_deadlines(c.as_of)
+        run = self.app.run_clock(c.as_of)
         self.app.refresh_gauges(c.as_of.date())
-        return to_json(recorded)
+        return run.answer()
 
     @timer(interval=CLOCK_INTERVAL_SECONDS)
     @per_record
     def check_deadlines_now(self) -> None:
         now = utcnow()
-        self.app.check_deadlines(now)
+        self.app.run_clock(now)
         self.app.refresh_gauges(now.date())
 
     @rpc

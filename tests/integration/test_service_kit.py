@@ -37,7 +37,7 @@ def test_a_declared_service_without_use_cases_answers_the_shared_entrypoints(
             assert auditor.events_after({"after": 0}) == []
             as_of = datetime(2026, 6, 1, tzinfo=UTC).isoformat()
             clock = acting.as_(uuid4(), uuid4(), SYSTEM_CLOCK).casework
-            assert clock.check_deadlines({"as_of": as_of}) == []
+            assert clock.check_deadlines({"as_of": as_of}) == {"recorded": [], "damaged": []}
             # The shared entrypoints admit their roles only.
             clerk = acting.as_(uuid4(), uuid4(), UNIT_CLERK).casework
             for call in (lambda: clerk.events_after({"after": 0}),
