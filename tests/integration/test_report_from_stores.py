@@ -1,0 +1,102 @@
+"""`dutytrail report` reads what the services recorded, from their stores directly, on SQLite
+and on PostgreSQL: a few acts recorded through the responsibility and supervision
+applications (supervision learning the district from responsibility's events, as in
+production) come out as the seed's sentences, and the HTML form parses with its charts."""
+
+from __future__ import annotations
+
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from dutytrail_ops.cli import main
+from services.responsibility.application import Responsibilities
+from services.supervision.application import Supervision
+from services.supervision.settings import DEFAULT_REPORTING, SupervisionSettings
+from shared.actors import Actor
+from shared.feed import UpstreamFeed
+from shared.persistence import store_environment
+from shared.policy import Reactions
+from shared.settings import StoreSettings
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def at(year: int, month: int, day: int) -> datetime:
+    return datetime(year, month, day, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+def recorded(any_store: StoreSettings, use_store: Any) -> Iterator[StoreSettings]:
+    """A district of a party committee, a department, a town and two communities; warning
+    education in April (and in December, after the period); one community's disclosure board
+    in March; a special report and a circular in the period and a circular after it."""
+    use_store(any_store)
+    upstream = Responsibilities(store_environment("responsibility", any_store))
+    app = Supervision(store_environment("supervision", any_store), SupervisionSettings(
+        reporting=replace(DEFAULT_REPORTING, commission_unit_code="DC")))
+    try:
+        founder = Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4())
+
+        def unit(code: str, name: str, kind: Any, parent: uuid.UUID | None) -> uuid.UUID:
+            return upstream.register_unit(code=code, name=name, kind=kind,
+                                          parent_unit_id=parent, actor=founder,
+                                          occurred_at=at(2025, 1, 2))
+
+        pc = unit("PC", "**区委", "party_committee", None)
+        clerk = Actor(person_id=uuid.uuid4(), unit_id=pc)
+        unit("DC", "区纪委监委", "district_department", pc)
+        town = unit("T1", "**镇", "town", pc)
+        first = unit("C1", "**社区甲", "community", town)
+        unit("C2", "**社区乙", "community", town)
+        for held_on, count in ((date(2025, 4, 8), 35), (date(2025, 12, 8), 50)):
+            upstream.record_education_activity(
+                kind="warning_education_visit", title="警示教育基地参观", held_on=held_on,
+                organiser_unit_id=pc, participant_count=count, actor=clerk,
+                occurred_at=at(held_on.year, held_on.month, held_on.day))
+        UpstreamFeed(app, "responsibility", Reactions(app, "responsibility")).pull(
+            upstream.events_after)
+        app.install_disclosure_board(community_id=first, location="社区服务中心", actor=clerk,
+                                     occurred_at=at(2025, 3, 1))
+        for n, (kind, when) in enumerate((("special_report", at(2025, 5, 6)),
+                                          ("circular", at(2025, 6, 2)),
+                                          ("circular", at(2025, 12, 1)))):
+            app.issue_bulletin(kind=kind, request_id=f"r{n}", title=f"第{n}期", actor=clerk,
+                               occurred_at=when)
+    finally:
+        app.close()
+        upstream.close()
+    yield any_store
+
+
+def report(*options: str) -> str:
+    done = CliRunner().invoke(main, ["report", "--from", "2025-01-01", "--to", "2025-11-30",
+                                     *options])
+    assert done.exit_code == 0, done.output
+    return done.output
+
+
+def test_the_report_reads_the_recorded_acts_from_the_stores(recorded: StoreSettings) -> None:
+    text = report()
+    assert "组织全区35名党员领导干部到**市警示教育基地进行参观学习" in text
+    assert "以**社区甲党务居务公开示范点建设为样板，1个社区设置了党务居务公开栏（共2个社区" in text
+    assert "2025年1－11月，共印发《督查专报》1期、《督查通报》1期，会议形式通报0次" in text
+    assert "1个社区尚未设置党务居务公开栏（**社区乙），**镇未实现全覆盖" in text
+
+
+def test_the_html_report_from_the_stores_parses_with_its_charts(
+    recorded: StoreSettings, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.html"
+    report("--lang", "en", "--format", "html", "--out", str(out))
+    page = out.read_text(encoding="utf-8")
+    root = ET.fromstring(page.split("\n", 1)[1])
+    assert len(list(root.iter(f"{SVG}svg"))) == 5
+    assert "35 party leading cadres" in page
