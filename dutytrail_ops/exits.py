@@ -10,6 +10,8 @@ wrong without reading a traceback (docs/subscribing.md, "Scripting the command l
 | 4    | the store (PostgreSQL or the SQLite folder) cannot be reached  |
 | 5    | refused: no token, an invalid token, or a role that may not do this |
 | 6    | not found: no such dead letter                                 |
+| 7    | the ledger is damaged: an event altered, removed, inserted or reordered (audit verify) |
+| 8    | a proof was refused (``dutytrail audit check-proof``)          |
 | 141  | the reader of the output went away (``| head``); nothing printed  |
 """
 
@@ -30,6 +32,8 @@ BROKER_UNREACHABLE = 3
 STORE_UNREACHABLE = 4
 REFUSED = 5
 NOT_FOUND = 6
+LEDGER_DAMAGED = 7
+PROOF_REFUSED = 8
 PIPE_CLOSED = 141  # as a shell reports a process ended by SIGPIPE
 
 DEBUG_VARIABLE = "DUTYTRAIL_DEBUG"
@@ -56,6 +60,14 @@ class RefusedError(OneLineError):
 
 class NotFoundError(OneLineError):
     exit_code = NOT_FOUND
+
+
+class LedgerDamagedError(OneLineError):
+    exit_code = LEDGER_DAMAGED
+
+
+class ProofRefusedError(OneLineError):
+    exit_code = PROOF_REFUSED
 
 
 def require_broker(uri: str | None = None) -> None:

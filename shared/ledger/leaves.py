@@ -36,17 +36,17 @@ def leaf_bytes(notification: Notification) -> bytes:
 
 
 def stored_notifications(recorder: ApplicationRecorder, upto: int | None = None,
-                         ) -> Iterator[Notification]:
-    """Every stored event in log order (up to position ``upto``), a page at a time."""
-    after = 0
+                         after: int = 0, page: int = PAGE) -> Iterator[Notification]:
+    """Every stored event in log order (after position ``after``, up to position ``upto``),
+    ``page`` at a time."""
     while True:
-        page = recorder.select_notifications(
-            start=after, limit=PAGE, stop=upto, inclusive_of_start=False
+        found = recorder.select_notifications(
+            start=after, limit=page, stop=upto, inclusive_of_start=False
         )
-        yield from page
-        if len(page) < PAGE:
+        yield from found
+        if len(found) < page:
             return
-        after = page[-1].id
+        after = found[-1].id
 
 
 def log_root(recorder: ApplicationRecorder, hasher: TreeHasher,
@@ -56,3 +56,28 @@ def log_root(recorder: ApplicationRecorder, hasher: TreeHasher,
     for notification in stored_notifications(recorder, upto):
         builder.append(hasher.leaf(leaf_bytes(notification)))
     return builder.size, builder.root()
+
+
+class LeafError(ValueError):
+    """Bytes that are not a leaf of a dutytrail log."""
+
+
+def parse_leaf(leaf: bytes) -> Notification:
+    """The stored event a leaf is the bytes of (an export carries leaves, docs/audit.md)."""
+    from uuid import UUID
+
+    try:
+        position, = struct.unpack_from(">Q", leaf, 0)
+        originator_id = UUID(bytes=leaf[8:24])
+        version, = struct.unpack_from(">Q", leaf, 24)
+        topic_length, = struct.unpack_from(">I", leaf, 32)
+        topic_end = 36 + topic_length
+        topic = leaf[36:topic_end].decode()
+        state_length, = struct.unpack_from(">I", leaf, topic_end)
+        state = leaf[topic_end + 4:]
+    except (struct.error, ValueError, UnicodeDecodeError) as error:
+        raise LeafError("not a leaf of a dutytrail log") from error
+    if len(state) != state_length:
+        raise LeafError("a leaf's state is not as long as it says")
+    return Notification(id=position, originator_id=originator_id,
+                        originator_version=version, topic=topic, state=state)

@@ -57,6 +57,25 @@ class RootBuilder:
             (count, right), (_, left) = self._stack.pop(), self._stack.pop()
             self._stack.append((2 * count, self.hasher.node(left, right)))
 
+    def frontier(self) -> list[bytes]:
+        """The roots of the perfect subtrees so far, largest first: with the size, all that
+        is needed to go on appending later (:meth:`resume`)."""
+        return [subtree for _, subtree in self._stack]
+
+    @classmethod
+    def resume(cls, hasher: TreeHasher, size: int, frontier: Sequence[bytes]) -> RootBuilder:
+        """A builder that goes on from ``size`` leaves whose :meth:`frontier` was given."""
+        counts = [1 << bit for bit in reversed(range(size.bit_length())) if size >> bit & 1]
+        if len(counts) != len(frontier):
+            raise ProofError(f"a frontier of a tree of {size} has {len(counts)} hashes")
+        builder = cls(hasher)
+        builder.size = size
+        builder._stack = list(zip(counts, frontier, strict=True))
+        return builder
+
+    def copy(self) -> RootBuilder:
+        return RootBuilder.resume(self.hasher, self.size, self.frontier())
+
     def root(self) -> bytes:
         if not self._stack:
             return self.hasher.empty()

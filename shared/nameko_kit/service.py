@@ -13,6 +13,8 @@ from shared.commands import CheckDeadlines, EventsAfter, arguments, parse_comman
 from shared.declaration import ServiceDeclaration
 from shared.errors import NotPermittedError
 from shared.feed import UpstreamFeed
+from shared.ledger.config import checkpoint_interval_seconds
+from shared.ledger.service_side import sign_checkpoint
 from shared.nameko_kit.consumer import rpc_pull, upstream_handler
 from shared.nameko_kit.entrypoints import EXPECTED, admitting
 from shared.nameko_kit.http import Readiness, catch_up, http, readiness, schema
@@ -97,6 +99,12 @@ class ServiceKit:
         self.app.run_clock(now)
         self.app.refresh_gauges(now.date())
 
+    # The ledger (docs/audit.md): a signed checkpoint of the log, if it grew, stored as an
+    # event of the log and published like any other.
+    @timer(interval=checkpoint_interval_seconds())
+    def sign_checkpoint_now(self) -> None:
+        sign_checkpoint(self.app)
+
     @rpc
     def ping(self) -> str:
         return utcnow().isoformat()
@@ -114,7 +122,8 @@ class ServiceKit:
 
     @http("GET", "/readyz")
     def http_readyz(self, request: Any) -> Any:
-        return readiness(self.app, self.readiness_checks)
+        feeds = getattr(self, "feeds", None)  # a service with upstreams has them
+        return readiness(self.app, self.readiness_checks.broker_problem, feeds)
 
     @http("GET", "/schemas/<event_type>.json")
     def http_schema(self, request: Any, event_type: str) -> Any:

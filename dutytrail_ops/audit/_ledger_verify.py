@@ -1,0 +1,277 @@
+"""``dutytrail audit verify``'s engine (docs/audit.md, "What verify checks").
+
+1. Every leaf is recomputed from what is stored and the log's Merkle root rebuilt as the
+   leaves stream past (memory: one hash per level). Every checkpoint event met on the way is
+   opened with the service's verifier key and its root compared with the root of the first
+   ``size`` leaves. All checkpoints are thus checked against one append-only sequence of
+   leaves, which is what a consistency proof between two consecutive ones proves.
+2. A checkpoint whose root differs bounds the damage to the leaves after the last one that
+   matched. Those, and the leaves no checkpoint covers yet, are checked one by one against the
+   signed CloudEvent the service kept for each position (its outbox, or the export's line):
+   the signature, the id at that position, the previous position it names, and the event
+   rebuilt from the stored bytes. The first position that fails is reported, named as
+   ``altered``, ``removed``, ``inserted`` or ``reordered``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from dutytrail_ops.audit._ledger_progress import Progress
+from dutytrail_ops.audit._ledger_sources import Entry, Source
+from shared.ledger.checkpoint import CheckpointError, open_note
+from shared.ledger.merkle import RootBuilder, TreeHasher
+
+Kind = Literal["altered", "removed", "inserted", "reordered", "checkpoint",
+               "unlocated"]
+RECENT = 64  # sizes behind the current one whose subtree roots are kept
+COMPARED = ("id", "type", "source", "subject", "time", "recordedtime", "dataclassification",
+            "data")
+
+
+@dataclass(frozen=True)
+class Finding:
+    service: str
+    kind: Kind
+    position: int
+    event_id: str
+    detail: str
+
+    def message(self) -> str:
+        event = f", event {self.event_id}" if self.event_id else ""
+        return f"{self.service}: position {self.position}{event}: {self.kind} — {self.detail}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"service": self.service, "kind": self.kind, "position": self.position,
+                "event_id": self.event_id, "detail": self.detail}
+
+
+@dataclass
+class CheckpointCheck:
+    position: int  # of the checkpoint event in the log
+    size: int
+    time: str
+    matches: bool
+
+
+@dataclass
+class ServiceReport:
+    service: str
+    suite: str
+    events: int = 0
+    root: str = ""
+    checkpoints: list[CheckpointCheck] = field(default_factory=list)
+    checked_one_by_one: int = 0
+    finding: Finding | None = None
+    seconds: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "service": self.service, "suite": self.suite, "events": self.events,
+            "root": self.root, "checked_one_by_one": self.checked_one_by_one,
+            "checkpoints": [c.__dict__ for c in self.checkpoints],
+            "ok": self.finding is None,
+            "finding": self.finding.as_json() if self.finding else None,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+class _Unsigned:
+    """Builds a CloudEvent without signing it (to compare with the one that was signed)."""
+
+    def sign(self, event: dict[str, Any]) -> dict[str, Any]:
+        return event
+
+
+class LogVerifier:
+    def __init__(self, source: Source, suite: str, hasher: TreeHasher, verifier_key: str,
+                 event_verifier: Any, every_event: bool = False) -> None:
+        from shared.envelope import EnvelopeBuilder
+
+        self.source = source
+        self.service = source.service
+        self.suite = suite
+        self.hasher = hasher
+        self.key = verifier_key
+        self.event_verifier = event_verifier
+        self.every_event = every_event  # check every event against its signed record
+        self.builder = EnvelopeBuilder(self.service, signer=_Unsigned())
+
+    def run(self, progress: Progress) -> ServiceReport:
+        started = time.perf_counter()
+        report = ServiceReport(self.service, self.suite)
+        first_bad, deep_from = self._leaves(report, progress)
+        if self.every_event:
+            deep_from = 0
+        if report.finding is None or report.finding.kind == "checkpoint":
+            located = self._locate(deep_from, first_bad, report)
+            if located is not None:
+                report.finding = located
+        report.seconds = time.perf_counter() - started
+        return report
+
+    # 1. Leaves and checkpoints.
+
+    def _leaves(self, report: ServiceReport, progress: Progress) -> tuple[CheckpointCheck | None,
+                                                                          int]:
+        import base64
+
+        builder = RootBuilder(self.hasher)
+        recent: deque[tuple[int, list[bytes]]] = deque([(0, [])], maxlen=RECENT)
+        deferred: list[tuple[CheckpointCheck, bytes]] = []
+        for leaf in self.source.leaves():
+            if leaf.note is not None:
+                check = self._checkpoint(leaf.position, leaf.note, builder, recent, deferred,
+                                         report)
+                if check is not None:
+                    report.checkpoints.append(check)
+            builder.append(leaf.hash)
+            recent.append((builder.size, builder.frontier()))
+            progress.reach(leaf.position)
+        report.events = builder.size
+        report.root = base64.b64encode(builder.root()).decode()
+        if deferred:
+            self._deferred(deferred)
+        good = [c.size for c in report.checkpoints if c.matches]
+        bad = [c for c in report.checkpoints if not c.matches]
+        if report.finding is not None and report.finding.kind != "checkpoint":
+            return None, 0
+        if bad:
+            first_bad = min(bad, key=lambda c: c.size)
+            before = [size for size in good if size < first_bad.size]
+            return first_bad, max(before, default=0)
+        return None, max(good, default=0)
+
+    def _checkpoint(self, position: int, note: str, builder: RootBuilder,
+                    recent: deque[tuple[int, list[bytes]]],
+                    deferred: list[tuple[CheckpointCheck, bytes]],
+                    report: ServiceReport) -> CheckpointCheck | None:
+        try:
+            checkpoint = open_note(note, self.key)
+        except CheckpointError as error:
+            if report.finding is None:
+                report.finding = Finding(self.service, "altered", position, "",
+                                         f"the checkpoint stored here does not verify ({error})")
+            return None
+        if checkpoint.suite != self.suite:
+            return None  # signed under another suite: verify with --suite
+        moment = checkpoint.time.isoformat()
+        check = CheckpointCheck(position, checkpoint.size, moment, False)
+        if checkpoint.size > builder.size:
+            return check  # it covers events that are no longer before it
+        if checkpoint.size == builder.size:
+            check.matches = builder.root() == checkpoint.root
+            return check
+        for size, frontier in recent:
+            if size == checkpoint.size:
+                root = RootBuilder.resume(self.hasher, size, frontier).root()
+                check.matches = root == checkpoint.root
+                return check
+        deferred.append((check, checkpoint.root))
+        return check
+
+    def _deferred(self, deferred: list[tuple[CheckpointCheck, bytes]]) -> None:
+        """Checkpoints of sizes well behind where they were stored: one more walk."""
+        wanted = sorted(deferred, key=lambda item: item[0].size)
+        builder = RootBuilder(self.hasher)
+        at = 0
+        for leaf in self.source.leaves():
+            while at < len(wanted) and wanted[at][0].size == builder.size:
+                wanted[at][0].matches = builder.root() == wanted[at][1]
+                at += 1
+            if at == len(wanted):
+                return
+            builder.append(leaf.hash)
+
+    # 2. One by one, against the signed records.
+
+    def _locate(self, deep_from: int, first_bad: CheckpointCheck | None,
+                report: ServiceReport) -> Finding | None:
+        previous: int | None = 0 if deep_from == 0 else None  # 0: the start of the log
+        unsigned: Entry | None = None
+        last_checked = 0
+        for entry in self.source.entries(max(0, deep_from - 1)):
+            if entry.index < deep_from:
+                previous = entry.position
+                continue
+            report.checked_one_by_one += 1
+            finding, is_unsigned = self._check(entry, previous)
+            if finding is not None:
+                return finding
+            if is_unsigned and unsigned is None:
+                unsigned = entry
+            previous = entry.position
+            last_checked = entry.position
+        if unsigned is not None:
+            return Finding(self.service, "inserted", unsigned.position, unsigned.id,
+                           "no signed record was kept for this event and no checkpoint covers "
+                           "it: inserted directly in the store, or stored while its record "
+                           "could not be written")
+        if first_bad is not None:
+            return Finding(self.service, "unlocated", first_bad.position, "",
+                           f"the checkpoint of {first_bad.size} events ({first_bad.time}) "
+                           "does not match the stored events, and no signed record locates the "
+                           f"change (positions up to {last_checked} read)")
+        return None
+
+    def _check(self, entry: Entry, previous: int | None) -> tuple[Finding | None, bool]:
+        from shared.envelope import parse_position
+        from shared.signing import SignatureError
+
+        def found(kind: Kind, position: int, event_id: str, detail: str) -> Finding:
+            return Finding(self.service, kind, position, event_id, detail)
+
+        if entry.notification is None:  # withheld from this export: its leaf hash counts
+            return None, False
+        if entry.signed is None:
+            return None, True
+        try:
+            self.event_verifier.verify(entry.signed)
+        except SignatureError as error:
+            return found("altered", entry.position, entry.id,
+                         f"the signed record kept for this position fails verification "
+                         f"({error})"), False
+        signed = entry.signed
+        signed_previous = parse_position(signed.get("prevsequence"))
+        if parse_position(signed.get("sequence")) != entry.position:
+            return found("altered", entry.position, entry.id,
+                         f"the signed record here is of position {signed.get('sequence')}"), False
+        stored_previous = previous or 0
+        if previous is not None and signed_previous > stored_previous:
+            removed = self.source.signed_at(signed_previous)
+            removed_id = str(removed.get("id", "")) if removed else ""
+            return found("removed", signed_previous, removed_id,
+                         f"the event signed at position {entry.position} follows position "
+                         f"{signed_previous}, which is no longer stored"), False
+        if previous is not None and signed_previous < stored_previous:
+            return found("inserted", stored_previous, "",
+                         f"the event signed at position {entry.position} follows position "
+                         f"{signed_previous or 'none'}: the event stored at "
+                         f"{stored_previous} was never signed in this place"), False
+        if signed.get("id") != entry.id:
+            elsewhere = self.source.signed_position_of(
+                entry.id, 0, max(self.source.last_position(), entry.position))
+            if elsewhere is not None:
+                return found("reordered", entry.position, entry.id,
+                             f"this event was signed at position {elsewhere}; position "
+                             f"{entry.position} was signed for {signed.get('id')}"), False
+            return found("altered", entry.position, str(signed.get("id")),
+                         f"the stored event here is {entry.id}, not the one signed "
+                         f"({signed.get('id')})"), False
+        notification = entry.notification
+        if not isinstance(notification.state, bytes):  # a row edited by hand, read as text
+            notification = replace(notification, state=str(notification.state).encode())
+        try:
+            rebuilt = self.builder.build(notification, previous)
+        except Exception as error:  # noqa: BLE001 - any failure to read it is a damage
+            return found("altered", entry.position, entry.id,
+                         f"the stored event cannot be read ({type(error).__name__})"), False
+        changed = [name for name in COMPARED if rebuilt.get(name) != signed.get(name)]
+        if changed:
+            return found("altered", entry.position, entry.id,
+                         f"the stored event differs from the one signed in: "
+                         f"{', '.join(changed)}"), False
+        return None, False
