@@ -25,8 +25,8 @@ RECIPIENT_EN_ONE = {"district_department": "district department",
                     "cadre": "cadre", "unit": "unit"}
 
 
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+def plural(count: int, noun: str, nouns: str = "") -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {nouns or noun + 's'}"
 
 
 def yuan(amount: Decimal) -> str:
@@ -264,10 +264,13 @@ def _english(f: Figures, p: Problems) -> Document:
         Section("(1) The primary responsibility, letters signed level by level (签字背书).", [
             Paragraph(f"With the party committee as the issuer, responsibility letters were signed "
                       f"with {f.units_covered} units, district departments and towns "
-                      f"({f.letters_signed} letters signed in {when}), each responsibility "
+                      f"({plural(f.letters_signed, 'letter')} signed in {when}), each "
+                      "responsibility "
                       "broken down and quantified.")]),
         Section("(3) Integrity education.", [Paragraph(
-            f"In {when}, {f.education_activities} education activities were held, with "
+            f"In {when}, "
+            f"{plural(f.education_activities, 'education activity', 'education activities')}"
+            " were held, with "
             f"{f.education_participant_times} participant-times. For warning education, "
             f"{f.warning_education_participants} party leading cadres of the district visited "
             "the city's warning-education base.")]),
@@ -280,19 +283,23 @@ def _english(f: Figures, p: Problems) -> Document:
                       f"on the livelihood-fund supervision platform, {f.programmes} fund "
                       f"programmes are supervised, {f.amount_supervised_wan} 万元 (ten-thousand "
                       f"yuan) supervised in all, {_person_times_en(f)}."),
-            Paragraph(f"In {when}, {f.special_reports} special reports and {f.circulars} "
-                      f"circulars were issued and {f.meeting_circulars} circulars read out at "
+            Paragraph(f"In {when}, {plural(f.special_reports, 'special report')} and "
+                      f"{plural(f.circulars, 'circular')} were issued and "
+                      f"{plural(f.meeting_circulars, 'circular')} read out at "
                       f"meetings; {sum(f.notices.values())} rectification notices were sent to "
                       f"{_notice_recipients_en(f)} where inspections found problems, each "
                       "ordered to rectify within a deadline and to write a self-examination."),
             chart["bulletins"], chart["notices-by-recipient"]]),
         Section("(2) Punishing corruption: every case investigated.", [
             Paragraph(f"In {when}, the discipline commission of {d} accepted "
-                      f"{f.petitions_accepted} petitions and tip-offs, made "
-                      f"{f.preliminary_verifications} preliminary verifications, filed "
-                      f"{f.cases_filed} cases against {f.persons_filed} persons, closed "
-                      f"{f.cases_closed} cases, sanctioned {f.persons_sanctioned} persons, held "
-                      f"{f.admonishments} admonishment talks and confiscated "
+                      + plural(f.petitions_accepted, "petition or tip-off",
+                               "petitions and tip-offs") +
+                      f", made {plural(f.preliminary_verifications, 'preliminary verification')}"
+                      f", filed {plural(f.cases_filed, 'case')} against "
+                      f"{plural(f.persons_filed, 'person')}, closed "
+                      f"{plural(f.cases_closed, 'case')}, sanctioned "
+                      f"{plural(f.persons_sanctioned, 'person')}, held "
+                      f"{plural(f.admonishments, 'admonishment talk')} and confiscated "
                       f"{yuan(f.confiscated_yuan)} yuan."),
             chart["casework"]]),
     ])

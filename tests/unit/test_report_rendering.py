@@ -53,8 +53,8 @@ def test_the_chinese_text_fills_the_seeds_sentences_from_the_history():
 def test_the_english_text_renders_the_same_figures():
     text = district_report(history(), JAN_TO_NOV, "en", "text")
     assert "responsibility letters were signed with 2 units" in text
-    assert "accepted 1 petitions and tip-offs" in text
-    assert "filed 1 cases against 2 persons" in text
+    assert "accepted 1 petition or tip-off" in text
+    assert "filed 1 case against 2 persons" in text
     assert "January–November 2025" in text
 
 
