@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.application import ProcessingEvent
@@ -73,6 +75,21 @@ def check_envelope(event: Any, upstream: str, verifier: Verifier) -> dict[str, A
     return verified
 
 
+@dataclass(frozen=True)
+class FeedLag:
+    """One feed's distance from its upstream: the position applied, the highest the upstream
+    is known to have reached, and for how long the feed has been behind."""
+
+    upstream: str
+    position: int
+    known: int
+    seconds: float
+
+    @property
+    def events(self) -> int:
+        return self.known - self.position
+
+
 class UpstreamFeed:
     """Feeds one upstream's events into a consuming application, once each, in order."""
 
@@ -95,10 +112,36 @@ class UpstreamFeed:
         self.page_size = page_size
         self.on_applied = on_applied
         self.behind = False
+        # The highest upstream position this feed has heard of (a delivered message, a pulled
+        # page), and since when it has known of one it has not applied or failed to pull: how
+        # far behind it is, for /readyz (shared/nameko_kit/http.py).
+        self.known = 0
+        self._behind_since: float | None = None
         self._lock = threading.Lock()
 
     def position(self) -> int:
         return self.app.process_recorder.max_tracking_id(self.upstream) or 0
+
+    def lag(self) -> FeedLag:
+        """How far behind the upstream this feed is, as far as it knows."""
+        position = self.position()
+        known = max(self.known, position)
+        since = self._behind_since
+        if known == position and not self.behind:
+            since = None
+        seconds = 0.0 if since is None else time.monotonic() - since
+        return FeedLag(self.upstream, position, known, seconds)
+
+    def _heard_of(self, sequence: int) -> None:
+        self.known = max(self.known, sequence)
+
+    def _falling_behind(self) -> None:
+        if self._behind_since is None:
+            self._behind_since = time.monotonic()
+
+    def _caught_up(self, position: int) -> None:
+        if position >= self.known and not self.behind:
+            self._behind_since = None
 
     def deliver(self, event: Any, pull: Pull) -> str:
         """Handle one live message. Returns what happened: applied, duplicate or pulled."""
@@ -108,6 +151,8 @@ class UpstreamFeed:
             sequence = parse_position(event["sequence"])
             if sequence <= position:
                 return "duplicate"
+            self._heard_of(sequence)
+            self._falling_behind()
             if parse_position(event["prevsequence"]) == position:
                 try:
                     self._apply(event)
@@ -116,6 +161,7 @@ class UpstreamFeed:
                     # it; the timer's pull still applies the event even if none follows.
                     self.behind = True
                     raise
+                self._caught_up(sequence)
                 return "applied"
         self.retry(pull)
         return "pulled"
@@ -128,6 +174,7 @@ class UpstreamFeed:
         except Exception as error:  # noqa: BLE001 - any failure leaves us behind, not broken
             log.warning("pull from %s failed (%s); will retry", self.upstream, error)
             self.behind = True
+            self._falling_behind()
             return 0
 
     def pull(self, pull: Pull) -> int:
@@ -150,7 +197,9 @@ class UpstreamFeed:
                             self.upstream, error, position,
                         )
                         self.behind = True
+                        self._falling_behind()
                         return applied
+                    self._heard_of(parse_position(event["sequence"]))
                     if parse_position(event["sequence"]) > position:
                         self._apply(event)
                         position = parse_position(event["sequence"])
@@ -158,6 +207,7 @@ class UpstreamFeed:
                 if len(page) < self.page_size:
                     break
             self.behind = False
+            self._caught_up(position)
         return applied
 
     def _apply(self, event: dict[str, Any], attempts: int = 3) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import eventlet
@@ -30,6 +31,7 @@ from shared.contracts import ContractInfo, UnknownEventError, contract_for_type
 from shared.contracts.base import earlier_majors
 from shared.envelope import EnvelopeBuilder
 from shared.errors import NotAuthenticatedError, NotPermittedError
+from shared.feed import UpstreamFeed
 from shared.roles import CLEARED, EVENT_READERS
 from shared.settings import env
 from shared.tokens import verify_token
@@ -116,6 +118,16 @@ def problem(status: int, message: str, headers: dict[str, str] | None = None) ->
     return _json(status, {"error": message, "status": status}, headers)
 
 
+def broker_problem(uri: str) -> str | None:
+    """Why the broker at ``uri`` does not answer, or None."""
+    try:
+        with Connection(uri, connect_timeout=3) as conn:
+            conn.ensure_connection(max_retries=1)
+    except Exception as error:  # noqa: BLE001 - reported, not raised
+        return f"broker: {type(error).__name__}: {error}"
+    return None
+
+
 class Readiness(DependencyProvider):
     """Whether the broker answers, with the container's own broker login."""
 
@@ -123,25 +135,64 @@ class Readiness(DependencyProvider):
         return self
 
     def broker_problem(self) -> str | None:
+        return broker_problem(self.container.config["AMQP_URI"])
+
+
+def feed_limits() -> tuple[int, float]:
+    """How far an upstream feed may be behind before the service is not ready: events
+    (``DUTYTRAIL_READY_FEED_MAX_EVENTS``, 1000) and seconds
+    (``DUTYTRAIL_READY_FEED_MAX_SECONDS``, 300)."""
+    return (int(env("DUTYTRAIL_READY_FEED_MAX_EVENTS", "1000")),
+            float(env("DUTYTRAIL_READY_FEED_MAX_SECONDS", "300")))
+
+
+def feed_readiness(feeds: Mapping[str, UpstreamFeed]) -> tuple[dict[str, Any], list[str]]:
+    """Each upstream feed's position, the upstream's highest known and how long it has been
+    behind; and a problem naming each feed behind by more than :func:`feed_limits`."""
+    max_events, max_seconds = feed_limits()
+    described: dict[str, Any] = {}
+    problems: list[str] = []
+    for upstream in sorted(feeds):
         try:
-            with Connection(self.container.config["AMQP_URI"], connect_timeout=3) as conn:
-                conn.ensure_connection(max_retries=1)
+            lag = feeds[upstream].lag()
         except Exception as error:  # noqa: BLE001 - reported, not raised
-            return f"broker: {type(error).__name__}: {error}"
-        return None
+            problems.append(f"feed {upstream}: {type(error).__name__}: {error}")
+            continue
+        lagging = lag.events > max_events or lag.seconds > max_seconds
+        described[upstream] = {
+            "position": lag.position, "upstream_position": lag.known,
+            "behind_events": lag.events, "behind_seconds": round(lag.seconds, 1),
+            "lagging": lagging,
+        }
+        if lagging:
+            problems.append(
+                f"feed {upstream}: {lag.events} events behind (at {lag.position}, "
+                f"{upstream} at {lag.known}) for {lag.seconds:.0f} s; ready within "
+                f"{max_events} events and {max_seconds:.0f} s"
+            )
+    return described, problems
 
 
-def readiness(app: ServiceApplication[Any], checks: Readiness) -> Response:
+def readiness(
+    app: ServiceApplication[Any], broker: Callable[[], str | None],
+    feeds: Mapping[str, UpstreamFeed] | None = None,
+) -> Response:
+    """``GET /readyz``: 200 when the store and the broker answer and no upstream feed is
+    behind by more than :func:`feed_limits`; else 503 naming each problem (and the feeds)."""
     problems: list[str] = []
     try:
         position = app.last_position()
     except Exception as error:  # noqa: BLE001 - reported, not raised
         problems.append(f"store: {type(error).__name__}: {error}")
         position = None
-    broker = checks.broker_problem()
-    if broker:
-        problems.append(broker)
-    body = {"ready": not problems, "problems": problems, "position": position}
+    found = broker()
+    if found:
+        problems.append(found)
+    described, lagging = feed_readiness(feeds or {})
+    problems += lagging
+    body: dict[str, Any] = {"ready": not problems, "problems": problems, "position": position}
+    if described:
+        body["feeds"] = described
     return _json(503 if problems else 200, body)
 
 

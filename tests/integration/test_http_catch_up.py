@@ -76,6 +76,8 @@ def test_http_catch_up_health_readiness_and_schemas(
             assert get(f"{base}/healthz")[0] == 200
             status, _, body = get(f"{base}/readyz")
             assert status == 200 and json.loads(body)["ready"] is True
+            # Its upstream feed is described, and not behind.
+            assert json.loads(body)["feeds"]["responsibility"]["lagging"] is False
 
             # Step. A cleared auditor pages everything, one event at a time.
             auditor = token(AUDITOR)
