@@ -295,3 +295,25 @@ def test_an_export_edited_afterwards_is_named(history: Any, tmp_path: Path) -> N
     path.write_text(path.read_text().replace("单位2", "单位Z", 1))
     result = run("audit", "verify", "--from-export", str(out))
     damaged(result, 3, "altered", ids[3])
+
+
+def test_a_proof_of_a_stored_event_is_checked_offline(history: Any, tmp_path: Path) -> None:
+    _, ids = history
+    assert run("audit", "checkpoint", SERVICE).exit_code == 0  # covers all ten
+    path = tmp_path / "proof.json"
+    result = run("audit", "prove", ids[4], "--since", "7", "--out", str(path))
+    assert result.exit_code == 0, result.output
+    proof = json.loads(path.read_text())
+    assert (proof["position"], proof["checkpoint_size"]) == (4, 10)
+    checked = run("audit", "check-proof", str(path), "--key",
+                  published_verifier_key(SERVICE), "--json")
+    assert checked.exit_code == 0, checked.output
+    assert json.loads(checked.output)["consistent_since"] == 7
+    # The proof of another event's leaf is refused.
+    other = json.loads(path.read_text())
+    other["event_id"] = ids[5]
+    path.write_text(json.dumps(other))
+    assert run("audit", "check-proof", str(path)).exit_code == exits.PROOF_REFUSED
+    # An event no checkpoint covers yet cannot be proven.
+    assert run("audit", "prove", "00000000-0000-0000-0000-000000000000:1", "--service",
+               SERVICE, "--out", str(path)).exit_code == exits.NOT_FOUND
