@@ -1,11 +1,14 @@
 """Casework's part in the demo year (the discipline commission's 执纪审查), played over RPC:
 petitions and tip-offs each week, some under a real name (the reporter's identity sealed by
-the service, read once with a stated reason); leads disposed of into the four routes;
-谈话函询 and 初步核实 (the party secretary approving a verification of a unit's principal);
-cases filed with both approvals, investigated, reviewed and decided per person; 一案双查 under
-the unit leader's responsibility letter; and the leads and accountability examinations that
-supervision's escalated notices (and funds' referrals, when funds plays) became. Then the
-figures beside the seed's sentence.
+the service, read once with a stated reason); leads disposed of into the four routes, each
+disposal proposed and approved by the commission's principal (who sends one back at least
+once); 谈话函询 and 初步核实 (the party secretary approving a verification of a unit's
+principal); cases filed with both approvals, announced and notified to the organisation,
+investigated, reviewed and decided per person, each outcome announced and then executed (at
+least one person appealing, themself, in between); 一案双查 of an area of responsibility under
+the letters of the leaders who answer for it; the transferred petitions that supervision's
+escalated notices (and funds' referrals, when funds plays) became, handled in the week, and the
+accountability examinations of ignored notices. Then the figures beside the seed's sentence.
 
 The commission's clerk acts for the discipline commission (``discipline_commission``), the
 party committee's clerk approves filings and the verification of a principal
@@ -25,6 +28,7 @@ from typing import Any
 
 import click
 
+from dutytrail_ops.demo.responsibility import RISKS
 from dutytrail_ops.demo.timeline import DemoContext, Scenario, demo_id
 from shared.roles import DISCIPLINE_COMMISSION, PARTY_COMMITTEE
 
@@ -59,6 +63,7 @@ class Matter:
     stage: str = "registered"
     since: date = date.min
     case_id: str | None = None
+    appealed: bool = False
 
 
 @dataclass
@@ -75,6 +80,8 @@ class CaseworkYear:
     petitions: list[tuple[str, str, bool]] = field(default_factory=list)  # id, week, anonymous
     seen: dict[str, int] = field(default_factory=dict)  # upstream -> last position waited for
     counter: int = 0
+    returned: int = 0  # disposals the principal sent back
+    appeals: int = 0  # appeals the persons lodged
 
     def id(self, key: str) -> str:
         return demo_id(self.ctx.seed, f"casework:{self.year}:{key}")
@@ -82,6 +89,12 @@ class CaseworkYear:
     @property
     def c(self) -> Any:
         return self.ctx.clerk(self.commission, DISCIPLINE_COMMISSION).casework
+
+    @property
+    def principal(self) -> Any:
+        """The commission's principal, who approves the disposals its staff propose."""
+        return self.ctx.acting.as_(self.id("commission-principal"), self.commission,
+                                   DISCIPLINE_COMMISSION).casework
 
     @property
     def committee(self) -> Any:
@@ -96,23 +109,26 @@ class CaseworkYear:
             self._advance(matter, monday)
 
     def take_upstream_leads(self, monday: date) -> None:
-        """Leads and examinations that supervision's escalations (and funds' referrals) became,
-        once casework has applied what those services stored: taken up on the first Monday of
-        each month (a few calls a month rather than a week keep the demo short)."""
-        if monday.day > 7:
-            return
+        """What supervision's escalations (and funds' referrals) became once casework applied
+        what those services stored: transferred petitions, handled within the week like any
+        other (most accepted, a few passed on); accountability examinations, taken up on the
+        first Monday of each month."""
         for upstream in UPSTREAMS:
             if upstream in self.ctx.services:
                 self.seen[upstream] = _wait_until_caught_up(
                     self.ctx.auditor, upstream, self.seen.get(upstream, 0))
-        known = {m.lead_id for m in self.matters}
-        for source in UPSTREAMS:
-            for lead in self.c.list_leads({"source": source, "status": "registered"}):
-                if lead["lead_id"] not in known and lead["reported_unit_id"]:
-                    unit = lead["reported_unit_id"]
-                    cadre = self.top_cadres.get(unit)
-                    self.matters.append(Matter(lead["lead_id"], unit, cadre,
-                                               self.persons.get(cadre or ""), since=monday))
+        for petition in self.c.list_petitions({"channel": "transferred", "status": "received"}):
+            handle = {"petition_id": petition["petition_id"], "occurred_at": at(monday, 14)}
+            if self.rng.random() < 0.1 or not petition["reported_unit_id"]:
+                self.c.pass_on_petition({**handle, "to_body": "区政府督查室"})
+                continue
+            lead = self.c.accept_petition(handle)
+            unit = petition["reported_unit_id"]
+            cadre = self.top_cadres.get(unit)
+            self.matters.append(Matter(lead, unit, cadre, self.persons.get(cadre or ""),
+                                       since=monday))
+        if monday.day > 7:
+            return
         for examination in self.c.list_examinations({"open_only": True}):
             if examination["decisions"] == 0:
                 self._hold_accountable(examination["examination_id"],
@@ -173,14 +189,23 @@ class CaseworkYear:
             route = ("preliminary_verification" if m.petition_id is None or draw < 0.4 else
                      "talk_or_letter_inquiry" if draw < 0.75 else
                      "held" if draw < 0.85 else "closed")
-            self.c.dispose_lead({**lead, "route": route,
-                                 "collective_decision": f"{monday:%m月%d日}线索处置会集体研究"})
+            self.c.propose_disposal({**lead, "route": route, "collective_decision":
+                                     f"{monday:%m月%d日}线索处置会集体研究"})
+            if route == "closed" and (not self.returned or self.rng.random() < 0.3):
+                # The principal sends a proposal to close back: disposed of again next week.
+                self.principal.return_disposal({**lead, "reason": "反映问题尚未核清，重新研究",
+                                                "occurred_at": at(monday, 15)})
+                self.returned += 1
+                m.since = monday
+                return
+            self.principal.approve_disposal({**lead, "occurred_at": at(monday, 15)})
             self._move(m, {"preliminary_verification": "proposed",
                            "talk_or_letter_inquiry": "inquiry", "held": "held",
                            "closed": "done"}[route], monday)
         elif step == "held" and weeks >= 8:
-            self.c.dispose_lead({**lead, "route": "preliminary_verification",
-                                 "collective_decision": "暂存线索再次集体研究"})
+            self.c.propose_disposal({**lead, "route": "preliminary_verification",
+                                     "collective_decision": "暂存线索再次集体研究"})
+            self.principal.approve_disposal({**lead, "occurred_at": at(monday, 15)})
             self._move(m, "proposed", monday)
         elif step == "inquiry" and weeks >= 2:
             signer = self.persons.get(self.top_cadres.get(m.unit_id, ""), self.commission)
@@ -227,13 +252,30 @@ class CaseworkYear:
             self._decide(m, monday)
             self._move(m, "decided", monday)
         elif step == "decided" and weeks >= 1:
+            # Announced to the person; some appeal, themselves, before the execution.
+            self._case_step(m, "announce_outcome", monday, person_id=m.person_id,
+                            note="向本人宣布处理决定")
+            if not self.appeals or self.rng.random() < 0.2:
+                self.appeals += 1
+                appellant = self.ctx.cadre(m.person_id or "", m.unit_id).casework
+                appellant.lodge_appeal({"case_id": m.case_id, "person_id": m.person_id,
+                                        "grounds": "认为处理偏重，提出申诉",
+                                        "occurred_at": at(monday, 16)})
+                m.appealed = True
+            self._move(m, "announced_outcome", monday)
+        elif step == "announced_outcome" and weeks >= 1:
             self._case_step(m, "execute_outcome", monday, person_id=m.person_id,
-                            note="宣布并执行")
+                            note="执行到位")
+            if m.appealed:
+                self._case_step(m, "decide_appeal", monday, person_id=m.person_id,
+                                upheld=False, note="经复查，维持原处理决定")
             self._case_step(m, "close_case", monday)
             self._move(m, "done", monday)
             if self.rng.random() < 0.5:
+                # 一案双查 of the area the matter touched (the risk point of the post).
                 examination = self.c.open_accountability({
                     "case_id": m.case_id, "unit_id": m.unit_id, "reason": "一案双查",
+                    "area": self.rng.choice(RISKS)[0],
                     "command_id": self.id(f"accountability:{m.case_id}"),
                     "occurred_at": at(monday, 15)})
                 self._hold_accountable(examination, m.unit_id, monday)
@@ -266,7 +308,9 @@ class CaseworkYear:
         self.committee.approve_filing_by_committee({
             "case_id": m.case_id, "occurred_at": at(monday + timedelta(days=2), 10)})
         self._case_step(m, "announce_filing", monday + timedelta(days=3),
-                        note="向被审查人宣布并通知所在党组织")
+                        note="向被审查人宣布立案决定")
+        self._case_step(m, "notify_organisation", monday + timedelta(days=4),
+                        unit_id=m.unit_id, note="通报所在单位党组织")
         self._move(m, "announced", monday)
 
     def _case_step(self, m: Matter, step: str, day: date, **more: Any) -> None:
@@ -290,22 +334,25 @@ class CaseworkYear:
                         note="经审理")
 
     def _hold_accountable(self, examination: str, unit: str, monday: date) -> None:
-        """The unit's top leader, under their signed letter's clause on the matter."""
-        cadre = self.top_cadres.get(unit)
-        # The letter as casework learned it: wait until casework has read responsibility's log
-        # (the same decision in every run of the seed).
+        """The leaders who answer for the examined unit (and area): the top leader for the
+        whole of it, a member in charge of the area for that line of work, each under their
+        signed letter's clause on the matter."""
+        # The letters as casework learned them: wait until casework has read responsibility's
+        # log (the same decisions in every run of the seed).
         self.seen["responsibility"] = _wait_until_caught_up(
             self.ctx.auditor, "responsibility", self.seen.get("responsibility", 0))
+        top = self.top_cadres.get(unit)
         letters = [x for x in self.c.leaders_to_examine({"examination_id": examination})
-                   if x["cadre_id"] == cadre]
-        if cadre and letters:
-            kind = "individual" if letters[0]["individual_clauses"] else "common"
+                   if x["cadre_id"]]
+        for letter in sorted(letters, key=lambda x: x["cadre_id"] != top)[:2]:
+            kind = "individual" if letter["individual_clauses"] else "common"
             self.c.decide_accountability({
-                "examination_id": examination, "cadre_id": cadre,
-                "letter_id": letters[0]["letter_id"], "clause_kind": kind, "clause_number": 1,
+                "examination_id": examination, "cadre_id": letter["cadre_id"],
+                "letter_id": letter["letter_id"], "clause_kind": kind, "clause_number": 1,
                 "form": self.rng.choice(["circular", "circular", "admonishment",
                                          "organisational_adjustment"]),
-                "degree": "main_leadership", "occurred_at": at(monday, 16)})
+                "degree": "overall_leadership" if letter["top_leader"] else "main_leadership",
+                "occurred_at": at(monday, 16)})
         self.c.conclude_accountability({"examination_id": examination,
                                         "note": "问责调查结束", "occurred_at": at(monday, 17)})
 
@@ -375,6 +422,11 @@ class CaseworkScenario(Scenario):
             f"{accountability['organisational_adjustment']}, 纪律处分 "
             f"{accountability['disciplinary_sanction']}; 诬告陷害 found "
             f"{f['false_accusations']}, 澄清正名 {f['names_cleared']}",
+            f"  转办 transferred petitions {f['petitions_by_channel'].get('transferred', 0)}; "
+            f"处理决定 announced {f['outcomes_announced']}, executed "
+            f"{f['outcomes_executed']}, 申诉 appeals {f['appeals_lodged']}; 问责 by area: "
+            + (", ".join(f"{area or '全单位'} {n}" for area, n
+                         in sorted(f["accountability_by_area"].items())) or "none"),
         ]
 
 

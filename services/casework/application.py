@@ -17,7 +17,7 @@ from eventsourcing.utils import EnvType
 from services.casework import metrics
 from services.casework.domain.accountability import AccountabilityExamination
 from services.casework.domain.admonishments import Admonishment
-from services.casework.domain.calendar import add_months, add_working_days
+from services.casework.domain.calendar import add_months
 from services.casework.domain.cases import Case, CaseStepError
 from services.casework.domain.files import CadreFile, LetterFile
 from services.casework.domain.ids import derived_id
@@ -119,8 +119,8 @@ class Casework(LearnsFromUpstreams):
             reporter_id=None if reporter is None else reporter.id,
             reported_unit_id=reported_unit_id, reported_person_id=reported_person_id,
             summary=summary, repeat_of=repeat_of, source_event_id=None,
-            handling_due=add_working_days(day, self.settings.handling_working_days),
-            acceptance_notice_due=None if anonymous else add_working_days(
+            handling_due=self.settings.add_working_days(day, self.settings.handling_working_days),
+            acceptance_notice_due=None if anonymous else self.settings.add_working_days(
                 day, self.settings.acceptance_notice_working_days),
             actor=actor, occurred_at=at,
         )
@@ -139,10 +139,15 @@ class Casework(LearnsFromUpstreams):
             self.save_changes(petition)
             return original.lead_id
         # The lead's id is derived from the petition's: accepting is once-only by itself.
-        lead = Lead(id=lead_id_for("petition", petition_id), source="petition",
-                    source_id=petition_id, source_event_id=None,
+        # A transferred petition's lead names the service and record it came from, and the
+        # upstream event, so the lead links back to its source.
+        lead = Lead(id=lead_id_for("petition", petition_id),
+                    source=petition.transferred_from or "petition",
+                    source_id=petition.source_id or petition_id,
+                    source_event_id=petition.source_event_id,
                     reported_unit_id=petition.reported_unit_id,
-                    reported_person_id=petition.reported_person_id, reported_cadre_id=None,
+                    reported_person_id=petition.reported_person_id,
+                    reported_cadre_id=petition.reported_cadre_id,
                     summary=f"petition {petition_id} accepted", actor=actor, occurred_at=at)
         petition.accept(lead.id, actor, at)
         self.save_changes(lead, petition)
@@ -217,16 +222,29 @@ class Casework(LearnsFromUpstreams):
         self.save_new(lead, DuplicateRecordError(f"Lead {lead.id} is registered already."))
         return lead.id
 
-    def dispose_lead(self, *, lead_id: UUID, route: str, collective_decision: str,
-                     actor: Actor, occurred_at: datetime | None = None) -> None:
+    def propose_disposal(self, *, lead_id: UUID, route: str, collective_decision: str,
+                         actor: Actor, occurred_at: datetime | None = None) -> None:
+        lead = self.load(lead_id, Lead)
+        lead.propose_disposal(route, collective_decision, actor, as_aware(occurred_at))
+        self.save_changes(lead)
+
+    def approve_disposal(self, *, lead_id: UUID, actor: Actor,
+                         occurred_at: datetime | None = None) -> None:
+        """The disposal takes effect: a 谈话函询's reply limit runs from the approval."""
         at = as_aware(occurred_at)
         lead = self.load(lead_id, Lead)
-        due = add_working_days(at.date(), self.settings.inquiry_reply_working_days)
-        lead.dispose(route, collective_decision, due, actor, at)
+        due = self.settings.add_working_days(at.date(), self.settings.inquiry_reply_working_days)
+        lead.approve_disposal(due, actor, at)
         changed: list[Any] = [lead]
         if lead.status == "closed":
             changed += self._conclude_petitions(lead_id, actor, at)
         self.save_changes(*changed)
+
+    def return_disposal(self, *, lead_id: UUID, reason: str, actor: Actor,
+                        occurred_at: datetime | None = None) -> None:
+        lead = self.load(lead_id, Lead)
+        lead.return_disposal(reason, actor, as_aware(occurred_at))
+        self.save_changes(lead)
 
     def reply_to_inquiry(self, *, lead_id: UUID, reply: str,
                          countersigned_by: UUID | None = None, actor: Actor,
@@ -336,6 +354,11 @@ class Casework(LearnsFromUpstreams):
         self.save_changes(self._case_step(case_id, "announce_filing", actor, occurred_at,
                                           note=note))
 
+    def notify_organisation(self, *, case_id: UUID, unit_id: UUID, note: str = "",
+                            actor: Actor, occurred_at: datetime | None = None) -> None:
+        self.save_changes(self._case_step(case_id, "notify_organisation", actor, occurred_at,
+                                          unit_id=unit_id, note=note))
+
     def conclude_investigation(self, *, case_id: UUID, findings: str, actor: Actor,
                                occurred_at: datetime | None = None) -> None:
         self.save_changes(self._case_step(case_id, "conclude_investigation", actor,
@@ -355,6 +378,11 @@ class Casework(LearnsFromUpstreams):
             case_id, "decide_outcome", actor, occurred_at, person_id=person_id, kind=kind,
             sanction=sanction, form=form, confiscated=Decimal(confiscated), note=note))
 
+    def announce_outcome(self, *, case_id: UUID, person_id: UUID, note: str = "",
+                         actor: Actor, occurred_at: datetime | None = None) -> None:
+        self.save_changes(self._case_step(case_id, "announce_outcome", actor, occurred_at,
+                                          person_id=person_id, note=note))
+
     def execute_outcome(self, *, case_id: UUID, person_id: UUID, note: str = "",
                         actor: Actor, occurred_at: datetime | None = None) -> None:
         self.save_changes(self._case_step(case_id, "execute_outcome", actor, occurred_at,
@@ -368,6 +396,7 @@ class Casework(LearnsFromUpstreams):
 
     def lodge_appeal(self, *, case_id: UUID, person_id: UUID, grounds: str, actor: Actor,
                      occurred_at: datetime | None = None) -> None:
+        """申诉, by the person the outcome concerns (the caller), for themself."""
         self.save_changes(self._case_step(case_id, "lodge_appeal", actor, occurred_at,
                                           person_id=person_id, grounds=grounds))
 
@@ -378,7 +407,8 @@ class Casework(LearnsFromUpstreams):
 
     # Accountability (问责, 一案双查).
 
-    def open_accountability(self, *, case_id: UUID, unit_id: UUID, reason: str, actor: Actor,
+    def open_accountability(self, *, case_id: UUID, unit_id: UUID, reason: str,
+                            area: str | None = None, actor: Actor,
                             occurred_at: datetime | None = None) -> UUID:
         case = self.load(case_id, Case)
         if case.status != "closed":
@@ -391,7 +421,7 @@ class Casework(LearnsFromUpstreams):
         examination = AccountabilityExamination(
             id=examination_id_for("case", f"{case_id}:{unit_id}"), source="case",
             source_id=case_id, unit_id=unit_id, reason=reason, source_event_id=None,
-            actor=actor, occurred_at=as_aware(occurred_at))
+            actor=actor, occurred_at=as_aware(occurred_at), area=area)
         self.save_new(examination, CaseStepError(
             f"Unit {unit_id} of case {case_id} is examined already (一案双查 once a unit)."))
         return examination.id
@@ -402,13 +432,16 @@ class Casework(LearnsFromUpstreams):
         occurred_at: datetime | None = None,
     ) -> None:
         """Hold a leader accountable under a clause of their signed responsibility letter
-        for the examined unit."""
+        for the examined unit; when the examination names an area, only a leader who answers
+        for it (a top leader, the member in charge of it, or under a clause written for it)."""
         examination = self.load(examination_id, AccountabilityExamination)
-        self.load(CadreFile.create_id(cadre_id), CadreFile)
+        cadre = self.load(CadreFile.create_id(cadre_id), CadreFile)
         letter = self.load(LetterFile.create_id(letter_id), LetterFile)
         clause = letter.clause(cadre_id, examination.unit_id, clause_kind, clause_number)
+        coverage = "unit" if examination.area is None else cadre.covers_area(
+            examination.area, letter)
         examination.decide(cadre_id, letter_id, clause_kind, clause_number, clause, form,
-                           degree, note, actor, as_aware(occurred_at))
+                           degree, note, actor, as_aware(occurred_at), coverage)
         self.save_changes(examination)
 
     def conclude_accountability(self, *, examination_id: UUID, note: str = "", actor: Actor,
@@ -489,6 +522,14 @@ class Casework(LearnsFromUpstreams):
             key=lambda x: (x.registered_at, str(x.lead_id)),
         )
 
+    def list_petitions(self, *, channel: str | None = None, status: str | None = None,
+                       as_of: date | None = None) -> list[PetitionView]:
+        return sorted(
+            (x for x in self.as_of(as_of).petitions.values()
+             if channel in (None, x.channel) and status in (None, x.status)),
+            key=lambda x: (x.received_at, str(x.petition_id)),
+        )
+
     def list_examinations(self, *, open_only: bool = False,
                           as_of: date | None = None) -> list[ExaminationView]:
         return sorted(
@@ -505,7 +546,7 @@ class Casework(LearnsFromUpstreams):
         examination = view.examinations.get(examination_id)
         if examination is None:
             raise AccountabilityExamination.not_found(examination_id)
-        return view.letters_covering(examination.unit_id)
+        return view.letters_covering(examination.unit_id, examination.area)
 
     def open_matters(self, *, as_of: date | None = None) -> dict[str, int]:
         return self.as_of(as_of).open_by_stage()
@@ -529,7 +570,7 @@ class Casework(LearnsFromUpstreams):
             if view.lead_id != lead_id:
                 continue
             petition = self.load(view.petition_id, Petition)
-            due = None if petition.anonymous else add_working_days(
+            due = None if petition.anonymous else self.settings.add_working_days(
                 at.date(), self.settings.result_notice_working_days)
             if petition.conclude(due, actor, at):
                 concluded.append(petition)

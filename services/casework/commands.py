@@ -24,6 +24,7 @@ from shared.contracts.casework import (
     LeadSource,
     LeadStatus,
     OutcomeKind,
+    PetitionStatus,
     ResponsibilityDegree,
 )
 
@@ -94,10 +95,15 @@ class RegisterLead(CreatingCommand):
     lead_id: UUID | None = Field(None, description="the id to register it under")
 
 
-class DisposeLead(Command):
+class ProposeDisposal(Command):
     lead_id: UUID
     route: LeadRoute
     collective_decision: Subject = Field(description="the meeting that decided it, and when")
+
+
+class ReturnDisposal(Command):
+    lead_id: UUID
+    reason: Text
 
 
 class ReplyToInquiry(Command):
@@ -187,13 +193,25 @@ class DecideOutcome(Command):
     note: Note = ""
 
 
-class ExecuteOutcome(Command):
+class NotifyOrganisation(Command):
+    """The organisation (unit) of a person in a filed case notified of the filing."""
+
+    case_id: UUID
+    unit_id: UUID
+    note: Note = ""
+
+
+class OutcomeStep(Command):
+    """A person's outcome announced to them, or executed."""
+
     case_id: UUID
     person_id: UUID
     note: Note = ""
 
 
 class LodgeAppeal(Command):
+    """申诉, lodged by the person sanctioned (the caller) for themself."""
+
     case_id: UUID
     person_id: UUID
     grounds: Text
@@ -214,6 +232,9 @@ class OpenAccountability(CreatingCommand):
 
     case_id: UUID
     unit_id: UUID
+    area: Name | None = Field(
+        None, description="the area of responsibility examined (a line of work, 分管领域, as "
+        "the responsibility service registered it); none: the whole unit")
     reason: Text
 
 
@@ -269,6 +290,12 @@ class CaseQuery(Query):
 class LeadListQuery(Query):
     source: LeadSource | None = None
     status: LeadStatus | None = None
+    as_of: BusinessDate | None = None
+
+
+class PetitionListQuery(Query):
+    channel: Channel | None = None
+    status: PetitionStatus | None = None
     as_of: BusinessDate | None = None
 
 

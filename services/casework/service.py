@@ -1,7 +1,8 @@
 """The casework service's RPC interface: which command goes to which use case, and who may
 call it (docs/roles.md). Casework acts are the discipline commission's; the party committee
 approves a filing after the commission's principal, and the district party secretary a
-preliminary verification of a lower-level organisation's principal. Casework records are read
+preliminary verification of a lower-level organisation's principal; a person sanctioned lodges
+an appeal themself (a cadre's token). Casework records are read
 by the commission and the auditor only; the figures by every reader.
 
 The kit adds the catch-up query, the clock, ``ping``, the metrics and the consumers of the
@@ -12,11 +13,12 @@ from services.casework import DECLARATION
 from services.casework import commands as c
 from services.casework.application import Casework as App
 from shared.nameko_kit import ApplicationProvider, ServiceKit, command, query
-from shared.roles import AUDITOR, DISCIPLINE_COMMISSION, PARTY_COMMITTEE, READERS
+from shared.roles import AUDITOR, CADRE, DISCIPLINE_COMMISSION, PARTY_COMMITTEE, READERS
 
 COMMISSION = (DISCIPLINE_COMMISSION,)
 COMMITTEE = (PARTY_COMMITTEE,)
 CASE_READERS = (DISCIPLINE_COMMISSION, AUDITOR)
+APPELLANTS = (CADRE,)
 
 
 class CaseworkService(ServiceKit):
@@ -42,7 +44,12 @@ class CaseworkService(ServiceKit):
     # Leads.
     register_lead = command(c.RegisterLead, App.register_lead, roles=COMMISSION,
                             confidential=True)
-    dispose_lead = command(c.DisposeLead, App.dispose_lead, roles=COMMISSION, confidential=True)
+    propose_disposal = command(c.ProposeDisposal, App.propose_disposal, roles=COMMISSION,
+                               confidential=True)
+    approve_disposal = command(c.LeadId, App.approve_disposal, roles=COMMISSION,
+                               confidential=True)
+    return_disposal = command(c.ReturnDisposal, App.return_disposal, roles=COMMISSION,
+                              confidential=True)
     reply_to_inquiry = command(c.ReplyToInquiry, App.reply_to_inquiry, roles=COMMISSION,
                                confidential=True)
     conclude_inquiry = command(c.ConcludeInquiry, App.conclude_inquiry, roles=COMMISSION,
@@ -67,16 +74,21 @@ class CaseworkService(ServiceKit):
                                           roles=COMMITTEE, confidential=True)
     announce_filing = command(c.AnnounceFiling, App.announce_filing, roles=COMMISSION,
                               confidential=True)
+    notify_organisation = command(c.NotifyOrganisation, App.notify_organisation,
+                                  roles=COMMISSION, confidential=True)
     conclude_investigation = command(c.ConcludeInvestigation, App.conclude_investigation,
                                      roles=COMMISSION, confidential=True)
     conclude_review = command(c.ConcludeReview, App.conclude_review, roles=COMMISSION,
                               confidential=True)
     decide_outcome = command(c.DecideOutcome, App.decide_outcome, roles=COMMISSION,
                              confidential=True)
-    execute_outcome = command(c.ExecuteOutcome, App.execute_outcome, roles=COMMISSION,
+    announce_outcome = command(c.OutcomeStep, App.announce_outcome, roles=COMMISSION,
+                               confidential=True)
+    execute_outcome = command(c.OutcomeStep, App.execute_outcome, roles=COMMISSION,
                               confidential=True)
     close_case = command(c.CaseId, App.close_case, roles=COMMISSION, confidential=True)
-    lodge_appeal = command(c.LodgeAppeal, App.lodge_appeal, roles=COMMISSION,
+    # The person sanctioned lodges an appeal themself (a cadre's token names them).
+    lodge_appeal = command(c.LodgeAppeal, App.lodge_appeal, roles=APPELLANTS,
                            confidential=True)
     decide_appeal = command(c.DecideAppeal, App.decide_appeal, roles=COMMISSION,
                             confidential=True)
@@ -99,6 +111,7 @@ class CaseworkService(ServiceKit):
     get_lead = query(c.LeadQuery, App.get_lead, roles=CASE_READERS)
     get_case = query(c.CaseQuery, App.get_case, roles=CASE_READERS)
     list_leads = query(c.LeadListQuery, App.list_leads, roles=CASE_READERS)
+    list_petitions = query(c.PetitionListQuery, App.list_petitions, roles=CASE_READERS)
     list_examinations = query(c.ExaminationQuery, App.list_examinations, roles=CASE_READERS)
     leaders_to_examine = query(c.ExaminationId, App.leaders_to_examine, roles=CASE_READERS)
     identity_reads = query(c.AsOf, App.identity_reads, roles=CASE_READERS)

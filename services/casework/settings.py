@@ -4,9 +4,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
-from services.casework.domain.calendar import DeadlineRule
-from shared.settings import env_int
+from services.casework.domain.calendar import DeadlineRule, WorkingCalendar, parse_days
+from shared.settings import env, env_int
+
+
+def _days_from_environ(name: str, default: frozenset[date]) -> frozenset[date]:
+    # Unset keeps the default (the demo year's); ``none`` configures no day at all.
+    raw = env(name, "")
+    if not raw:
+        return default
+    return frozenset() if raw.strip().lower() == "none" else parse_days(raw)
 
 
 @dataclass(frozen=True)
@@ -23,7 +32,15 @@ class CaseworkSettings:
     verification_months: int = 2
     verification_extension_months: int = 1
     verification_extensions: int = 1
+    # The warning, and the calendar every working-day limit is counted on.
     deadline_rule: DeadlineRule = field(default_factory=DeadlineRule)
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        return self.deadline_rule.calendar
+
+    def add_working_days(self, start: date, days: int) -> date:
+        return self.deadline_rule.calendar.add_working_days(start, days)
 
     def __post_init__(self) -> None:
         for name in ("handling_working_days", "acceptance_notice_working_days",
@@ -54,7 +71,14 @@ class CaseworkSettings:
                 "DUTYTRAIL_VERIFICATION_EXTENSION_MONTHS", d.verification_extension_months),
             verification_extensions=env_int(
                 "DUTYTRAIL_VERIFICATION_EXTENSIONS", d.verification_extensions),
-            deadline_rule=DeadlineRule(env_int(
-                "DUTYTRAIL_CASEWORK_WARNING_WORKING_DAYS",
-                d.deadline_rule.warning_working_days)),
+            deadline_rule=DeadlineRule(
+                env_int("DUTYTRAIL_CASEWORK_WARNING_WORKING_DAYS",
+                        d.deadline_rule.warning_working_days),
+                WorkingCalendar(
+                    _days_from_environ("DUTYTRAIL_CASEWORK_HOLIDAYS",
+                                       d.calendar.holidays),
+                    _days_from_environ("DUTYTRAIL_CASEWORK_MAKEUP_WORKDAYS",
+                                       d.calendar.makeup_workdays),
+                ),
+            ),
         )

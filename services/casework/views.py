@@ -26,7 +26,7 @@ from shared.readmodel import Projection, records_of
 # The stages an open matter can be at (the gauge's labels).
 OPEN_STAGES = (
     "petition_received",
-    *(f"lead_{s}" for s in ("registered", "held", "inquiry", "inquiry_replied",
+    *(f"lead_{s}" for s in ("registered", "disposal_proposed", "held", "inquiry", "inquiry_replied",
                             "verification_proposed", "awaiting_secretary", "verifying",
                             "to_be_filed")),
     *(f"case_{s}" for s in ("proposed", "approved_by_commission", "filed", "announced",
@@ -51,6 +51,8 @@ class PetitionView:
     lead_id: UUID | None = None
     concluded_at: datetime | None = None
     false_accusation_at: datetime | None = None
+    transferred_from: str | None = None
+    source_id: UUID | None = None
 
 
 @dataclass
@@ -62,6 +64,9 @@ class LeadView:
     registered_at: datetime
     status: str = "registered"
     route: str | None = None
+    proposed_route: str | None = None
+    proposed_at: datetime | None = None
+    status_before_proposal: str = "registered"
     disposed_at: datetime | None = None
     verification_approved_at: datetime | None = None
     case_id: UUID | None = None
@@ -79,6 +84,7 @@ class CaseView:
     status: str = "proposed"
     filed_at: datetime | None = None
     closed_at: datetime | None = None
+    notified_unit_ids: list[UUID] = field(default_factory=list)
 
 
 @dataclass
@@ -90,6 +96,7 @@ class OutcomeView:
     form: str
     confiscated: Decimal
     decided_at: datetime
+    announced_at: datetime | None = None
     executed_at: datetime | None = None
     appeals: int = 0
 
@@ -112,6 +119,7 @@ class ExaminationView:
     opened_at: datetime
     concluded_at: datetime | None = None
     decisions: int = 0
+    area: str | None = None
 
 
 @dataclass
@@ -125,6 +133,8 @@ class AccountabilityView:
     form: str
     degree: str
     decided_at: datetime
+    area: str | None = None
+    coverage: str = "unit"
 
 
 @dataclass
@@ -152,6 +162,23 @@ class LetterView:
     top_leader_duties: list[str]
     signed: bool = False
     superseded: bool = False
+    individual_risk_points: list[str] = field(default_factory=list)
+    # The signatory as casework learned them: a top leader answers for every area, another
+    # leadership member for their line of work (分管领域).
+    top_leader: bool = False
+    line_of_work: str = ""
+
+    def covers(self, area: str | None) -> bool:
+        return area is None or self.top_leader or self.line_of_work == area \
+            or area in self.individual_risk_points
+
+
+@dataclass
+class CadreView:
+    cadre_id: UUID
+    unit_id: UUID
+    top_leader: bool
+    line_of_work: str
 
 
 @dataclass
@@ -190,12 +217,20 @@ class Figures:
     false_accusations: int
     names_cleared: int
     outcomes_by_kind: dict[str, int] = field(default_factory=dict)
+    # Beyond the seed: decisions by the area examined ("" for a whole unit), petitions by
+    # channel (transferred ones included), outcomes announced and executed, appeals lodged.
+    accountability_by_area: dict[str, int] = field(default_factory=dict)
+    petitions_by_channel: dict[str, int] = field(default_factory=dict)
+    outcomes_announced: int = 0
+    outcomes_executed: int = 0
+    appeals_lodged: int = 0
 
 
 class CaseworkView(Projection):
     stored = (
         "petitions", "leads", "cases", "outcomes", "admonishments", "examinations",
         "accountability", "deadlines", "identity_reads", "inquiry_outcomes", "letters",
+        "cadres", "appeals",
     )
 
     def __init__(self, until: datetime | None = None) -> None:
@@ -211,6 +246,8 @@ class CaseworkView(Projection):
         self.identity_reads: dict[str, IdentityReadView] = {}  # "<reporter>:<version>"
         self.inquiry_outcomes: dict[UUID, tuple[str, datetime]] = {}  # lead → outcome
         self.letters: dict[UUID, LetterView] = {}  # by the letter file's id
+        self.cadres: dict[UUID, CadreView] = {}  # by the cadre's id
+        self.appeals: dict[str, datetime] = {}  # "<case>:<person>:<version>" → lodged
 
     # Deadlines of petitions and leads.
 
@@ -233,7 +270,8 @@ class CaseworkView(Projection):
     def on_Petition_Received(self, e: Any) -> None:  # noqa: N802 - named after the event class
         self.petitions[e.originator_id] = PetitionView(
             e.originator_id, e.channel, e.anonymous, e.reported_unit_id, e.repeat_of,
-            e.occurred_at,
+            e.occurred_at, transferred_from=getattr(e, "transferred_from", None),
+            source_id=getattr(e, "source_id", None),
         )
         self._deadline("petition", e.originator_id, "handling", e.handling_due)
         if e.acceptance_notice_due is not None:
@@ -283,6 +321,15 @@ class CaseworkView(Projection):
         self.leads[e.originator_id] = LeadView(
             e.originator_id, e.source, e.source_id, e.reported_unit_id, e.occurred_at,
         )
+
+    def on_Lead_DisposalProposed(self, e: Any) -> None:  # noqa: N802
+        lead = self.leads[e.originator_id]
+        lead.status_before_proposal, lead.status = lead.status, "disposal_proposed"
+        lead.proposed_route, lead.proposed_at = e.route, e.occurred_at
+
+    def on_Lead_DisposalReturned(self, e: Any) -> None:  # noqa: N802
+        lead = self.leads[e.originator_id]
+        lead.status, lead.proposed_route = lead.status_before_proposal, None
 
     def on_Lead_Disposed(self, e: Any) -> None:  # noqa: N802
         lead = self.leads[e.originator_id]
@@ -378,7 +425,13 @@ class CaseworkView(Projection):
             self.admonishments[f"case:{e.originator_id}:{e.person_id}"] = AdmonishmentView(
                 "case", e.originator_id, e.occurred_at)
 
-    def on_Case_OutcomeAnnouncedAndExecuted(self, e: Any) -> None:  # noqa: N802
+    def on_Case_OrganisationNotified(self, e: Any) -> None:  # noqa: N802
+        self.cases[e.originator_id].notified_unit_ids.append(e.unit_id)
+
+    def on_Case_OutcomeAnnounced(self, e: Any) -> None:  # noqa: N802
+        self.outcomes[f"{e.originator_id}:{e.person_id}"].announced_at = e.occurred_at
+
+    def on_Case_OutcomeExecuted(self, e: Any) -> None:  # noqa: N802
         self.outcomes[f"{e.originator_id}:{e.person_id}"].executed_at = e.occurred_at
 
     def on_Case_Closed(self, e: Any) -> None:  # noqa: N802
@@ -386,17 +439,20 @@ class CaseworkView(Projection):
 
     def on_Case_AppealLodged(self, e: Any) -> None:  # noqa: N802
         self.outcomes[f"{e.originator_id}:{e.person_id}"].appeals += 1
+        self.appeals[f"{e.originator_id}:{e.person_id}:{e.originator_version}"] = e.occurred_at
 
     # Accountability.
 
     def on_AccountabilityExamination_Opened(self, e: Any) -> None:  # noqa: N802
         self.examinations[e.originator_id] = ExaminationView(
-            e.originator_id, e.source, e.source_id, e.unit_id, e.occurred_at)
+            e.originator_id, e.source, e.source_id, e.unit_id, e.occurred_at,
+            area=getattr(e, "area", None))
 
     def on_AccountabilityExamination_Decided(self, e: Any) -> None:  # noqa: N802
         self.accountability[f"{e.originator_id}:{e.cadre_id}"] = AccountabilityView(
             e.originator_id, e.cadre_id, e.letter_id, e.clause_kind, e.clause_number, e.clause,
-            e.form, e.degree, e.occurred_at,
+            e.form, e.degree, e.occurred_at, getattr(e, "area", None),
+            getattr(e, "coverage", "unit"),
         )
         self.examinations[e.originator_id].decisions += 1
         if e.form == "admonishment":
@@ -412,13 +468,24 @@ class CaseworkView(Projection):
 
     # Responsibility letters learned.
 
+    def on_CadreFile_Learned(self, e: Any) -> None:  # noqa: N802
+        self.cadres[e.cadre_id] = CadreView(e.cadre_id, e.unit_id, e.top_leader,
+                                            getattr(e, "line_of_work", ""))
+
     def on_LetterFile_Learned(self, e: Any) -> None:  # noqa: N802
+        cadre = self.cadres.get(e.signatory_cadre_id) if e.signatory_cadre_id else None
         self.letters[e.originator_id] = LetterView(
             e.letter_id, e.year, e.signatory_unit_id, e.signatory_cadre_id,
-            list(e.common_clauses), list(e.individual_clauses), list(e.top_leader_duties))
+            list(e.common_clauses), list(e.individual_clauses), list(e.top_leader_duties),
+            individual_risk_points=list(getattr(e, "individual_risk_points", None) or []),
+            top_leader=bool(cadre and cadre.top_leader),
+            line_of_work=cadre.line_of_work if cadre else "")
 
     def on_LetterFile_ClauseLearned(self, e: Any) -> None:  # noqa: N802
-        self.letters[e.originator_id].individual_clauses.append(e.text)
+        letter = self.letters[e.originator_id]
+        letter.individual_clauses.append(e.text)
+        if getattr(e, "risk_point", ""):
+            letter.individual_risk_points.append(e.risk_point)
 
     def on_LetterFile_DutiesLearned(self, e: Any) -> None:  # noqa: N802
         self.letters[e.originator_id].top_leader_duties = list(e.duties)
@@ -431,12 +498,13 @@ class CaseworkView(Projection):
 
     # Answers.
 
-    def letters_covering(self, unit_id: UUID) -> list[LetterView]:
-        """The signed letters in force for a unit: the leaders an examination of that unit
-        looks at, and the clauses a decision may cite."""
+    def letters_covering(self, unit_id: UUID, area: str | None = None) -> list[LetterView]:
+        """The signed letters in force for a unit — of the leaders who answer for ``area``
+        when one is named (the top leaders, the member in charge of it, a letter with a
+        clause for it): the leaders an examination looks at, and the clauses it may cite."""
         return sorted(
             (x for x in self.letters.values()
-             if x.unit_id == unit_id and x.signed and not x.superseded),
+             if x.unit_id == unit_id and x.signed and not x.superseded and x.covers(area)),
             key=lambda x: (x.year, str(x.letter_id)),
         )
 
@@ -517,6 +585,11 @@ class CaseworkView(Projection):
                                   if within(p.false_accusation_at)),
             names_cleared=sum(1 for x in self.leads.values() if within(x.name_cleared_at)),
             outcomes_by_kind=dict(Counter(o.kind for o in outcomes)),
+            accountability_by_area=dict(Counter(a.area or "" for a in decisions)),
+            petitions_by_channel=dict(Counter(p.channel for p in petitions)),
+            outcomes_announced=sum(1 for o in self.outcomes.values() if within(o.announced_at)),
+            outcomes_executed=sum(1 for o in self.outcomes.values() if within(o.executed_at)),
+            appeals_lodged=sum(1 for moment in self.appeals.values() if within(moment)),
         )
 
 

@@ -27,13 +27,15 @@ SERVICE = "casework"
 # 信访举报 channels: 12388 hotline, report box, letter, visit, online, or transferred from
 # another body or service (a supervision notice escalated, a funds referral).
 Channel = Literal["hotline", "report_box", "letter", "visit", "online", "transferred"]
+# The services whose matters reach casework as transferred petitions.
+TransferringService = Literal["supervision", "funds"]
 PetitionStatus = Literal["received", "accepted", "not_accepted", "passed_on"]
 # Where a lead (问题线索) comes from.
 LeadSource = Literal["petition", "supervision", "funds", "inquiry", "inspection", "other"]
 # The four routes of disposal: 谈话函询, 初步核实, 暂存待查, 予以了结.
 LeadRoute = Literal["talk_or_letter_inquiry", "preliminary_verification", "held", "closed"]
 LeadStatus = Literal[
-    "registered", "inquiry", "inquiry_replied", "verification_proposed",
+    "registered", "disposal_proposed", "inquiry", "inquiry_replied", "verification_proposed",
     "awaiting_secretary", "verifying", "to_be_filed", "filed", "held", "closed",
     "cleared", "handled", "no_case",
 ]
@@ -71,6 +73,9 @@ AccountabilityForm = Literal[
 # 全面领导责任, 主要领导责任, 重要领导责任.
 ResponsibilityDegree = Literal["overall_leadership", "main_leadership", "important_leadership"]
 AccountabilitySource = Literal["case", "notice"]
+# How a leader answers for the examined area: the whole unit examined (no area named), as a
+# top leader (every area), as the member in charge of it (分管), or under a clause for it.
+AccountabilityCoverage = Literal["unit", "top_leader", "line_of_work", "clause"]
 # Where a responsibility letter's clause stands: 共性条款, 个性条款, 一把手职责.
 ClauseKind = Literal["common", "individual", "top_leader_duty"]
 # Where an admonishment (诫勉) was decided: each is counted once, by the date of its decision.
@@ -139,6 +144,11 @@ class PetitionReceived(EventData):
     source_event_id: str | None = Field(description="the upstream event it was transferred from")
     handling_due: date
     acceptance_notice_due: date | None
+    transferred_from: TransferringService | None = Field(
+        None, description="the service that passed the matter on (channel transferred)")
+    source_id: UUID | None = Field(
+        None, description="the record it came from there (the notice, the referral)")
+    reported_cadre_id: UUID | None = Field(None, description="the cadre reported, if known")
 
 
 @_c("petition_accepted", "Petition.Accepted", "petition_id", "internal")
@@ -205,8 +215,29 @@ class LeadRegistered(EventData):
     summary: str
 
 
+@_c("lead_disposal_proposed", "Lead.DisposalProposed", "lead_id")
+class LeadDisposalProposed(EventData):
+    """A disposal proposed by collective decision; it takes effect once another person
+    approves it (``lead_disposed``)."""
+
+    lead_id: UUID
+    route: LeadRoute
+    collective_decision: str
+
+
+@_c("lead_disposal_returned", "Lead.DisposalReturned", "lead_id")
+class LeadDisposalReturned(EventData):
+    """The approver sent a proposed disposal back: the lead is to be disposed of again."""
+
+    lead_id: UUID
+    reason: str
+
+
 @_c("lead_disposed", "Lead.Disposed", "lead_id")
 class LeadDisposed(EventData):
+    """A disposal approved (the actor approved; the proposal's actor proposed): the lead is
+    disposed of as of this act."""
+
     lead_id: UUID
     route: LeadRoute
     collective_decision: str
@@ -315,7 +346,19 @@ class CaseFiled(EventData):
 
 @_c("case_filing_announced", "Case.FilingAnnounced", "case_id")
 class CaseFilingAnnounced(EventData):
+    """The filing announced to the persons under investigation."""
+
     case_id: UUID
+    note: str
+
+
+@_c("case_organisation_notified", "Case.OrganisationNotified", "case_id")
+class CaseOrganisationNotified(EventData):
+    """The organisation (unit) of a person under investigation notified of the filing: an
+    act of its own, once per organisation, before the investigation concludes."""
+
+    case_id: UUID
+    unit_id: UUID
     note: str
 
 
@@ -342,8 +385,19 @@ class CaseOutcomeDecided(EventData):
     note: str
 
 
-@_c("case_outcome_executed", "Case.OutcomeAnnouncedAndExecuted", "case_id")
+@_c("case_outcome_announced", "Case.OutcomeAnnounced", "case_id")
+class CaseOutcomeAnnounced(EventData):
+    """A person's outcome announced to them (宣布); an appeal may follow, the execution must."""
+
+    case_id: UUID
+    person_id: UUID
+    note: str
+
+
+@_c("case_outcome_executed", "Case.OutcomeExecuted", "case_id")
 class CaseOutcomeExecuted(EventData):
+    """A person's outcome carried out (执行), after its announcement."""
+
     case_id: UUID
     person_id: UUID
     note: str
@@ -356,6 +410,8 @@ class CaseClosed(EventData):
 
 @_c("case_appeal_lodged", "Case.AppealLodged", "case_id")
 class CaseAppealLodged(EventData):
+    """申诉 lodged by the person the outcome concerns (the actor is that person)."""
+
     case_id: UUID
     person_id: UUID
     grounds: str
@@ -381,6 +437,9 @@ class AccountabilityExaminationOpened(EventData):
     unit_id: UUID
     reason: str
     source_event_id: str | None
+    area: str | None = Field(
+        None, description="the area of responsibility examined (a line of work, 分管领域); "
+        "none: the whole unit")
 
 
 @_c("accountability_decided", "AccountabilityExamination.Decided", "examination_id",
@@ -397,6 +456,9 @@ class AccountabilityDecided(EventData):
     form: AccountabilityForm
     degree: ResponsibilityDegree
     note: str
+    area: str | None = Field(None, description="the area examined, if one was named")
+    coverage: AccountabilityCoverage = Field(
+        "unit", description="how the leader answers for the area")
 
 
 @_c("accountability_examination_concluded", "AccountabilityExamination.Concluded",
@@ -428,6 +490,7 @@ class CaseworkCadreFileOpened(EventData):
     unit_id: UUID
     top_leader: bool
     upstream_event_id: str
+    line_of_work: str = Field("", description="the area the cadre is in charge of (分管领域)")
 
 
 @_c("letter_file_opened", "LetterFile.Learned", "letter_file_id", "internal")
@@ -441,6 +504,8 @@ class LetterFileOpened(EventData):
     individual_clauses: list[str]
     top_leader_duties: list[str]
     upstream_event_id: str
+    individual_risk_points: list[str] | None = Field(
+        None, description="the risk point (area) each individual clause was written for")
 
 
 @_c("letter_clause_learned", "LetterFile.ClauseLearned", "letter_file_id", "internal")
@@ -448,6 +513,7 @@ class LetterClauseLearned(EventData):
     letter_file_id: UUID
     text: str
     upstream_event_id: str
+    risk_point: str = ""
 
 
 @_c("letter_duties_learned", "LetterFile.DutiesLearned", "letter_file_id", "internal")

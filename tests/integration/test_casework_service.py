@@ -2,7 +2,8 @@
 
 - Reactions: supervision's escalations (a case lead, an accountability examination) and a funds
   referral, delivered twice and newest first, are applied once each, in order (the kit's
-  tracking), whether they arrive by message or by pull.
+  tracking), whether they arrive by message or by pull: the case leads as transferred
+  petitions, which the petitions office then accepts (a lead linked to its source) or not.
 - Privacy: a full scenario (a real-name tip-off to a closed case, 一案双查, the identity read
   and then erased), every message that reached the broker's exchanges caught by a catch-all
   queue, every log line and every metric label scanned for the reporter's name and phone: they
@@ -38,7 +39,7 @@ from shared.envelope import CONTENT_TYPE
 from shared.nameko_kit import service_config
 from shared.nameko_kit.consumer import DEAD_LETTER_EXCHANGE
 from shared.relay import Relay
-from shared.roles import AUDITOR, DISCIPLINE_COMMISSION, PARTY_COMMITTEE, SYSTEM_CLOCK
+from shared.roles import AUDITOR, CADRE, DISCIPLINE_COMMISSION, PARTY_COMMITTEE, SYSTEM_CLOCK
 from tests.integration.casework_upstream import (
     UpstreamLog,
     actor,
@@ -106,6 +107,8 @@ class People:
     def __init__(self, acting: Acting) -> None:
         commission_unit = uuid.uuid4()
         self.commission = acting.as_(uuid.uuid4(), commission_unit, DISCIPLINE_COMMISSION)
+        # The commission's principal, who approves disposals its staff propose.
+        self.principal = acting.as_(uuid.uuid4(), commission_unit, DISCIPLINE_COMMISSION)
         self.committee = acting.as_(uuid.uuid4(), uuid.uuid4(), PARTY_COMMITTEE)
         self.auditor = acting.as_(uuid.uuid4(), uuid.uuid4(), AUDITOR)
         self.clock = acting.as_(uuid.uuid4(), uuid.uuid4(), SYSTEM_CLOCK)
@@ -131,28 +134,37 @@ def test_escalations_and_referrals_apply_once_despite_duplicates_and_disorder(cl
         wait_until(lambda: caught_up(read, logs), message="casework to apply every upstream")
         eventlet.sleep(1.0)  # let the redeliveries drain through the handlers
         open_now = read.open_matters({})
-        assert open_now["lead_registered"] == 2
+        assert (open_now["petition_received"], open_now["lead_registered"]) == (2, 0)
         assert open_now["accountability_open"] == 1
-        events = people.auditor.casework.events_after({"after": 0})
+        events = read.events_after({"after": 0})
         types = sorted(e["type"].split(".")[2] for e in events)
-        assert types == ["accountability_examination_opened", "lead_registered",
-                         "lead_registered"]
-        by_source = {e["data"]["source"]: e["data"] for e in events
-                     if e["type"].endswith("lead_registered.v1")}
+        assert types == ["accountability_examination_opened", "petition_received",
+                         "petition_received"]
+        by_source = {e["data"]["transferred_from"]: e["data"] for e in events
+                     if e["type"].endswith("petition_received.v1")}
         assert by_source["supervision"]["source_id"] == str(lead_notice)
+        assert by_source["supervision"]["channel"] == "transferred"
         assert by_source["funds"]["source_id"] == str(referral_id)
         assert by_source["funds"]["source_event_id"] == funds.events[0]["id"]
+        # Step. The petitions office accepts the notice (a lead linked to its source) and
+        # passes the referral on.
+        cw = people.commission.casework
+        lead = cw.accept_petition({"petition_id": by_source["supervision"]["petition_id"]})
+        cw.pass_on_petition({"petition_id": by_source["funds"]["petition_id"],
+                             "to_body": "区民政局"})
+        registered = read.get_lead({"lead_id": lead})
+        assert (registered["source"], registered["source_id"]) == (
+            "supervision", str(lead_notice))
         # Step. A new escalation arrives in order after all that: applied on the fast path.
         event = supervision.add(RectificationNoticeEscalated, escalation(unit, "case_lead"),
                                 uuid.uuid4())
         publish(amqp_uri, supervision, [event])
-        wait_until(lambda: read.open_matters({}).get("lead_registered") == 3,
-                   message="the third lead")
+        wait_until(lambda: read.open_matters({}).get("petition_received") == 1,
+                   message="the third transferred petition")
         # Step. The casework role is needed to act on a lead.
         with pytest.raises(RemoteError) as refused:
-            people.auditor.casework.dispose_lead({
-                "lead_id": by_source["funds"]["lead_id"], "route": "held",
-                "collective_decision": "x"})
+            people.auditor.casework.propose_disposal({
+                "lead_id": lead, "route": "held", "collective_decision": "x"})
         assert refused.value.exc_type == "NotPermittedError"
 
 
@@ -263,9 +275,13 @@ def test_a_reporters_name_and_phone_reach_no_event_log_line_or_metric_label(
                                               "reason": "核实情况需联系举报人",
                                               "occurred_at": at(1, 15)})
         assert identity == {"name": NAME, "contact": PHONE}
+        cw.propose_disposal({"lead_id": lead, "route": "preliminary_verification",
+                             "collective_decision": "线索处置会", "occurred_at": at(2, 1)})
+        with pytest.raises(RemoteError) as own:
+            cw.approve_disposal({"lead_id": lead, "occurred_at": at(2, 1)})
+        assert own.value.exc_type == "ApproverIsProposerError"
+        people.principal.casework.approve_disposal({"lead_id": lead, "occurred_at": at(2, 1)})
         steps = [
-            ("dispose_lead", {"lead_id": lead, "route": "preliminary_verification",
-                              "collective_decision": "线索处置会"}),
             ("approve_verification", {"lead_id": lead,
                                       "team": [str(uuid.uuid4()), str(uuid.uuid4())]}),
             ("conclude_verification", {"lead_id": lead, "file_case": True, "reason": "属实"}),
@@ -279,12 +295,22 @@ def test_a_reporters_name_and_phone_reach_no_event_log_line_or_metric_label(
         people.committee.casework.approve_filing_by_committee({"case_id": case,
                                                                "occurred_at": at(2, 4)})
         for name, extra in (("announce_filing", {}),
+                            ("notify_organisation", {"unit_id": str(unit)}),
                             ("conclude_investigation", {"findings": "查实"}),
                             ("conclude_review", {"opinion": "给予警告"})):
             getattr(cw, name)({"case_id": case, **extra, "occurred_at": at(3, 1)})
         cw.decide_outcome({"case_id": case, "person_id": str(person), "kind": "party_sanction",
                            "sanction": "warning", "form": "second", "confiscated": "3000.00",
                            "occurred_at": at(3, 5)})
+        cw.announce_outcome({"case_id": case, "person_id": str(person),
+                             "occurred_at": at(3, 6)})
+        # The person appeals themself, under a cadre's token; the commission cannot for them.
+        appeal = {"case_id": case, "person_id": str(person), "grounds": "处分过重",
+                  "occurred_at": at(3, 6)}
+        with pytest.raises(RemoteError) as not_theirs:
+            acting.as_(uuid.uuid4(), unit, CADRE).casework.lodge_appeal(appeal)
+        assert not_theirs.value.exc_type == "AppellantNotThePersonError"
+        acting.as_(person, unit, CADRE).casework.lodge_appeal(appeal)
         cw.execute_outcome({"case_id": case, "person_id": str(person), "occurred_at": at(3, 6)})
         cw.close_case({"case_id": case, "occurred_at": at(3, 7)})
         examination = cw.open_accountability({"case_id": case, "unit_id": str(unit),

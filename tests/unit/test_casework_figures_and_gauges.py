@@ -20,7 +20,14 @@ from shared.contracts.casework import CasePerson
 
 IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 COMMISSION = Actor(person_id=uuid4(), unit_id=uuid4())
+PRINCIPAL = Actor(person_id=uuid4(), unit_id=COMMISSION.unit_id)
 UNIT = uuid4()
+
+
+def dispose(app: Casework, lead: UUID, route: str, day: datetime) -> None:
+    app.propose_disposal(lead_id=lead, route=route, collective_decision="会",
+                         actor=COMMISSION, occurred_at=day)
+    app.approve_disposal(lead_id=lead, actor=PRINCIPAL, occurred_at=day)
 
 
 def at(month: int, day: int) -> datetime:
@@ -37,8 +44,7 @@ def app() -> Iterator[Casework]:
 def reviewed_case(app: Casework, persons: list[UUID], filed: datetime) -> UUID:
     lead = app.register_lead(source="inspection", summary="线索", actor=COMMISSION,
                              occurred_at=filed)
-    app.dispose_lead(lead_id=lead, route="preliminary_verification", collective_decision="会",
-                     actor=COMMISSION, occurred_at=filed)
+    dispose(app, lead, "preliminary_verification", filed)
     app.approve_verification(lead_id=lead, team=[uuid4(), uuid4()], actor=COMMISSION,
                              occurred_at=filed)
     app.conclude_verification(lead_id=lead, file_case=True, reason="属实", actor=COMMISSION,
@@ -49,6 +55,7 @@ def reviewed_case(app: Casework, persons: list[UUID], filed: datetime) -> UUID:
     for step in ("approve_filing_by_commission", "approve_filing_by_committee",
                  "announce_filing"):
         getattr(app, step)(case_id=case, actor=COMMISSION, occurred_at=filed)
+    app.notify_organisation(case_id=case, unit_id=UNIT, actor=COMMISSION, occurred_at=filed)
     app.conclude_investigation(case_id=case, findings="f", actor=COMMISSION, occurred_at=filed)
     app.conclude_review(case_id=case, opinion="o", actor=COMMISSION, occurred_at=filed)
     return case
@@ -69,8 +76,7 @@ def test_a_person_sanctioned_twice_is_counted_once_and_each_act_by_its_own_date(
     # An admonishment from a 谈话函询 is counted once too, by the date of its decision.
     lead = app.register_lead(source="inspection", summary="线索", actor=COMMISSION,
                              occurred_at=at(4, 2))
-    app.dispose_lead(lead_id=lead, route="talk_or_letter_inquiry", collective_decision="会",
-                     actor=COMMISSION, occurred_at=at(4, 2))
+    dispose(app, lead, "talk_or_letter_inquiry", at(4, 2))
     app.reply_to_inquiry(lead_id=lead, reply="说明", countersigned_by=uuid4(),
                          actor=COMMISSION, occurred_at=at(4, 10))
     app.conclude_inquiry(lead_id=lead, outcome="admonishment", actor=COMMISSION,
@@ -102,8 +108,7 @@ def test_gauges_count_matters_by_stage_and_overdue_deadlines_with_no_personal_la
         reported_unit_id=UNIT, summary="反映问题", actor=COMMISSION, occurred_at=at(6, 1))
     lead = app.register_lead(source="inspection", summary="线索", actor=COMMISSION,
                              occurred_at=at(6, 1))
-    app.dispose_lead(lead_id=lead, route="talk_or_letter_inquiry", collective_decision="会",
-                     actor=COMMISSION, occurred_at=at(6, 1))
+    dispose(app, lead, "talk_or_letter_inquiry", at(6, 1))
     # Nothing handled by 1 July: the petition's handling and notice, the inquiry's reply.
     assert sorted(map(str, app.check_deadlines(at(7, 1)))) == sorted([str(petition), str(lead)])
     app.refresh_gauges(date(2026, 7, 1))

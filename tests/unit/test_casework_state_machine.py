@@ -23,15 +23,20 @@ from services.casework.sealing import IdentityErasedError
 from services.casework.settings import CaseworkSettings
 from shared.actors import Actor
 from shared.contracts.casework import CasePerson
+from shared.contracts.funds import MatterReferredToCasework
 from shared.contracts.responsibility import CadreRegistered
 from shared.contracts.supervision import RectificationNoticeEscalated
 from shared.policy import UpstreamEvent
-from tests.integration.casework_upstream import escalation
+from tests.integration.casework_upstream import escalation, referral
 
 IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 COMMISSION = Actor(person_id=uuid4(), unit_id=uuid4())
+# The commission's principal, who approves what its staff propose.
+PRINCIPAL = Actor(person_id=uuid4(), unit_id=COMMISSION.unit_id)
 COMMITTEE = Actor(person_id=uuid4(), unit_id=uuid4())
 UNIT, PERSON = uuid4(), uuid4()
+# The person under investigation, acting for themself (an appeal).
+THE_PERSON = Actor(person_id=PERSON, unit_id=UNIT)
 
 
 def at(month: int, day: int) -> datetime:
@@ -65,12 +70,18 @@ def petition(app: Casework, anonymous: bool = False, **more: Any) -> UUID:
                                 actor=COMMISSION, occurred_at=at(1, 5), **identity, **more)
 
 
+def dispose(app: Casework, lead: UUID, route: str, day: datetime) -> None:
+    """Proposed by the staff, approved by the principal."""
+    app.propose_disposal(lead_id=lead, route=route, collective_decision="班子会",
+                         actor=COMMISSION, occurred_at=day)
+    app.approve_disposal(lead_id=lead, actor=PRINCIPAL, occurred_at=day)
+
+
 def lead_in(app: Casework, route: str, cadre_id: UUID | None = None) -> UUID:
     lead = app.register_lead(source="inspection", summary="线索", reported_unit_id=UNIT,
                              reported_cadre_id=cadre_id, actor=COMMISSION,
                              occurred_at=at(1, 6))
-    app.dispose_lead(lead_id=lead, route=route, collective_decision="班子会",
-                     actor=COMMISSION, occurred_at=at(1, 7))
+    dispose(app, lead, route, at(1, 7))
     return lead
 
 
@@ -96,6 +107,8 @@ def case_at(app: Casework, step: str) -> UUID:
             case_id=case, actor=COMMITTEE, occurred_at=at(2, 4))),
         ("announced", lambda: app.announce_filing(case_id=case, actor=COMMISSION,
                                                   occurred_at=at(2, 5))),
+        ("notified", lambda: app.notify_organisation(case_id=case, unit_id=UNIT,
+                                                     actor=COMMISSION, occurred_at=at(2, 5))),
         ("investigated", lambda: app.conclude_investigation(
             case_id=case, findings="查明", actor=COMMISSION, occurred_at=at(3, 1))),
         ("reviewed", lambda: app.conclude_review(case_id=case, opinion="审理意见",
@@ -152,8 +165,7 @@ def test_the_result_is_told_only_after_the_matter_concluded(app):
     lead = app.accept_petition(petition_id=p, actor=COMMISSION, occurred_at=at(1, 6))
     refused(app, petitions.MatterNotConcludedError,
             lambda: app.tell_reporter_of_result(petition_id=p, actor=COMMISSION))
-    app.dispose_lead(lead_id=lead, route="closed", collective_decision="会议",
-                     actor=COMMISSION, occurred_at=at(1, 9))
+    dispose(app, lead, "closed", at(1, 9))
     app.tell_reporter_of_result(petition_id=p, actor=COMMISSION, occurred_at=at(1, 12))
     refused(app, petitions.ReporterAlreadyToldError,
             lambda: app.tell_reporter_of_result(petition_id=p, actor=COMMISSION))
@@ -208,10 +220,48 @@ def test_an_erased_identity_is_gone_for_ever_and_the_history_still_reads(app):
 
 def test_a_lead_is_disposed_of_once_unless_it_was_held(app):
     held = lead_in(app, "held")
-    app.dispose_lead(lead_id=held, route="talk_or_letter_inquiry", collective_decision="再议",
-                     actor=COMMISSION, occurred_at=at(2, 1))
-    refused(app, leads.LeadNotDisposableError, lambda: app.dispose_lead(
+    dispose(app, held, "talk_or_letter_inquiry", at(2, 1))
+    refused(app, leads.LeadNotDisposableError, lambda: app.propose_disposal(
         lead_id=held, route="closed", collective_decision="x", actor=COMMISSION))
+
+
+def test_a_disposal_takes_effect_on_its_approval_by_another_person(app):
+    lead = app.register_lead(source="inspection", summary="线索", reported_unit_id=UNIT,
+                             actor=COMMISSION, occurred_at=at(1, 6))
+    refused(app, leads.DisposalNotProposedError,
+            lambda: app.approve_disposal(lead_id=lead, actor=PRINCIPAL))
+    app.propose_disposal(lead_id=lead, route="talk_or_letter_inquiry",
+                         collective_decision="1月7日线索处置会", actor=COMMISSION,
+                         occurred_at=at(1, 7))
+    assert app.get_lead(lead_id=lead).status == "disposal_proposed"
+    refused(app, leads.LeadNotDisposableError, lambda: app.propose_disposal(
+        lead_id=lead, route="closed", collective_decision="x", actor=COMMISSION))
+    # Nothing of the route runs before the approval: no reply is taken, no limit counted.
+    refused(app, leads.NotInInquiryError, lambda: app.reply_to_inquiry(
+        lead_id=lead, reply="说明", countersigned_by=uuid4(), actor=COMMISSION))
+    assert app.figures(start=date(2026, 1, 1), end=date(2026, 12, 31)).leads_by_route[
+        "talk_or_letter_inquiry"] == 0
+    refused(app, leads.ApproverIsProposerError,
+            lambda: app.approve_disposal(lead_id=lead, actor=COMMISSION))
+    app.approve_disposal(lead_id=lead, actor=PRINCIPAL, occurred_at=at(1, 9))
+    assert app.get_lead(lead_id=lead).status == "inquiry"
+    # The reply's 15 working days run from the approval (Friday 9 January 2026).
+    assert app.load(lead, leads.Lead).deadlines["inquiry_reply"]["due"] == date(2026, 1, 30)
+    figures = app.figures(start=date(2026, 1, 9), end=date(2026, 1, 9))
+    assert figures.leads_by_route["talk_or_letter_inquiry"] == 1
+    refused(app, leads.DisposalNotProposedError,
+            lambda: app.approve_disposal(lead_id=lead, actor=PRINCIPAL))
+
+
+def test_a_returned_disposal_goes_back_to_where_the_lead_was(app):
+    held = lead_in(app, "held")
+    app.propose_disposal(lead_id=held, route="closed", collective_decision="再议",
+                         actor=COMMISSION, occurred_at=at(2, 1))
+    app.return_disposal(lead_id=held, reason="情况尚未查清", actor=PRINCIPAL,
+                        occurred_at=at(2, 2))
+    assert app.get_lead(lead_id=held).status == "held"
+    refused(app, leads.DisposalNotProposedError, lambda: app.return_disposal(
+        lead_id=held, reason="x", actor=PRINCIPAL))
 
 
 def test_an_inquiry_reply_is_countersigned_and_concludes_only_after_the_reply(app):
@@ -276,8 +326,7 @@ def test_false_accusation_and_clearing_a_name_follow_only_a_lead_that_found_noth
         lead_id=lead, petition_id=p, note="n", actor=COMMISSION))
     refused(app, leads.NothingFoundRequiredError, lambda: app.clear_name(
         lead_id=lead, how="通报澄清", actor=COMMISSION))
-    app.dispose_lead(lead_id=lead, route="preliminary_verification", collective_decision="会",
-                     actor=COMMISSION, occurred_at=at(1, 7))
+    dispose(app, lead, "preliminary_verification", at(1, 7))
     app.approve_verification(lead_id=lead, team=[uuid4(), uuid4()], actor=COMMISSION,
                              occurred_at=at(1, 8))
     app.conclude_verification(lead_id=lead, file_case=False, reason="反映不实",
@@ -316,8 +365,39 @@ def test_an_investigation_concludes_only_after_the_filing_was_announced(app):
         case_id=case, findings="f", actor=COMMISSION))
 
 
+def test_announcing_a_filing_and_notifying_each_organisation_are_separate_acts(app):
+    lead = verifying(app)
+    app.conclude_verification(lead_id=lead, file_case=True, reason="属实", actor=COMMISSION,
+                              occurred_at=at(2, 1))
+    other_unit, other_person = uuid4(), uuid4()
+    case = app.file_case(lead_id=lead, persons=[
+        CasePerson(person_id=PERSON, cadre_id=None, unit_id=UNIT),
+        CasePerson(person_id=other_person, cadre_id=None, unit_id=other_unit)],
+        summary="案情", actor=COMMISSION, occurred_at=at(2, 2))
+    app.approve_filing_by_commission(case_id=case, actor=COMMISSION, occurred_at=at(2, 3))
+    refused(app, cases.CaseNotFiledError, lambda: app.notify_organisation(
+        case_id=case, unit_id=UNIT, actor=COMMISSION))
+    app.approve_filing_by_committee(case_id=case, actor=COMMITTEE, occurred_at=at(2, 4))
+    # Notified before or after the announcement, each organisation once, only the persons'.
+    app.notify_organisation(case_id=case, unit_id=UNIT, actor=COMMISSION, occurred_at=at(2, 4))
+    refused(app, cases.OrganisationAlreadyNotifiedError, lambda: app.notify_organisation(
+        case_id=case, unit_id=UNIT, actor=COMMISSION))
+    refused(app, cases.OrganisationNotInCaseError, lambda: app.notify_organisation(
+        case_id=case, unit_id=uuid4(), actor=COMMISSION))
+    app.announce_filing(case_id=case, actor=COMMISSION, occurred_at=at(2, 5))
+    refused(app, cases.FilingAlreadyApprovedError,
+            lambda: app.announce_filing(case_id=case, actor=COMMISSION))
+    refused(app, cases.OrganisationNotNotifiedError, lambda: app.conclude_investigation(
+        case_id=case, findings="f", actor=COMMISSION))
+    app.notify_organisation(case_id=case, unit_id=other_unit, actor=COMMISSION,
+                            occurred_at=at(2, 6))
+    app.conclude_investigation(case_id=case, findings="查明", actor=COMMISSION,
+                               occurred_at=at(3, 1))
+    assert app.get_case(case_id=case).notified_unit_ids == [UNIT, other_unit]
+
+
 def test_review_follows_the_investigation(app):
-    case = case_at(app, "announced")
+    case = case_at(app, "notified")
     refused(app, cases.InvestigationNotConcludedError, lambda: app.conclude_review(
         case_id=case, opinion="o", actor=COMMISSION))
 
@@ -342,11 +422,13 @@ def test_an_outcome_names_a_sanction_of_its_kind_and_a_transfer_is_the_fourth_fo
         case_id=case, person_id=uuid4(), kind="exemption", form="first", actor=COMMISSION))
 
 
-def test_one_outcome_per_person_executed_once_and_the_case_closes_after(app):
+def test_one_outcome_per_person_announced_then_executed_once_and_the_case_closes_after(app):
     case = case_at(app, "reviewed")
     refused(app, cases.OutcomesOutstandingError,
             lambda: app.close_case(case_id=case, actor=COMMISSION))
     refused(app, cases.OutcomeNotDecidedError, lambda: app.execute_outcome(
+        case_id=case, person_id=PERSON, actor=COMMISSION))
+    refused(app, cases.OutcomeNotDecidedError, lambda: app.announce_outcome(
         case_id=case, person_id=PERSON, actor=COMMISSION))
     app.decide_outcome(case_id=case, person_id=PERSON, kind="government_sanction",
                        sanction="demotion", form="third", confiscated=Decimal("50000.00"),
@@ -355,28 +437,47 @@ def test_one_outcome_per_person_executed_once_and_the_case_closes_after(app):
         case_id=case, person_id=PERSON, kind="exemption", form="first", actor=COMMISSION))
     refused(app, cases.OutcomesOutstandingError,
             lambda: app.close_case(case_id=case, actor=COMMISSION))
-    app.execute_outcome(case_id=case, person_id=PERSON, actor=COMMISSION, occurred_at=at(3, 21))
+    refused(app, cases.OutcomeNotAnnouncedError, lambda: app.execute_outcome(
+        case_id=case, person_id=PERSON, actor=COMMISSION))
+    app.announce_outcome(case_id=case, person_id=PERSON, actor=COMMISSION, occurred_at=at(3, 20))
+    refused(app, cases.OutcomeAlreadyAnnouncedError, lambda: app.announce_outcome(
+        case_id=case, person_id=PERSON, actor=COMMISSION))
+    refused(app, cases.OutcomesOutstandingError,
+            lambda: app.close_case(case_id=case, actor=COMMISSION))
+    app.execute_outcome(case_id=case, person_id=PERSON, actor=COMMISSION, occurred_at=at(4, 1))
     refused(app, cases.OutcomeAlreadyExecutedError, lambda: app.execute_outcome(
         case_id=case, person_id=PERSON, actor=COMMISSION))
-    app.close_case(case_id=case, actor=COMMISSION, occurred_at=at(3, 22))
+    app.close_case(case_id=case, actor=COMMISSION, occurred_at=at(4, 2))
     refused(app, cases.CaseClosedError, lambda: app.close_case(case_id=case, actor=COMMISSION))
+    march, april = (app.figures(start=date(2026, m, 1), end=date(2026, m, 30)) for m in (3, 4))
+    assert (march.outcomes_announced, march.outcomes_executed) == (1, 0)
+    assert (april.outcomes_announced, april.outcomes_executed, april.cases_closed) == (0, 1, 1)
 
 
-def test_an_appeal_follows_an_outcome_and_is_decided_once(app):
+def test_an_appeal_is_lodged_by_the_person_after_the_announcement_and_decided_once(app):
     case = case_at(app, "reviewed")
     refused(app, cases.OutcomeNotDecidedError, lambda: app.lodge_appeal(
-        case_id=case, person_id=PERSON, grounds="g", actor=COMMISSION))
+        case_id=case, person_id=PERSON, grounds="g", actor=THE_PERSON))
     app.decide_outcome(case_id=case, person_id=PERSON, kind="party_sanction",
                        sanction="warning", form="second", actor=COMMISSION,
                        occurred_at=at(3, 20))
+    refused(app, cases.OutcomeNotAnnouncedError, lambda: app.lodge_appeal(
+        case_id=case, person_id=PERSON, grounds="g", actor=THE_PERSON))
+    app.announce_outcome(case_id=case, person_id=PERSON, actor=COMMISSION,
+                         occurred_at=at(3, 23))
     refused(app, cases.NoAppealOpenError, lambda: app.decide_appeal(
         case_id=case, person_id=PERSON, upheld=True, actor=COMMISSION))
-    app.lodge_appeal(case_id=case, person_id=PERSON, grounds="处分过重", actor=COMMISSION,
+    # Neither the commission nor anyone else lodges it for the person.
+    for someone in (COMMISSION, Actor(person_id=uuid4(), unit_id=UNIT)):
+        refused(app, cases.AppellantNotThePersonError, lambda a=someone: app.lodge_appeal(
+            case_id=case, person_id=PERSON, grounds="处分过重", actor=a))
+    app.lodge_appeal(case_id=case, person_id=PERSON, grounds="处分过重", actor=THE_PERSON,
                      occurred_at=at(4, 1))
     refused(app, cases.AppealAlreadyOpenError, lambda: app.lodge_appeal(
-        case_id=case, person_id=PERSON, grounds="again", actor=COMMISSION))
+        case_id=case, person_id=PERSON, grounds="again", actor=THE_PERSON))
     app.decide_appeal(case_id=case, person_id=PERSON, upheld=True, actor=COMMISSION,
                       occurred_at=at(4, 20))
+    assert app.figures(start=date(2026, 4, 1), end=date(2026, 4, 30)).appeals_lodged == 1
 
 
 def test_accountability_for_a_case_follows_its_closing(app):
@@ -410,7 +511,7 @@ def test_verifying_a_principal_waits_for_the_district_party_secretary(app):
     assert app.load(lead, leads.Lead).deadlines["verification"]["due"] == date(2026, 3, 9)
 
 
-def test_an_escalated_notice_becomes_one_lead_however_often_it_arrives(app):
+def test_an_escalated_notice_arrives_as_one_transferred_petition_however_often_it_comes(app):
     notice = RectificationNoticeEscalated.model_validate({"notice_id": uuid4(),
                                                           **escalation(UNIT, "case_lead")})
     event = UpstreamEvent(data=notice, id=f"{notice.notice_id}:9",
@@ -418,5 +519,38 @@ def test_an_escalated_notice_becomes_one_lead_however_often_it_arrives(app):
                           source="/dutytrail/supervision", sequence=3, time=at(4, 1))
     app.save(*app.take_escalated_notice(event))
     assert app.take_escalated_notice(event) == []
-    [lead] = app.list_leads(source="supervision")
-    assert (lead.reported_unit_id, lead.source_id) == (UNIT, notice.notice_id)
+    assert app.list_leads() == []  # no lead before the petitions office accepts it
+    [received] = app.list_petitions(channel="transferred")
+    assert (received.transferred_from, received.source_id, received.status) == (
+        "supervision", notice.notice_id, "received")
+    petition = app.load(received.petition_id, petitions.Petition)
+    # Five working days from Wednesday 1 April 2026, over 清明 (4–6 April): Thursday 9 April.
+    assert petition.deadlines["handling"]["due"] == date(2026, 4, 9)
+    refused(app, petitions.AnonymousPetitionError, lambda: app.tell_reporter_of_acceptance(
+        petition_id=received.petition_id, actor=COMMISSION))
+    lead = app.accept_petition(petition_id=received.petition_id, actor=COMMISSION,
+                               occurred_at=at(4, 2))
+    [registered] = app.list_leads(source="supervision")
+    assert (registered.lead_id, registered.reported_unit_id, registered.source_id) == (
+        lead, UNIT, notice.notice_id)
+    [stored] = [e for e in app.events_after(0, cleared=True)
+                if e["type"].endswith("lead_registered.v1")]
+    assert stored["data"]["source_event_id"] == event.id
+    refused(app, petitions.PetitionAlreadyHandledError, lambda: app.accept_petition(
+        petition_id=received.petition_id, actor=COMMISSION))
+
+
+def test_a_funds_referral_arrives_as_a_transferred_petition_that_may_be_passed_on(app):
+    data = MatterReferredToCasework.model_validate({"referral_id": uuid4(), **referral(UNIT)})
+    event = UpstreamEvent(data=data, id=f"{data.referral_id}:1",
+                          type="dutytrail.funds.matter_referred_to_casework.v1",
+                          source="/dutytrail/funds", sequence=1, time=at(5, 6))
+    app.save(*app.take_funds_referral(event))
+    assert app.take_funds_referral(event) == []
+    [received] = app.list_petitions(channel="transferred")
+    assert (received.transferred_from, received.source_id) == ("funds", data.referral_id)
+    app.pass_on_petition(petition_id=received.petition_id, to_body="区民政局",
+                         actor=COMMISSION, occurred_at=at(5, 7))
+    assert app.list_leads() == []
+    figures = app.figures(start=date(2026, 5, 1), end=date(2026, 5, 31))
+    assert (figures.petitions_received, figures.petitions_by_channel) == (1, {"transferred": 1})

@@ -1,5 +1,6 @@
 """Accountability (问责) and 一案双查: when a case closes, or a rectification notice is
-ignored, the leaders whose responsibility letters cover that unit are examined. Each decision
+ignored, the leaders whose responsibility letters cover that unit — and, when the examination
+names an area of responsibility (a line of work, 分管领域), that area — are examined. Each decision
 names the cadre, the letter and the clause whose duty was not fulfilled, the form (通报, 诫勉,
 组织调整/组织处理, 纪律处分) and the degree of responsibility (全面, 主要 or 重要领导责任): a
 responsibility letter's "who is responsible for what" made enforceable."""
@@ -48,16 +49,19 @@ class AccountabilityExamination(DomainAggregate):
 
     @event("Opened")
     def __init__(self, id: UUID, source: str, source_id: UUID, unit_id: UUID, reason: str,
-                 source_event_id: str | None, actor: Actor, occurred_at: datetime) -> None:
+                 source_event_id: str | None, actor: Actor, occurred_at: datetime,
+                 area: str | None = None) -> None:
         self.source = source
         self.source_id = source_id
         self.unit_id = unit_id
+        # The area of responsibility examined (a line of work, 分管领域), or the whole unit.
+        self.area = area
         self.concluded = False
         self.decided: list[UUID] = []
 
     def decide(self, cadre_id: UUID, letter_id: UUID, clause_kind: str, clause_number: int,
                clause: str, form: str, degree: str, note: str, actor: Actor,
-               occurred_at: datetime) -> None:
+               occurred_at: datetime, coverage: str = "unit") -> None:
         if self.concluded:
             msg = f"Accountability examination {self.id} is concluded; no more decisions."
             raise ExaminationConcludedError(msg)
@@ -72,12 +76,14 @@ class AccountabilityExamination(DomainAggregate):
             raise CadreAlreadyHeldAccountableError(msg)
         self._decided(cadre_id=cadre_id, letter_id=letter_id, clause_kind=clause_kind,
                       clause_number=clause_number, clause=clause, form=form, degree=degree,
-                      note=note, actor=actor, occurred_at=occurred_at)
+                      note=note, actor=actor, occurred_at=occurred_at, area=self.area,
+                      coverage=coverage)
 
     @event("Decided")
     def _decided(self, cadre_id: UUID, letter_id: UUID, clause_kind: str, clause_number: int,
                  clause: str, form: str, degree: str, note: str, actor: Actor,
-                 occurred_at: datetime) -> None:
+                 occurred_at: datetime, area: str | None = None,
+                 coverage: str = "unit") -> None:
         self.decided.append(cadre_id)
 
     def conclude(self, note: str, actor: Actor, occurred_at: datetime) -> None:

@@ -1,10 +1,11 @@
 """Cases (立案): one case, one or more persons. Filing is approved by the commission's
 principal and then by the party committee's principal; the filing is announced to the persons
-and notified to their organisations; 审查调查 (investigation) concludes and the case goes to
-审理 (review), which is mandatory before any outcome; then each person's outcome (a party or
-government sanction by kind, exemption, organisational handling, admonishment or transfer to
-the judiciary; its form of the four forms; money confiscated in yuan), its announcement and
-execution, and appeals (申诉). A case closes when every person's outcome was executed."""
+and, as separate acts, notified to each of their organisations; 审查调查 (investigation)
+concludes and the case goes to 审理 (review), which is mandatory before any outcome; then each
+person's outcome (a party or government sanction by kind, exemption, organisational handling,
+admonishment or transfer to the judiciary; its form of the four forms; money confiscated in
+yuan), announced to the person and then executed (two acts), and appeals (申诉) the person
+lodges themself. A case closes when every person's outcome was executed."""
 
 from __future__ import annotations
 
@@ -59,6 +60,30 @@ class CaseNotFiledError(CaseStepError):
 
 class FilingNotAnnouncedError(CaseStepError):
     pass
+
+
+class OrganisationNotNotifiedError(CaseStepError):
+    """The organisations of the persons are notified of a filing before it is investigated."""
+
+
+class OrganisationAlreadyNotifiedError(CaseStepError):
+    pass
+
+
+class OrganisationNotInCaseError(DomainError):
+    pass
+
+
+class OutcomeNotAnnouncedError(CaseStepError):
+    pass
+
+
+class OutcomeAlreadyAnnouncedError(CaseStepError):
+    pass
+
+
+class AppellantNotThePersonError(DomainError):
+    """An appeal (申诉) is lodged by the person sanctioned, for themself."""
 
 
 class InvestigationNotConcludedError(CaseStepError):
@@ -144,6 +169,12 @@ class Case(DomainAggregate):
         self.status: CaseStatus = "proposed"
         self.outcomes: dict[UUID, dict[str, Any]] = {}
         self.appeals: dict[UUID, bool] = {}  # person → an appeal is open
+        self.notified_units: list[UUID] = []
+
+    @property
+    def units(self) -> list[UUID]:
+        """The organisations (units) of the persons, each once, in the persons' order."""
+        return list(dict.fromkeys(p["unit_id"] for p in self.persons.values()))
 
     @staticmethod
     def check_proposable(persons: list[dict[str, Any]], key_areas: list[str]) -> None:
@@ -187,14 +218,41 @@ class Case(DomainAggregate):
         self.status = "filed"
 
     def announce_filing(self, note: str, actor: Actor, occurred_at: datetime) -> None:
+        """The filing announced to the persons under investigation (向被审查人宣布)."""
         if self.status != "filed":
-            raise self._refuse(CaseNotFiledError,
-                               "a filing is announced once both principals approved it")
+            error = FilingAlreadyApprovedError if self.status == "announced" \
+                else CaseNotFiledError
+            raise self._refuse(error, "a filing is announced once, after both principals "
+                                      "approved it")
         self._filing_announced(note=note, actor=actor, occurred_at=occurred_at)
 
     @event("FilingAnnounced")
     def _filing_announced(self, note: str, actor: Actor, occurred_at: datetime) -> None:
         self.status = "announced"
+
+    def notify_organisation(self, unit_id: UUID, note: str, actor: Actor,
+                            occurred_at: datetime) -> None:
+        """The organisation (unit) of a person under investigation notified of the filing
+        (通报所在单位党组织): a separate act, once per organisation."""
+        if self.status not in ("filed", "announced"):
+            if self.status in ("proposed", "approved_by_commission"):
+                raise self._refuse(CaseNotFiledError,
+                                   "an organisation is notified once the case is filed")
+            raise self._refuse(OrganisationAlreadyNotifiedError,
+                               "organisations are notified before the investigation ends")
+        if unit_id not in self.units:
+            msg = f"No person of case {self.id} works in unit {unit_id}: it is not notified."
+            raise OrganisationNotInCaseError(msg)
+        if unit_id in self.notified_units:
+            msg = f"The organisation {unit_id} was already notified of case {self.id}."
+            raise OrganisationAlreadyNotifiedError(msg)
+        self._organisation_notified(unit_id=unit_id, note=note, actor=actor,
+                                    occurred_at=occurred_at)
+
+    @event("OrganisationNotified")
+    def _organisation_notified(self, unit_id: UUID, note: str, actor: Actor,
+                               occurred_at: datetime) -> None:
+        self.notified_units.append(unit_id)
 
     # 审查调查 → 审理.
 
@@ -203,6 +261,11 @@ class Case(DomainAggregate):
             error = CaseNotFiledError if self.status in ("proposed", "approved_by_commission") \
                 else FilingNotAnnouncedError
             raise self._refuse(error, "the investigation concludes on an announced filing")
+        unnotified = [u for u in self.units if u not in self.notified_units]
+        if unnotified:
+            msg = (f"Case {self.id}: {len(unnotified)} organisation(s) of the persons were not "
+                   "notified of the filing yet; the investigation concludes after they are.")
+            raise OrganisationNotNotifiedError(msg)
         self._investigation_concluded(findings=findings, actor=actor, occurred_at=occurred_at)
 
     @event("InvestigationConcluded")
@@ -248,23 +311,47 @@ class Case(DomainAggregate):
     def _outcome_decided(self, person_id: UUID, kind: str, sanction: str | None, form: str,
                          confiscated: Decimal, note: str, actor: Actor,
                          occurred_at: datetime) -> None:
-        self.outcomes[person_id] = {"kind": kind, "executed": False}
+        self.outcomes[person_id] = {"kind": kind, "announced": False, "executed": False}
 
-    def execute_outcome(self, person_id: UUID, note: str, actor: Actor,
-                        occurred_at: datetime) -> None:
-        self._check_open()
+    def _decided(self, person_id: UUID) -> dict[str, Any]:
         self._person(person_id)
         outcome = self.outcomes.get(person_id)
         if outcome is None:
             msg = f"No outcome is decided yet for person {person_id} in case {self.id}."
             raise OutcomeNotDecidedError(msg)
+        return outcome
+
+    def announce_outcome(self, person_id: UUID, note: str, actor: Actor,
+                         occurred_at: datetime) -> None:
+        """The decision announced to the person (宣布处分决定)."""
+        self._check_open()
+        if self._decided(person_id)["announced"]:
+            msg = f"The outcome for person {person_id} in case {self.id} was already announced."
+            raise OutcomeAlreadyAnnouncedError(msg)
+        self._outcome_announced(person_id=person_id, note=note, actor=actor,
+                                occurred_at=occurred_at)
+
+    @event("OutcomeAnnounced")
+    def _outcome_announced(self, person_id: UUID, note: str, actor: Actor,
+                           occurred_at: datetime) -> None:
+        self.outcomes[person_id]["announced"] = True
+
+    def execute_outcome(self, person_id: UUID, note: str, actor: Actor,
+                        occurred_at: datetime) -> None:
+        """The decision carried out (执行): after it was announced, once."""
+        self._check_open()
+        outcome = self._decided(person_id)
+        if not outcome["announced"]:
+            msg = (f"The outcome for person {person_id} in case {self.id} is not announced "
+                   "yet: a decision is announced to the person before it is executed.")
+            raise OutcomeNotAnnouncedError(msg)
         if outcome["executed"]:
             msg = f"The outcome for person {person_id} in case {self.id} was already executed."
             raise OutcomeAlreadyExecutedError(msg)
         self._outcome_executed(person_id=person_id, note=note, actor=actor,
                                occurred_at=occurred_at)
 
-    @event("OutcomeAnnouncedAndExecuted")
+    @event("OutcomeExecuted")
     def _outcome_executed(self, person_id: UUID, note: str, actor: Actor,
                           occurred_at: datetime) -> None:
         self.outcomes[person_id]["executed"] = True
@@ -289,10 +376,19 @@ class Case(DomainAggregate):
 
     def lodge_appeal(self, person_id: UUID, grounds: str, actor: Actor,
                      occurred_at: datetime) -> None:
+        """申诉: lodged by the person, for themself, against an outcome announced to them."""
         self._person(person_id)
+        if actor.person_id != person_id:
+            msg = (f"An appeal in case {self.id} is lodged by the person the outcome concerns, "
+                   "for themself.")
+            raise AppellantNotThePersonError(msg)
         if person_id not in self.outcomes:
             msg = f"Person {person_id} has no outcome in case {self.id} to appeal against."
             raise OutcomeNotDecidedError(msg)
+        if not self.outcomes[person_id]["announced"]:
+            msg = (f"The outcome for person {person_id} in case {self.id} is not announced "
+                   "yet: an appeal follows the announcement.")
+            raise OutcomeNotAnnouncedError(msg)
         if self.appeals.get(person_id):
             msg = f"An appeal of person {person_id} in case {self.id} is open already."
             raise AppealAlreadyOpenError(msg)

@@ -53,6 +53,14 @@ class LeadNotDisposableError(LeadStepError):
     pass
 
 
+class DisposalNotProposedError(LeadStepError):
+    pass
+
+
+class ApproverIsProposerError(LeadStepError):
+    """A disposal is approved by someone other than who proposed it."""
+
+
 class NotInInquiryError(LeadStepError):
     pass
 
@@ -127,6 +135,7 @@ class Lead(WithDeadlines):
         self.case_id: UUID | None = None
         self.false_accusations: list[UUID] = []
         self.name_cleared = False
+        self.proposal: dict[str, Any] = {}
         self.deadlines: dict[str, dict[str, Any]] = {}
 
     @staticmethod
@@ -142,19 +151,39 @@ class Lead(WithDeadlines):
     def _refuse(self, error: type[LeadStepError], wanted: str) -> LeadStepError:
         return error(f"Lead {self.id} is {_words(self.status)}: {wanted}.")
 
-    # Disposal.
+    # Disposal: proposed by collective decision, then approved by someone else.
 
-    def dispose(self, route: str, collective_decision: str, inquiry_due: date | None,
-                actor: Actor, occurred_at: datetime) -> None:
+    def propose_disposal(self, route: str, collective_decision: str, actor: Actor,
+                         occurred_at: datetime) -> None:
         if self.status not in ("registered", "held"):
             raise self._refuse(
                 LeadNotDisposableError,
-                "a lead is disposed of once it is registered, or again once it was held",
+                "a disposal is proposed once a lead is registered, or again once it was held",
             )
         if route not in LEAD_ROUTES:
             msg = f"A lead is disposed of by {', '.join(LEAD_ROUTES)}, not {route!r}."
             raise InvalidLeadError(msg)
-        self._disposed(route=route, collective_decision=collective_decision,
+        self._disposal_proposed(route=route, collective_decision=collective_decision,
+                                actor=actor, occurred_at=occurred_at)
+
+    @event("DisposalProposed")
+    def _disposal_proposed(self, route: str, collective_decision: str, actor: Actor,
+                           occurred_at: datetime) -> None:
+        self.proposal = {"route": route, "collective_decision": collective_decision,
+                         "proposed_by": actor.person_id, "held_before": self.status == "held"}
+        self.status = "disposal_proposed"
+
+    def approve_disposal(self, inquiry_due: date, actor: Actor, occurred_at: datetime) -> None:
+        """The disposal takes effect on its approval, by someone other than its proposer."""
+        if self.status != "disposal_proposed":
+            raise self._refuse(DisposalNotProposedError,
+                               "a disposal is approved once it was proposed")
+        if actor.person_id == self.proposal["proposed_by"]:
+            msg = (f"The disposal of lead {self.id} was proposed by the same person who now "
+                   "approves it: another person approves a disposal.")
+            raise ApproverIsProposerError(msg)
+        route = self.proposal["route"]
+        self._disposed(route=route, collective_decision=self.proposal["collective_decision"],
                        inquiry_due=inquiry_due if route == "talk_or_letter_inquiry" else None,
                        actor=actor, occurred_at=occurred_at)
 
@@ -168,6 +197,17 @@ class Lead(WithDeadlines):
         }[route]  # type: ignore[assignment]
         if inquiry_due is not None:
             self._start_deadline("inquiry_reply", inquiry_due)
+
+    def return_disposal(self, reason: str, actor: Actor, occurred_at: datetime) -> None:
+        """The approver sends a proposal back: the lead is to be disposed of again."""
+        if self.status != "disposal_proposed":
+            raise self._refuse(DisposalNotProposedError,
+                               "a disposal is sent back once it was proposed")
+        self._disposal_returned(reason=reason, actor=actor, occurred_at=occurred_at)
+
+    @event("DisposalReturned")
+    def _disposal_returned(self, reason: str, actor: Actor, occurred_at: datetime) -> None:
+        self.status = "held" if self.proposal.get("held_before") else "registered"
 
     # 谈话函询.
 

@@ -2,7 +2,12 @@
 (the reporter a random id, the identity sealed elsewhere); accepted, not accepted (with the
 reason) or passed on to another body within the handling limit; a repeat of a matter already
 received is registered but not counted again. A real-name reporter is told of acceptance, and
-of the result once the matter is concluded, each within its limit."""
+of the result once the matter is concluded, each within its limit.
+
+A matter another service passes on (supervision's escalated notice, a funds referral) arrives
+as a petition of channel ``transferred``: it names the service, the record and the event it
+came from, and no reporter (casework holds none for it), and is accepted or not like any
+other."""
 
 from __future__ import annotations
 
@@ -63,8 +68,14 @@ class Petition(WithDeadlines):
         reported_unit_id: UUID | None, reported_person_id: UUID | None, summary: str,
         repeat_of: UUID | None, source_event_id: str | None, handling_due: date,
         acceptance_notice_due: date | None, actor: Actor, occurred_at: datetime,
+        transferred_from: str | None = None, source_id: UUID | None = None,
+        reported_cadre_id: UUID | None = None,
     ) -> None:
         self.channel = channel
+        self.transferred_from = transferred_from
+        self.source_id = source_id
+        self.source_event_id = source_event_id
+        self.reported_cadre_id = reported_cadre_id
         self.anonymous = anonymous
         self.reporter_id = reporter_id
         self.reported_unit_id = reported_unit_id
