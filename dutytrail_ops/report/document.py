@@ -30,7 +30,7 @@ class Chart:
     key: str  # a stable name (the HTML element's id)
     title: str
     bars: list[Bar]
-    unit: str = ""
+    columns: bool = False  # upright bars along a time axis (months), else bars across
 
 
 Block = Paragraph | Items | Chart

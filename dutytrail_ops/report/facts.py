@@ -86,6 +86,7 @@ class History:
 
     def __init__(self, facts: Iterable[Fact]) -> None:
         self._by_name: dict[str, list[Fact]] = defaultdict(list)
+        self._units: dict[str, Unit] | None = None
         self.count = 0
         for fact in facts:
             self._by_name[fact.name].append(fact)
@@ -104,12 +105,15 @@ class History:
     def units(self) -> dict[str, Unit]:
         """Every unit the history names, from the responsibility service's register (or, when
         that store is absent, what another service learned of it)."""
+        if self._units is not None:
+            return self._units
         found: dict[str, Unit] = {}
         for name in ("unit_learned", "unit_file_opened", "unit_registered"):  # last one wins
             for fact in self._by_name.get(name, ()):
                 unit_id = fact.text("unit_id")
                 found[unit_id] = Unit(unit_id, fact.text("name"), fact.text("kind"),
                                       fact.text("parent_unit_id") or None, fact.day)
+        self._units = found
         return found
 
     def cadre_names(self) -> dict[str, str]:

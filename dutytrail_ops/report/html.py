@@ -13,6 +13,10 @@ BAR_GAP = 6
 LABEL_WIDTH = 190
 PLOT_WIDTH = 360
 VALUE_WIDTH = 60
+COLUMN_WIDTH = 34
+COLUMN_GAP = 12
+COLUMN_TOP = 20  # room for the tallest column's value
+COLUMN_PLOT = 180
 COLOUR = "#4a6fa5"
 HIGHLIGHT = "#c0392b"
 STYLE = """
@@ -49,11 +53,48 @@ def _section(section: Section, level: int) -> list[str]:
             parts.append("<ul>" + "".join(f"<li>{escape(line)}</li>" for line in block.lines)
                          + "</ul>")
         else:
-            parts.append(bar_chart(block))
+            parts.append(chart_svg(block))
     for sub in section.subsections:
         parts += _section(sub, level + 1)
     parts.append("</section>")
     return parts
+
+
+def chart_svg(chart: Chart) -> str:
+    return column_chart(chart) if chart.columns else bar_chart(chart)
+
+
+def _figure(chart: Chart, width: int, height: int, body: str) -> str:
+    title = escape(chart.title)
+    return (
+        f'<figure id="{escape(chart.key)}"><svg xmlns="http://www.w3.org/2000/svg" '
+        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{title}"><title>{title}</title>{body}</svg>'
+        f"<figcaption>{title}</figcaption></figure>"
+    )
+
+
+def column_chart(chart: Chart) -> str:
+    """Upright columns along a time axis, scaled to the largest value, each value written
+    above its column and its label below."""
+    largest = max((bar.value for bar in chart.bars), default=0) or 1
+    width = COLUMN_GAP + len(chart.bars) * (COLUMN_WIDTH + COLUMN_GAP)
+    baseline = COLUMN_TOP + COLUMN_PLOT
+    parts = [f'<line x1="0" y1="{baseline}" x2="{width}" y2="{baseline}" stroke="#888"/>']
+    for i, bar in enumerate(chart.bars):
+        x = COLUMN_GAP + i * (COLUMN_WIDTH + COLUMN_GAP)
+        length = round(COLUMN_PLOT * bar.value / largest, 1)
+        centre = x + COLUMN_WIDTH / 2
+        colour = HIGHLIGHT if bar.highlight else COLOUR
+        parts.append(
+            f'<rect x="{x}" y="{baseline - length}" width="{COLUMN_WIDTH}" height="{length}" '
+            f'fill="{colour}"><title>{escape(bar.label)}: {bar.value:g}</title></rect>'
+            f'<text x="{centre}" y="{baseline - length - 4}" text-anchor="middle">'
+            f'{bar.value:g}</text>'
+            f'<text x="{centre}" y="{baseline + 16}" text-anchor="middle">{escape(bar.label)}'
+            "</text>"
+        )
+    return _figure(chart, width, baseline + 24, "".join(parts))
 
 
 def bar_chart(chart: Chart) -> str:
@@ -74,10 +115,4 @@ def bar_chart(chart: Chart) -> str:
             f'fill="{colour}"><title>{escape(bar.label)}: {bar.value:g}</title></rect>'
             f'<text x="{LABEL_WIDTH + length + 6}" y="{middle}">{bar.value:g}</text>'
         )
-    title = escape(chart.title)
-    return (
-        f'<figure id="{escape(chart.key)}"><svg xmlns="http://www.w3.org/2000/svg" '
-        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{title}"><title>{title}</title>{"".join(rows)}</svg>'
-        f"<figcaption>{title}</figcaption></figure>"
-    )
+    return _figure(chart, width, height, "".join(rows))

@@ -81,6 +81,7 @@ def charts(figures: Figures, problems: Problems, lang: str) -> dict[str, Chart]:
         else "Acts of the responsibility system by month (the three busiest highlighted)",
         [Bar(f"{m}月" if zh else date(y, m, 1).strftime("%b"), n, (y, m) in busiest)
          for y, m, n in problems.bunching.months],
+        columns=True,
     )
     names = RECIPIENT_ZH if zh else RECIPIENT_EN
     notices = Chart(
