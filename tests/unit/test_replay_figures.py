@@ -26,7 +26,7 @@ DAY = date(2026, 5, 15)
 
 @pytest.fixture
 def apps(sqlite_store: Any) -> Any:
-    opened = [Responsibilities(store_environment("responsibility", sqlite_store)),
+    opened: list[Any] = [Responsibilities(store_environment("responsibility", sqlite_store)),
               Supervision(store_environment("supervision", sqlite_store))]
     yield opened
     for app in opened:
