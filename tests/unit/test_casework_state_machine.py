@@ -554,3 +554,21 @@ def test_a_funds_referral_arrives_as_a_transferred_petition_that_may_be_passed_o
     assert app.list_leads() == []
     figures = app.figures(start=date(2026, 5, 1), end=date(2026, 5, 31))
     assert (figures.petitions_received, figures.petitions_by_channel) == (1, {"transferred": 1})
+
+
+def test_a_transferred_notice_to_a_principal_keeps_the_secretarys_approval(app):
+    principal = learn_principal(app)
+    data = {"notice_id": uuid4(), **escalation(UNIT, "case_lead"),
+            "recipient_cadre_id": principal}
+    event = UpstreamEvent(data=RectificationNoticeEscalated.model_validate(data),
+                          id=f"{data['notice_id']}:2",
+                          type="dutytrail.supervision.rectification_notice_escalated.v1",
+                          source="/dutytrail/supervision", sequence=2, time=at(3, 2))
+    app.save(*app.take_escalated_notice(event))
+    [received] = app.list_petitions(channel="transferred")
+    lead = app.accept_petition(petition_id=received.petition_id, actor=COMMISSION,
+                               occurred_at=at(3, 3))
+    dispose(app, lead, "preliminary_verification", at(3, 4))
+    app.approve_verification(lead_id=lead, team=[uuid4(), uuid4()], actor=COMMISSION,
+                             occurred_at=at(3, 5))
+    assert app.get_lead(lead_id=lead).status == "awaiting_secretary"
