@@ -1,7 +1,8 @@
 """`dutytrail report` reads what the services recorded, from their stores directly, on SQLite
 and on PostgreSQL: a few acts recorded through the responsibility and supervision
 applications (supervision learning the district from responsibility's events, as in
-production) come out as the seed's sentences, and the HTML form parses with its charts."""
+production) come out as the seed's sentences, agree with supervision's own figures for the
+period, and the HTML form parses with its charts."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from click.testing import CliRunner
 from dutytrail_ops.cli import main
 from services.responsibility.application import Responsibilities
 from services.supervision.application import Supervision
+from services.supervision.commands import InspectionReport, ProblemFound
 from services.supervision.settings import DEFAULT_REPORTING, SupervisionSettings
+from services.supervision.views import PeriodCounts
 from shared.actors import Actor
 from shared.feed import UpstreamFeed
 from shared.persistence import store_environment
@@ -34,10 +37,13 @@ def at(year: int, month: int, day: int) -> datetime:
 
 
 @pytest.fixture
-def recorded(any_store: StoreSettings, use_store: Any) -> Iterator[StoreSettings]:
-    """A district of a party committee, a department, a town and two communities; warning
-    education in April (and in December, after the period); one community's disclosure board
-    in March; a special report and a circular in the period and a circular after it."""
+def recorded(any_store: StoreSettings, use_store: Any) -> Iterator[PeriodCounts]:
+    """A district of a party committee, the commission, a department, a town and two
+    communities; warning education in April (and in December, after the period); one
+    community's disclosure board in March; a special report and a circular in the period and
+    a circular after it; an inspection in March whose notice to the department goes overdue
+    (the clock runs on 24 March) and a notice to a community in April. Yields supervision's
+    own counts for January to November."""
     use_store(any_store)
     upstream = Responsibilities(store_environment("responsibility", any_store))
     app = Supervision(store_environment("supervision", any_store), SupervisionSettings(
@@ -52,10 +58,11 @@ def recorded(any_store: StoreSettings, use_store: Any) -> Iterator[StoreSettings
 
         pc = unit("PC", "**区委", "party_committee", None)
         clerk = Actor(person_id=uuid.uuid4(), unit_id=pc)
-        unit("DC", "区纪委监委", "district_department", pc)
+        commission = unit("DC", "区纪委监委", "district_department", pc)
+        department = unit("D1", "区财政局", "district_department", pc)
         town = unit("T1", "**镇", "town", pc)
         first = unit("C1", "**社区甲", "community", town)
-        unit("C2", "**社区乙", "community", town)
+        second = unit("C2", "**社区乙", "community", town)
         for held_on, count in ((date(2025, 4, 8), 35), (date(2025, 12, 8), 50)):
             upstream.record_education_activity(
                 kind="warning_education_visit", title="警示教育基地参观", held_on=held_on,
@@ -70,10 +77,26 @@ def recorded(any_store: StoreSettings, use_store: Any) -> Iterator[StoreSettings
                                           ("circular", at(2025, 12, 1)))):
             app.issue_bulletin(kind=kind, request_id=f"r{n}", title=f"第{n}期", actor=clerk,
                                occurred_at=when)
+        inspector = Actor(person_id=uuid.uuid4(), unit_id=commission)
+        app.record_inspection(kind="weekly", report=InspectionReport(
+            leader_person_id=uuid.uuid4(), leader_name="张明", location="区政务服务中心",
+            held_on=date(2025, 3, 10), unit_ids=[department, second], problems=[
+                ProblemFound(category="work_discipline", description="台账不全",
+                             unit_id=department),
+                ProblemFound(category="work_discipline", description="公开栏缺失",
+                             unit_id=second)]), actor=inspector, occurred_at=at(2025, 3, 10))
+        problems = {p["unit_id"]: p["problem_id"] for i in app.list_inspections(
+            start=date(2025, 3, 10), end=date(2025, 3, 10)) for p in i.problems}
+        app.issue_notice(recipient_unit_id=department, problem_ids=[problems[department]],
+                         deadline=date(2025, 3, 20), actor=inspector, occurred_at=at(2025, 3, 11))
+        app.check_deadlines(at(2025, 3, 24))
+        app.issue_notice(recipient_unit_id=second, problem_ids=[problems[second]],
+                         deadline=date(2025, 12, 20), actor=inspector, occurred_at=at(2025, 4, 1))
+        counts = app.period_counts(start=date(2025, 1, 1), end=date(2025, 11, 30))
     finally:
         app.close()
         upstream.close()
-    yield any_store
+    yield counts
 
 
 def report(*options: str) -> str:
@@ -83,16 +106,30 @@ def report(*options: str) -> str:
     return done.output
 
 
-def test_the_report_reads_the_recorded_acts_from_the_stores(recorded: StoreSettings) -> None:
+def test_the_report_reads_the_recorded_acts_from_the_stores(recorded: PeriodCounts) -> None:
     text = report()
     assert "组织全区35名党员领导干部到**市警示教育基地进行参观学习" in text
     assert "以**社区甲党务居务公开示范点建设为样板，1个社区设置了党务居务公开栏（共2个社区" in text
     assert "2025年1－11月，共印发《督查专报》1期、《督查通报》1期，会议形式通报0次" in text
     assert "1个社区尚未设置党务居务公开栏（**社区乙），**镇未实现全覆盖" in text
+    assert "区财政局（区直单位），整改时限2025年3月20日，截至2025年11月30日仍未整改" in text
+
+
+def test_the_reports_figures_agree_with_supervisions_own(recorded: PeriodCounts) -> None:
+    text = report("--lang", "en")
+    r = recorded.notice_recipients
+    assert (f"were sent to {r['district_department']} district departments, "
+            f"{r['community']} communities and {r['cadre']} cadres") in text
+    assert sum(recorded.notices.values()) == 2
+    weeks = (f"{len(recorded.weeks_without_inspection)} weeks without an inspection, "
+             f"{len(recorded.weeks_without_circular)} without a circular")
+    assert recorded.weeks_without_circular and weeks in text
+    assert (f"{recorded.special_reports} special report and {recorded.circulars} circular "
+            "were issued") in text
 
 
 def test_the_html_report_from_the_stores_parses_with_its_charts(
-    recorded: StoreSettings, tmp_path: Path
+    recorded: PeriodCounts, tmp_path: Path
 ) -> None:
     out = tmp_path / "report.html"
     report("--lang", "en", "--format", "html", "--out", str(out))
