@@ -280,9 +280,10 @@ def _english(f: Figures, p: Problems) -> Document:
     ])
     second = Section("2. Carrying out the supervision responsibility", subsections=[
         Section("(1) Supervision and inspection as a lasting regime.", [
-            Paragraph(f"Livelihood funds: at present {f.units_enrolled} units of {d} are enrolled "
-                      f"on the livelihood-fund supervision platform, {f.programmes} fund "
-                      f"programmes are supervised, {f.amount_supervised_wan} 万元 (ten-thousand "
+            Paragraph(f"Livelihood funds: at present {plural(f.units_enrolled, 'unit')} of {d} "
+                      "enrolled on the livelihood-fund supervision platform, "
+                      f"{plural(f.programmes, 'fund programme')} supervised, "
+                      f"{f.amount_supervised_wan} 万元 (ten-thousand "
                       f"yuan) supervised in all, {_person_times_en(f)}."),
             Paragraph(f"In {when}, {plural(f.special_reports, 'special report')} and "
                       f"{plural(f.circulars, 'circular')} were issued and "

@@ -137,3 +137,33 @@ def test_the_html_report_from_the_stores_parses_with_its_charts(
     root = ET.fromstring(page.split("\n", 1)[1])
     assert len(list(root.iter(f"{SVG}svg"))) == 5
     assert "35 party leading cadres" in page
+
+
+def test_the_reports_fund_figures_agree_with_the_platforms_own(
+    any_store: StoreSettings, use_store: Any
+) -> None:
+    """Units enrolled, programmes and their budgets, payments net of a reversal, one programme
+    starting after the period: the report's cumulative figures are the platform's."""
+    from tests.unit.test_funds_rules import World
+
+    use_store(any_store)
+    world = World(store_environment("funds", any_store))
+    try:
+        low = world.programme("城乡低保", budget="150000.00")
+        world.programme("冬季救助", budget="82000.00", starts_on=date(2026, 12, 1))
+        paid = [world.pay(low, person, on=date(2026, month, 10))
+                for person in (1, 2, 3) for month in (2, 3)]
+        world.app.reverse_payment(payment_id=paid[0], reversed_on=date(2026, 2, 20),
+                                  reason="错发", actor=world.clerk(world.community),
+                                  occurred_at=at(2026, 2, 20))
+        own = world.app.figures(end=date(2026, 11, 30))
+    finally:
+        world.close()
+    done = CliRunner().invoke(main, ["report", "--from", "2026-01-01", "--to", "2026-11-30",
+                                     "--lang", "en"])
+    assert done.exit_code == 0, done.output
+    assert (own.units_enrolled, own.programmes_supervised, own.person_times) == (4, 1, 5)
+    assert (f"at present {own.units_enrolled} units of **区 enrolled on the "
+            f"livelihood-fund supervision platform, {own.programmes_supervised} fund "
+            f"programme supervised, {own.amount_supervised_wan} 万元") in done.output
+    assert f"{own.person_times} beneficiary person-times" in done.output
