@@ -25,9 +25,17 @@ class Bar:
 
 
 @contextmanager
-def bar(label: str, length: int, wanted: bool) -> Iterator[Bar]:
+def bar(label: str, length: int, wanted: bool, *, percent: bool = False) -> Iterator[Bar]:
+    """A bar of ``length`` steps (``percent``: the steps are per cent of the work)."""
     if not (wanted or sys.stderr.isatty()) or length <= 0:
         yield Bar(None)
         return
-    with click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True) as shown:
+    if not sys.stderr.isatty():
+        # click draws no bar off a terminal: one line per step instead, when it is done.
+        counted = Bar(None)
+        yield counted
+        click.echo(f"{label} {'100%' if percent else f'{length}/{length}'}", err=True)
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr,
+                           show_pos=not percent, show_percent=True) as shown:
         yield Bar(shown)

@@ -61,7 +61,7 @@ def command(as_of: datetime, services: tuple[str, ...], as_json: bool, progress:
     for service in [s for s in known if not services or s in services]:
         env = store_environment(service)
         # In per cent: the per-record queries are planned once the lists are answered.
-        with bar(f"replaying {service:<15}", 100, progress) as shown:
+        with bar(f"replaying {service:<15}", 100, progress, percent=True) as shown:
             def step(done: int, planned: int, shown: Any = shown) -> None:
                 shown.reach(100 * done // max(planned, 1))
 
