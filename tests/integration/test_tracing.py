@@ -22,7 +22,7 @@ from services.supervision.service import SupervisionService
 from shared.nameko_kit import service_config
 from shared.persistence import store_environment
 from shared.relay import Relay
-from shared.roles import AUDITOR, PARTY_COMMITTEE
+from shared.roles import AUDITOR, PARTY_COMMITTEE, SYSTEM_CLOCK
 from shared.tracing import parse
 from tests.integration.probe_consumer import delete_queues, running, wait_until
 
@@ -109,3 +109,33 @@ def test_a_command_and_the_reaction_in_another_service_share_one_trace(both_serv
         reacted = [parse(e["traceparent"]) for e in reactions if e["data"].get("unit_id") == unit]
         assert reacted and all(r is not None and r.trace_id == own.trace_id for r in reacted)
     assert len(traces) == 2
+
+
+def test_the_clock_gives_each_record_it_marks_a_trace_of_its_own(both_services):
+    rpc, store = both_services
+    acting = Acting(rpc)
+    person = uuid.uuid4()
+    founder = acting.as_(person, uuid.uuid4(), PARTY_COMMITTEE).responsibility
+    pc = founder.register_unit({"code": "PC", "name": "**区委", "kind": "party_committee",
+                                "occurred_at": at(1, 2)})
+    committee = acting.as_(person, pc, PARTY_COMMITTEE).responsibility
+    leader = committee.register_cadre({
+        "person_id": str(uuid.uuid4()), "name": "王伟", "unit_id": pc, "post_title": "书记",
+        "line_of_work": "全面", "leadership_member": True, "top_leader": True,
+        "occurred_at": at(1, 3)})
+    tasks = [committee.create_task({"year": 2026, "title": title, "requirement": "逐岗排查",
+                                    "lead_unit_id": pc, "responsible_cadre_id": leader,
+                                    "deadline": "2026-03-31", "occurred_at": at(1, 10)})
+             for title in ("风险点排查", "台账整理")]
+    clock = acting.as_(uuid.uuid4(), uuid.uuid4(), SYSTEM_CLOCK).responsibility
+    rpc._worker_ctx.data["traceparent"] = CALLER_TRACE
+    try:
+        clock.check_deadlines({"as_of": at(4, 2)})
+    finally:
+        rpc._worker_ctx.data.pop("traceparent", None)
+    marks = [e for e in stored_events(Responsibilities, "responsibility", store)
+             if e["type"].endswith(".task_overdue.v1")]
+    assert sorted(e["subject"] for e in marks) == sorted(tasks)
+    traces = {parse(e["traceparent"]).trace_id for e in marks}  # type: ignore[union-attr]
+    assert len(traces) == 2
+    assert "0af7651916cd43dd8448eb211c80319c" not in traces
