@@ -1,5 +1,6 @@
-"""A report :class:`~dutytrail_ops.report.document.Document` as plain text or Markdown (charts
-are left to the HTML form; their figures are in the sentences)."""
+"""A report :class:`~dutytrail_ops.report.document.Document` as plain text or Markdown: the
+HTML form draws the charts; here a time series is one line (text) and each chart a small
+table (Markdown)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ def _text_section(section: Section) -> list[str]:
             lines.append(block.text)
         elif isinstance(block, Items):
             lines += [f"  - {line}" for line in block.lines]
+        elif block.columns:  # the other charts draw what their sentences already say
+            lines.append(chart_line(block))
     for sub in section.subsections:
         body = _text_section(sub)[1:]
         # A subsection reads as the seed writes it: its heading runs into its first sentence.
@@ -32,6 +35,13 @@ def _text_section(section: Section) -> list[str]:
             body = [body[0] + space + body[1], *body[2:]]
         lines += body
     return lines
+
+
+def chart_line(chart: Chart) -> str:
+    """A chart's figures as one line, in the chart title's language."""
+    english = chart.title.isascii()
+    values = (", " if english else "、").join(f"{bar.label} {bar.value:g}" for bar in chart.bars)
+    return f"{chart.title}{': ' if english else '：'}{values}"
 
 
 def as_markdown(document: Document) -> str:

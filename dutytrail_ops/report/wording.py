@@ -77,8 +77,7 @@ def charts(figures: Figures, problems: Problems, lang: str) -> dict[str, Chart]:
     busiest = {(y, m) for y, m, _ in problems.bunching.busiest if _ > 0}
     months = Chart(
         "acts-by-month",
-        "各月履责行为数（最集中的三个月突出显示）" if zh
-        else "Acts of the responsibility system by month (the three busiest highlighted)",
+        "各月履责行为数" if zh else "Acts of the responsibility system by month",
         [Bar(f"{m}月" if zh else date(y, m, 1).strftime("%b"), n, (y, m) in busiest)
          for y, m, n in problems.bunching.months],
         columns=True,

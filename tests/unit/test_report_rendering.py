@@ -48,6 +48,8 @@ def test_the_chinese_text_fills_the_seeds_sentences_from_the_history():
     assert "对督查发现存在问题的0个区直单位、1个社区和0名干部发出《责令整改通知书》1份" in text
     assert "0个社区设置了党务居务公开栏（共2个社区，尚有2个未设置）" in text
     assert "最集中的1月、6月、11月" in text
+    # Two letters signed in February, education in April, a notice in May, inspections.
+    assert "各月履责行为数：1月 9、2月 2、3月 1、4月 1、5月 1、6月 8、7月 0" in text
 
 
 def test_the_english_text_renders_the_same_figures():
