@@ -26,7 +26,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 from urllib.parse import unquote, urlparse
@@ -53,6 +53,8 @@ class Child:
     # Variables set in the child's environment on top of the supervisor's own.
     env: dict[str, str] = field(default_factory=dict)
     relay: bool = False
+    # The service this child runs, or whose relay it is (the stop order follows services).
+    service: str = ""
     # False for a child that serves no /readyz (a relay whose metrics port is 0).
     probed: bool = True
     process: subprocess.Popen[bytes] | None = None
@@ -103,8 +105,15 @@ def probe_readiness(url: str, timeout: float = 5.0) -> tuple[bool, str]:
 
 
 class Supervisor:
-    def __init__(self, children: list[Child], out: IO[str] | None = None) -> None:
+    def __init__(
+        self, children: list[Child], out: IO[str] | None = None,
+        upstreams: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> None:
         self.children = children
+        # What each child's service consumes (its declaration's upstreams unless given).
+        self.upstreams = dict(upstreams) if upstreams is not None else {
+            c.service: declaration(c.service).upstreams for c in children if c.service
+        }
         self.out = out or sys.stdout
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -190,12 +199,26 @@ class Supervisor:
         return 0
 
     def stop_all(self) -> None:
+        """Stop the children wave by wave (:func:`stop_waves`): consumers while the services
+        they pull from still answer, so that a pull in flight ends at once rather than at its
+        timeout; each relay once its service stored its last event."""
         self.say("stopping")
-        live = [c for c in self.children if c.process is not None and c.process.poll() is None]
+        for wave in stop_waves(self.children, self.upstreams):
+            live = [c for c in wave if c.process is not None and c.process.poll() is None]
+            if live:
+                self.stop_wave(live)
+        for child in self.children:
+            if child.pump is not None:
+                child.pump.join(timeout=2)
+        self.say("stopped")
+
+    def stop_wave(self, live: list[Child]) -> None:
+        """SIGTERM to every child of one wave, then SIGKILL to any not gone after the grace."""
+        started = time.monotonic()
         for child in live:
             assert child.process is not None
             child.process.terminate()
-        deadline = time.monotonic() + GRACE_SECONDS
+        deadline = started + GRACE_SECONDS
         for child in live:
             assert child.process is not None
             try:
@@ -204,10 +227,33 @@ class Supervisor:
                 self.say(f"{child.tag} did not stop in time; killing it")
                 child.process.kill()
                 child.process.wait()
-        for child in self.children:
-            if child.pump is not None:
-                child.pump.join(timeout=2)
-        self.say("stopped")
+        tags = ", ".join(c.tag for c in live)
+        self.say(f"stopped {tags} in {time.monotonic() - started:.1f}s")
+
+
+def stop_waves(
+    children: list[Child], upstreams: Mapping[str, tuple[str, ...]]
+) -> list[list[Child]]:
+    """The order to stop ``children`` in, as waves stopped one after the other (the children
+    of a wave together): a service once every service that consumes its events (``upstreams``
+    names what each consumes) has stopped, a relay once its own service has. A child of no
+    known service, or a cycle, goes in the last wave."""
+    services = {c.service for c in children if not c.relay and c.service}
+    consumers = {name: {s for s in services if name in upstreams.get(s, ())}
+                 for name in services}
+    stopped: set[str] = set()
+    remaining = list(children)
+    waves: list[list[Child]] = []
+    while remaining:
+        wave = [c for c in remaining if (
+            c.service in stopped if c.relay else consumers.get(c.service, set()) <= stopped
+        ) and c.service in services]
+        if not wave:
+            wave = remaining
+        waves.append(wave)
+        remaining = [c for c in remaining if c not in wave]
+        stopped |= {c.service for c in wave if not c.relay}
+    return waves
 
 
 def child_metrics_port(service: str, *, relay: bool) -> int:
@@ -232,6 +278,7 @@ def children_for(services: list[str]) -> list[Child]:
                 [python, "-m", "dutytrail_ops.cli", "relay" if relay else "run", service],
                 {METRICS_PORT_VARIABLE: str(port)},
                 relay=relay,
+                service=service,
                 probed=port > 0 or not relay,  # a service answers /readyz on its HTTP port
             ))
     return children

@@ -16,6 +16,7 @@ from shared.feed import UpstreamFeed
 from shared.ledger.config import checkpoint_interval_seconds
 from shared.ledger.service_side import sign_checkpoint
 from shared.nameko_kit.consumer import rpc_pull, upstream_handler
+from shared.nameko_kit.draining import drain_in_short_steps
 from shared.nameko_kit.entrypoints import EXPECTED, admitting
 from shared.nameko_kit.http import Readiness, catch_up, http, readiness, schema
 from shared.nameko_kit.providers import (
@@ -28,6 +29,8 @@ from shared.nameko_kit.providers import (
 from shared.roles import AUDITOR, CLEARED, EVENT_READERS, SERVICE, SYSTEM_CLOCK
 from shared.settings import clock_skew_seconds
 from shared.tracing import per_record
+
+drain_in_short_steps()  # a stop takes a fraction of a second (shared/nameko_kit/draining.py)
 
 # How often a consumer pulls each upstream, whatever was delivered: it covers an event whose
 # message never arrived and a pull that failed (docs/reliability.md).
