@@ -9,9 +9,10 @@ wrong without reading a traceback (docs/subscribing.md, "Scripting the command l
 | 3    | the broker (RabbitMQ) cannot be reached, or refused the login  |
 | 4    | the store (PostgreSQL or the SQLite folder) cannot be reached  |
 | 5    | refused: no token, an invalid token, or a role that may not do this |
-| 6    | not found: no such dead letter                                 |
+| 6    | not found: no such dead letter; no event about a trail's id (``audit trail``) |
 | 7    | the ledger is damaged: an event altered, removed, inserted or reordered (audit verify) |
 | 8    | a proof was refused (``dutytrail audit check-proof``)          |
+| 9    | figures differ from the stored read models (``audit replay``)  |
 | 141  | the reader of the output went away (``| head``); nothing printed  |
 """
 
@@ -34,6 +35,7 @@ REFUSED = 5
 NOT_FOUND = 6
 LEDGER_DAMAGED = 7
 PROOF_REFUSED = 8
+FIGURES_DIFFER = 9
 PIPE_CLOSED = 141  # as a shell reports a process ended by SIGPIPE
 
 DEBUG_VARIABLE = "DUTYTRAIL_DEBUG"
@@ -68,6 +70,12 @@ class LedgerDamagedError(OneLineError):
 
 class ProofRefusedError(OneLineError):
     exit_code = PROOF_REFUSED
+
+
+class FiguresDifferError(OneLineError):
+    """A figure rebuilt from the history is not what the service answers from its rows."""
+
+    exit_code = FIGURES_DIFFER
 
 
 def require_broker(uri: str | None = None) -> None:

@@ -10,18 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from dutytrail_ops.exits import OneLineError, require_store
+from dutytrail_ops.exits import FiguresDifferError, require_store
 
 if TYPE_CHECKING:
     from dutytrail_ops.audit._replay_run import ServiceReplay
-
-FIGURES_DIFFER = 9
-
-
-class FiguresDifferError(OneLineError):
-    """A figure rebuilt from the history is not what the service answers from its rows."""
-
-    exit_code = FIGURES_DIFFER
 
 
 def _services() -> list[str]:
