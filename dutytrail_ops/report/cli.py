@@ -37,6 +37,9 @@ def report(start: datetime, end: datetime, lang: str, fmt: str, out: Path | None
         period = Period(start.date(), end.date())
     except ReportPeriodError as error:
         raise click.BadParameter(str(error), param_hint="--to") from None
+    if out is not None and not out.parent.is_dir():
+        msg = f"there is no directory {out.parent} to write the report in"
+        raise click.BadParameter(msg, param_hint="--out")
     require_store()
     settings = StoreSettings.from_environ()
     services, notes = stored_services(settings, service_names())

@@ -131,3 +131,12 @@ def test_the_command_says_which_services_have_no_store(tmp_path):
     written = out.read_text(encoding="utf-8")
     assert "> note: responsibility: no store at" in written
     assert "签字背书0份" in written
+
+
+def test_the_command_refuses_to_write_into_a_directory_that_is_not_there(tmp_path):
+    env = {"DUTYTRAIL_STORE": "sqlite", "DUTYTRAIL_VAR_DIR": str(tmp_path / "var")}
+    done = CliRunner().invoke(main, ["report", "--from", "2025-01-01", "--to", "2025-11-30",
+                                     "--out", str(tmp_path / "missing" / "r.html")], env=env)
+    assert done.exit_code == 2
+    assert "there is no directory" in done.output
+    assert not (tmp_path / "var").exists()  # refused before any store was opened
