@@ -21,12 +21,16 @@ They are type-blind: one pattern covers exchanges and queues of the same name.
 
 The broker is set up with ``rabbitmqctl`` (no plugin needed; the management plugin is not
 required). ``DUTYTRAIL_RABBITMQCTL`` replaces the command (``"sudo rabbitmqctl"``,
-``"docker exec rabbit rabbitmqctl"``). Passwords go to ``rabbitmqctl`` on its standard input,
+``"docker exec rabbit rabbitmqctl"``). Users, passwords (hashed, as RabbitMQ
+stores them) and permissions go to ``rabbitmqctl import_definitions`` on its standard input,
 never on its command line.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import os
 import re
 import secrets
@@ -283,29 +287,44 @@ def rabbitmqctl(*args: str, stdin: str | None = None) -> str:
     return done.stdout
 
 
-def _listed(*args: str) -> set[str]:
-    output = rabbitmqctl(*args, "--no-table-headers")
-    return {line.split("\t")[0] for line in output.splitlines() if line.strip()}
+def password_hash(password: str, salt: bytes | None = None) -> str:
+    """RabbitMQ's ``rabbit_password_hashing_sha256`` form: base64(salt || SHA-256(salt ||
+    password)) with a 4-byte salt, so a definitions file carries no password in clear."""
+    salt = secrets.token_bytes(4) if salt is None else salt
+    digest = hashlib.sha256(salt + password.encode()).digest()
+    return base64.b64encode(salt + digest).decode()
 
 
-def ensure_vhost(vhost: str) -> None:
-    if vhost not in _listed("list_vhosts", "name"):
-        rabbitmqctl("add_vhost", vhost)
+def definitions(users: Sequence[tuple[BrokerUser, str]], vhost: str) -> dict[str, Any]:
+    """The broker definitions that create ``vhost`` and each user with its password and its
+    permissions there (what ``rabbitmqctl import_definitions`` reads)."""
+    return {
+        "vhosts": [{"name": vhost}],
+        "users": [
+            {"name": user.name, "password_hash": password_hash(password),
+             "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": []}
+            for user, password in users
+        ],
+        "permissions": [
+            {"user": user.name, "vhost": vhost, "configure": user.permissions.configure,
+             "write": user.permissions.write, "read": user.permissions.read}
+            for user, _ in users
+        ],
+        "topic_permissions": [
+            {"user": user.name, "vhost": vhost, "exchange": topic.exchange,
+             "write": topic.write, "read": topic.read}
+            for user, _ in users for topic in user.topics
+        ],
+    }
 
 
-def apply_user(user: BrokerUser, password: str, vhost: str) -> None:
-    """Create ``user`` (or change its password) and set its permissions in ``vhost``."""
-    if user.name in _listed("list_users"):
-        rabbitmqctl("change_password", user.name, stdin=password + "\n")
-    else:
-        rabbitmqctl("add_user", user.name, stdin=password + "\n")
-    p = user.permissions
-    rabbitmqctl("set_permissions", "-p", vhost, user.name, p.configure, p.write, p.read)
-    for topic in user.topics:
-        rabbitmqctl(
-            "set_topic_permissions", "-p", vhost, user.name, topic.exchange, topic.write,
-            topic.read,
-        )
+def apply_users(users: Sequence[tuple[BrokerUser, str]], vhost: str) -> None:
+    """Create ``vhost`` if missing and create each user (or change its password) with its
+    permissions there: one ``import_definitions`` through standard input, which merges into
+    what the broker has. One call, because each ``rabbitmqctl`` starts an Erlang VM (1–3 s);
+    user by user, a district's users took a minute and a half on a busy machine."""
+    rabbitmqctl("import_definitions", "--format", "json",
+                stdin=json.dumps(definitions(users, vhost)))
 
 
 def delete_user(name: str) -> None:
@@ -386,9 +405,7 @@ def setup(
     if missing:
         msg = f"no password for {', '.join(missing)}"
         raise BrokerSetupError(msg)
-    ensure_vhost(vhost)
-    for user in users:
-        apply_user(user, passwords[user.name], vhost)
+    apply_users([(user, passwords[user.name]) for user in users], vhost)
     return users
 
 
@@ -400,8 +417,7 @@ def add_subscriber(
     for service in services:
         declaration(service)
     user = subscriber_user(name, sorted(set(services)), service_names(), prefix, cleared)
-    ensure_vhost(vhost)
-    apply_user(user, password, vhost)
+    apply_users([(user, password)], vhost)
     return user
 
 
@@ -410,8 +426,7 @@ def add_client(
 ) -> BrokerUser:
     """Create or update the RPC-only client user ``<prefix>-client-<name>``."""
     user = client_user(name, service_names(), prefix)
-    ensure_vhost(vhost)
-    apply_user(user, password, vhost)
+    apply_users([(user, password)], vhost)
     return user
 
 

@@ -23,6 +23,7 @@ from pika.adapters.blocking_connection import BlockingChannel
 from pika.exceptions import ChannelClosedByBroker
 
 from dutytrail_ops import broker
+from dutytrail_ops.registry import service_names
 from dutytrail_ops.supervisor import live_instances
 from services.responsibility.service import ResponsibilityService
 from shared.nameko_kit import service_config
@@ -260,3 +261,27 @@ def test_confidential_events_reach_only_cleared_subscribers(logins, declared):
         with connection(logins, "responsibility") as publisher:
             publisher.basic_publish(CONFIDENTIAL, "dutytrail.responsibility.probe.v1", b"{}")
         assert receive_one(channel, queue) == b"{}"
+
+
+def test_setting_a_user_up_again_changes_its_password_and_the_old_one_is_refused() -> None:
+    tag = uuid.uuid4().hex[:8]
+    vhost = f"dutytrail-broker-test-{tag}"
+    user = broker.client_user("rotation", service_names(), f"dutytrail-test{tag}")
+
+    def logs_in(password: str) -> bool:
+        uri = broker.uri_as(user.name, password, vhost, "amqp://127.0.0.1:5672/")
+        try:
+            pika.BlockingConnection(pika.URLParameters(uri)).close()
+        except pika.exceptions.ProbableAuthenticationError:
+            return False
+        return True
+
+    try:
+        broker.apply_users([(user, "first-password")], vhost)
+        assert logs_in("first-password")
+        broker.apply_users([(user, "second-password")], vhost)
+        assert logs_in("second-password")
+        assert not logs_in("first-password")
+    finally:
+        broker.delete_user(user.name)
+        broker.rabbitmqctl("delete_vhost", vhost)
