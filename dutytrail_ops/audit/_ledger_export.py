@@ -95,13 +95,19 @@ def _write_page(log: ServiceLog, builder: Any, hasher: TreeHasher, page: list[An
                 "dataclassification": CONFIDENTIAL,
                 LEAF_HASH_ATTRIBUTE: base64.b64encode(hasher.leaf(leaf)).decode(),
             }
+            out.write(encode(line) + "\n")
             done.withheld += 1
         else:
-            kept = _kept(bodies.get(notification.id))
-            line = kept if kept is not None else builder.build(notification, previous or None)
-            line[LEAF_ATTRIBUTE] = base64.b64encode(leaf).decode()
-        out.write(encode(line))
-        out.write("\n")
+            encoded_leaf = base64.b64encode(leaf).decode()
+            body = bodies.get(notification.id)
+            if body is not None and len(body) > 2 and body[0] == "{" and body[-1] == "}" and \
+                    LEAF_ATTRIBUTE not in body:
+                # The kept record as kept, the leaf added without parsing it again.
+                out.write(f'{body[:-1]},"{LEAF_ATTRIBUTE}":"{encoded_leaf}"}}\n')
+            else:
+                kept = _kept(body) or builder.build(notification, previous or None)
+                kept[LEAF_ATTRIBUTE] = encoded_leaf
+                out.write(encode(kept) + "\n")
         note = checkpoint_note(notification)
         if note is not None:
             notes.write(encode({"position": notification.id, "note": note}) + "\n")

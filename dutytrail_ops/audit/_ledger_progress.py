@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+STEP = 1000  # positions between two redraws
+
 
 class Progress:
     def __init__(self, bar: Any | None) -> None:
@@ -18,7 +20,7 @@ class Progress:
 
     def reach(self, position: int) -> None:
         """The work has reached ``position`` (of the bar's length)."""
-        if self._bar is not None and position > self._at:
+        if self._bar is not None and position - self._at >= STEP:
             self._bar.update(position - self._at)
             self._at = position
 

@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import time
-from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -27,7 +26,6 @@ from shared.ledger.merkle import RootBuilder, TreeHasher
 
 Kind = Literal["altered", "removed", "inserted", "reordered", "checkpoint",
                "unlocated"]
-RECENT = 64  # sizes behind the current one whose subtree roots are kept
 COMPARED = ("id", "type", "source", "subject", "time", "recordedtime", "dataclassification",
             "data")
 
@@ -120,17 +118,15 @@ class LogVerifier:
         import base64
 
         builder = RootBuilder(self.hasher)
-        recent: deque[tuple[int, list[bytes]]] = deque([(0, [])], maxlen=RECENT)
         deferred: list[tuple[CheckpointCheck, bytes]] = []
-        for leaf in self.source.leaves():
-            if leaf.note is not None:
-                check = self._checkpoint(leaf.position, leaf.note, builder, recent, deferred,
-                                         report)
+        append, reach = builder.append, progress.reach
+        for position, leaf_hash, note in self.source.leaves():
+            if note is not None:
+                check = self._checkpoint(position, note, builder, deferred, report)
                 if check is not None:
                     report.checkpoints.append(check)
-            builder.append(leaf.hash)
-            recent.append((builder.size, builder.frontier()))
-            progress.reach(leaf.position)
+            append(leaf_hash)
+            reach(position)
         report.events = builder.size
         report.root = base64.b64encode(builder.root()).decode()
         if deferred:
@@ -146,7 +142,6 @@ class LogVerifier:
         return None, max(good, default=0)
 
     def _checkpoint(self, position: int, note: str, builder: RootBuilder,
-                    recent: deque[tuple[int, list[bytes]]],
                     deferred: list[tuple[CheckpointCheck, bytes]],
                     report: ServiceReport) -> CheckpointCheck | None:
         try:
@@ -165,11 +160,7 @@ class LogVerifier:
         if checkpoint.size == builder.size:
             check.matches = builder.root() == checkpoint.root
             return check
-        for size, frontier in recent:
-            if size == checkpoint.size:
-                root = RootBuilder.resume(self.hasher, size, frontier).root()
-                check.matches = root == checkpoint.root
-                return check
+        # Signed while other events were being stored: checked in one more walk.
         deferred.append((check, checkpoint.root))
         return check
 
@@ -178,13 +169,13 @@ class LogVerifier:
         wanted = sorted(deferred, key=lambda item: item[0].size)
         builder = RootBuilder(self.hasher)
         at = 0
-        for leaf in self.source.leaves():
+        for _, leaf_hash, _ in self.source.leaves():
             while at < len(wanted) and wanted[at][0].size == builder.size:
                 wanted[at][0].matches = builder.root() == wanted[at][1]
                 at += 1
             if at == len(wanted):
                 return
-            builder.append(leaf.hash)
+            builder.append(leaf_hash)
 
     # 2. One by one, against the signed records.
 

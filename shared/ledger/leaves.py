@@ -18,6 +18,8 @@ from eventsourcing.persistence import ApplicationRecorder, Notification
 from shared.ledger.merkle import RootBuilder, TreeHasher
 
 PAGE = 500
+_HEAD = struct.Struct(">Q16sQI")  # position, originator id, version, len(topic)
+_LENGTH = struct.Struct(">I")
 
 
 def leaf_bytes(notification: Notification) -> bytes:
@@ -26,13 +28,9 @@ def leaf_bytes(notification: Notification) -> bytes:
     # A row edited by hand may come back as text (SQLite's replace() on a blob): it is
     # hashed as its UTF-8 bytes, and so differs from what was signed.
     raw = state if isinstance(state, bytes) else str(state).encode()
-    return b"".join((
-        struct.pack(">Q", notification.id),
-        notification.originator_id.bytes,  # type: ignore[union-attr]
-        struct.pack(">Q", notification.originator_version),
-        struct.pack(">I", len(topic)), topic,
-        struct.pack(">I", len(raw)), raw,
-    ))
+    head = _HEAD.pack(notification.id, notification.originator_id.bytes,  # type: ignore[union-attr]
+                      notification.originator_version, len(topic))
+    return b"".join((head, topic, _LENGTH.pack(len(raw)), raw))
 
 
 def stored_notifications(recorder: ApplicationRecorder, upto: int | None = None,

@@ -41,36 +41,37 @@ class RootBuilder:
     """The root of a tree whose leaf hashes are appended one by one.
 
     It keeps the roots of the perfect subtrees the leaves so far decompose into, largest
-    first (the binary digits of the size); the tree's root folds them from the right, which is
-    the RFC's split at the largest power of two below the size, applied again and again.
+    first (one per binary digit 1 of the size); the tree's root folds them from the right,
+    which is the RFC's split at the largest power of two below the size, applied again and
+    again. Appending merges as many subtrees as the size has trailing ones.
     """
 
     def __init__(self, hasher: TreeHasher) -> None:
         self.hasher = hasher
         self.size = 0
-        self._stack: list[tuple[int, bytes]] = []  # (leaves, subtree root)
+        self._stack: list[bytes] = []
 
     def append(self, leaf_hash: bytes) -> None:
-        self._stack.append((1, leaf_hash))
+        stack, node, size = self._stack, self.hasher.node, self.size
+        while size & 1:
+            leaf_hash = node(stack.pop(), leaf_hash)
+            size >>= 1
+        stack.append(leaf_hash)
         self.size += 1
-        while len(self._stack) >= 2 and self._stack[-1][0] == self._stack[-2][0]:
-            (count, right), (_, left) = self._stack.pop(), self._stack.pop()
-            self._stack.append((2 * count, self.hasher.node(left, right)))
 
     def frontier(self) -> list[bytes]:
         """The roots of the perfect subtrees so far, largest first: with the size, all that
         is needed to go on appending later (:meth:`resume`)."""
-        return [subtree for _, subtree in self._stack]
+        return list(self._stack)
 
     @classmethod
     def resume(cls, hasher: TreeHasher, size: int, frontier: Sequence[bytes]) -> RootBuilder:
         """A builder that goes on from ``size`` leaves whose :meth:`frontier` was given."""
-        counts = [1 << bit for bit in reversed(range(size.bit_length())) if size >> bit & 1]
-        if len(counts) != len(frontier):
-            raise ProofError(f"a frontier of a tree of {size} has {len(counts)} hashes")
+        if size < 0 or bin(size).count("1") != len(frontier):
+            raise ProofError(f"a frontier of a tree of {size} has {bin(size).count('1')} hashes")
         builder = cls(hasher)
         builder.size = size
-        builder._stack = list(zip(counts, frontier, strict=True))
+        builder._stack = list(frontier)
         return builder
 
     def copy(self) -> RootBuilder:
@@ -79,8 +80,8 @@ class RootBuilder:
     def root(self) -> bytes:
         if not self._stack:
             return self.hasher.empty()
-        current = self._stack[-1][1]
-        for _, left in reversed(self._stack[:-1]):
+        current = self._stack[-1]
+        for left in reversed(self._stack[:-1]):
             current = self.hasher.node(left, current)
         return current
 
