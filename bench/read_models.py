@@ -175,33 +175,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--events", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="keep each filled store under this directory (PostgreSQL: a "
+                             "schema named after the size) and reuse it on the next run")
     args = parser.parse_args(argv)
     print(f"command: {shlex.join([sys.executable, *sys.argv])}")
     print(f"{args.backend}; each figure min/median/max of {args.runs} runs, milliseconds "
           "unless said")
     for events in args.events:
-        var_dir = Path(tempfile.mkdtemp(prefix="dutytrail-bench-read-"))
+        kept = args.keep / f"{args.backend}-{events}" if args.keep else None
+        var_dir = kept or Path(tempfile.mkdtemp(prefix="dutytrail-bench-read-"))
+        var_dir.mkdir(parents=True, exist_ok=True)
+        prefix = (f"benchrmkeep{events}_" if kept else f"benchrm{uuid.uuid4().hex[:8]}_")
         settings = (StoreSettings.sqlite(var_dir) if args.backend == "sqlite"
-                    else StoreSettings.postgres(f"benchrm{uuid.uuid4().hex[:8]}_"))
+                    else StoreSettings.postgres(prefix))
+        marker = var_dir / "filled"
         try:
             filled_at = time.perf_counter()
-            stored = fill(settings, events)
-            filled = time.perf_counter() - filled_at
+            if marker.exists():
+                stored = int(marker.read_text())
+                how = "kept from an earlier run"
+            else:
+                stored = fill(settings, events)
+                marker.write_text(str(stored))
+                how = f"filled in {time.perf_counter() - filled_at:.0f} s"
             runs = [measure(settings) for _ in range(args.runs)]
             column: dict[str, list[float]] = {k: [r[k] for r in runs] for k in runs[0]}
             print(
-                f"{stored:>9,} events (filled in {filled:.0f} s): "
+                f"{stored:>9,} events ({how}): "
                 f"cold {spread(column['cold'])}; live {spread(column['live'], fmt='{:.2f}')}; "
                 f"as of {spread(column['as_of'])} (hub held {spread(column['stall'])}); "
                 f"as of today {spread(column['today'])} "
                 f"(hub held {spread(column['today_stall'])}); "
                 f"RSS {spread(column['rss'], 1, '{:.0f}')} MB "
-                f"(before opening the store {spread(column['rss_before'], 1, '{:.0f}')} MB)"
+                f"(before opening the store {spread(column['rss_before'], 1, '{:.0f}')} MB)",
+                flush=True,
             )
         finally:
-            shutil.rmtree(var_dir, ignore_errors=True)
-            if args.backend == "postgres":
-                drop_postgres_schemas(settings)
+            if kept is None:
+                shutil.rmtree(var_dir, ignore_errors=True)
+                if args.backend == "postgres":
+                    drop_postgres_schemas(settings)
     return 0
 
 
