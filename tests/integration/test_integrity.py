@@ -10,7 +10,7 @@ import logging
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pika
@@ -48,7 +48,8 @@ class RawStore:
         """``statement`` names the table ``{events}``, the position ``{position}`` and takes
         ``?`` parameters; an originator id is passed as a UUID."""
         if self.settings.backend == "sqlite":
-            sql = statement.format(events="stored_events", position="rowid")
+            sql = statement.format(events="stored_events", snapshots="stored_snapshots",
+                                   position="rowid")
             values = tuple(p.hex if isinstance(p, uuid.UUID) else p for p in params)
             with sqlite3.connect(self.settings.var_dir / f"{SERVICE}.sqlite") as db:
                 rows = db.execute(sql, values).fetchall()
@@ -56,6 +57,7 @@ class RawStore:
             return rows
         schema = schema_name(SERVICE, self.settings)
         sql = statement.format(events=f'"{schema}".{SERVICE}_events',
+                               snapshots=f'"{schema}".{SERVICE}_snapshots',
                                position="notification_id").replace("?", "%s")
         s = self.settings
         with psycopg.connect(host=s.pg_host, port=s.pg_port, user=s.pg_user,
@@ -159,6 +161,57 @@ def test_swapped_versions_are_named_as_out_of_place(
     damage = refused_progress(app, task, clerk)
     assert damage.version == 1
     assert damage.problem == "version 1 does not create the record (the versions were moved)"
+
+
+def test_events_swapped_an_hour_apart_are_named_as_out_of_order(
+    app: Responsibilities, any_store: StoreSettings
+) -> None:
+    task, _, clerk = two_tasks(app)
+    raw = RawStore(any_store)
+    row = "originator_id = ? AND originator_version = ?"
+    states = {}
+    for version in (2, 3):
+        [(state,)] = raw.execute(f"SELECT state FROM {{events}} WHERE {row}", (task, version))
+        states[version] = json.loads(bytes(state))
+    # The first report is made to look recorded an hour before the second, then the two swap
+    # places: the report now at version 3 was recorded an hour before version 2's.
+    moment = datetime.fromisoformat(states[3]["timestamp"]["_data_"])
+    states[2]["timestamp"]["_data_"] = (moment - timedelta(hours=1)).isoformat()
+    for version, other in ((2, 3), (3, 2)):
+        raw.execute(f"UPDATE {{events}} SET state = ? WHERE {row}",
+                    (json.dumps(states[other]).encode(), task, version))
+    damage = refused_progress(app, task, clerk)
+    assert (damage.version, damage.problem) == (
+        3, "version 3 was recorded before version 2 (the versions are out of order)")
+
+
+def test_damage_after_a_snapshot_is_named_and_an_unreadable_snapshot_passed_over(
+    app: Responsibilities, any_store: StoreSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    from services.responsibility.domain import Task
+
+    task, _, clerk = two_tasks(app)
+    for percent in range(61, 72):  # versions 4 to 14: a snapshot at version 10
+        app.report_progress(task_id=task, percent=percent, actor=clerk, occurred_at=at(4, 2))
+    raw = RawStore(any_store)
+    assert raw.execute("SELECT originator_version FROM {snapshots} WHERE originator_id = ?",
+                       (task,)) == [(10,)]
+    # Loaded from the snapshot: a version deleted after it is named.
+    row = "originator_id = ? AND originator_version = 12"
+    [kept] = raw.execute(f"SELECT originator_id, originator_version, topic, state "
+                         f"FROM {{events}} WHERE {row}", (task,))
+    raw.execute(f"DELETE FROM {{events}} WHERE {row}", (task,))
+    damage = refused_progress(app, task, clerk)
+    assert (damage.version, damage.problem) == (12, "version 12 is missing")
+    raw.execute("INSERT INTO {events} (originator_id, originator_version, topic, state) "
+                "VALUES (?, ?, ?, ?)", kept)
+    # A snapshot that cannot be read is only a shortcut lost: the events give the record.
+    raw.execute("UPDATE {snapshots} SET state = ? WHERE originator_id = ?", (b"{", task))
+    with caplog.at_level(logging.WARNING, logger="shared.application"):
+        app.report_progress(task_id=task, percent=80, actor=clerk, occurred_at=at(4, 3))
+    assert any("snapshot" in r.getMessage() and str(task) in r.getMessage()
+               for r in caplog.records)
+    assert app.load(task, Task).version == 15
 
 
 def damaged_gauge() -> float | None:
