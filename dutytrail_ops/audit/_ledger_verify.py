@@ -182,19 +182,20 @@ class LogVerifier:
     def _locate(self, deep_from: int, first_bad: CheckpointCheck | None,
                 report: ServiceReport) -> Finding | None:
         previous: int | None = 0 if deep_from == 0 else None  # 0: the start of the log
+        previous_id = ""
         unsigned: Entry | None = None
         last_checked = 0
         for entry in self.source.entries(max(0, deep_from - 1)):
             if entry.index < deep_from:
-                previous = entry.position
+                previous, previous_id = entry.position, entry.id
                 continue
             report.checked_one_by_one += 1
-            finding, is_unsigned = self._check(entry, previous)
+            finding, is_unsigned = self._check(entry, previous, previous_id)
             if finding is not None:
                 return finding
             if is_unsigned and unsigned is None:
                 unsigned = entry
-            previous = entry.position
+            previous, previous_id = entry.position, entry.id
             last_checked = entry.position
         if unsigned is not None:
             return Finding(self.service, "inserted", unsigned.position, unsigned.id,
@@ -208,7 +209,8 @@ class LogVerifier:
                            f"change (positions up to {last_checked} read)")
         return None
 
-    def _check(self, entry: Entry, previous: int | None) -> tuple[Finding | None, bool]:
+    def _check(self, entry: Entry, previous: int | None,
+               previous_id: str) -> tuple[Finding | None, bool]:
         from shared.envelope import parse_position
         from shared.signing import SignatureError
 
@@ -238,7 +240,7 @@ class LogVerifier:
                          f"the event signed at position {entry.position} follows position "
                          f"{signed_previous}, which is no longer stored"), False
         if previous is not None and signed_previous < stored_previous:
-            return found("inserted", stored_previous, "",
+            return found("inserted", stored_previous, previous_id,
                          f"the event signed at position {entry.position} follows position "
                          f"{signed_previous or 'none'}: the event stored at "
                          f"{stored_previous} was never signed in this place"), False
