@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from psycopg import sql
 
 from dutytrail_ops.cli import main
+from services.casework.application import Casework
 from services.responsibility.application import Responsibilities
 from services.supervision.application import Supervision
 from shared.actors import Actor
@@ -31,6 +32,8 @@ from shared.feed import UpstreamFeed
 from shared.outbox import postgres_connect
 from shared.persistence import store_environment
 from shared.policy import Reactions
+from shared.roles import AUDITOR
+from shared.tokens import issue_token
 
 
 def at(month: int, day: int) -> datetime:
@@ -71,8 +74,15 @@ def district(any_store: Any, use_store: Any) -> Any:
         s.close()
 
 
-def replay(day: str, *more: str) -> Any:
-    return CliRunner().invoke(main, ["audit", "replay", "--as-of", day, *more])
+def replay(day: str, *more: str, token: str | None = None) -> Any:
+    env = {"DUTYTRAIL_TOKEN": token} if token else {}
+    return CliRunner().invoke(main, ["audit", "replay", "--as-of", day, *more], env=env)
+
+
+def auditor() -> str:
+    """An auditor's token: cleared, so the figures of services with confidential events
+    (supervision's unannounced visits, casework) are shown, not only compared."""
+    return issue_token(uuid.uuid4(), uuid.uuid4(), [AUDITOR])
 
 
 def figure(shown: dict[str, Any], service: str, query: str) -> Any:
@@ -85,7 +95,8 @@ def test_each_day_has_its_own_figures_and_the_history_agrees_with_the_rows(distr
     late, _completed, _ = district
     days = {}
     for day in ("2026-01-01", "2026-02-28", "2026-04-30"):
-        result = replay(day, "--json", "--service", "responsibility", "--service", "supervision")
+        result = replay(day, "--json", "--service", "responsibility", "--service", "supervision",
+                        token=auditor())
         assert result.exit_code == 0, result.output
         days[day] = shown = json.loads(result.output)
         assert shown["agree"] is True
@@ -142,3 +153,27 @@ def test_a_read_model_row_edited_in_the_store_is_reported(district):
 def test_an_unknown_service_is_named(district):
     result = replay("2026-04-30", "--service", "nosuch")
     assert result.exit_code == 2 and "no service nosuch" in result.output
+
+
+def test_confidential_figures_are_compared_for_all_and_shown_to_the_cleared(any_store, use_store):
+    use_store(any_store)
+    app = Casework(store_environment("casework", any_store))
+    try:
+        petition = app.receive_petition(
+            channel="letter", anonymous=True, summary="反映某局违规发放补贴",
+            actor=Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4()), occurred_at=at(2, 3))
+    finally:
+        app.close()
+    # Step. Without a cleared token: compared (they agree), values left out.
+    result = replay("2026-04-30", "--service", "casework", "--json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert shown["values_withheld"] == ["casework"]
+    assert all(f["value"] is None for f in shown["services"]["casework"]["figures"])
+    assert str(petition) not in result.output
+    # Step. An auditor sees them.
+    cleared = replay("2026-04-30", "--service", "casework", "--json", token=auditor())
+    assert cleared.exit_code == 0, cleared.output
+    assert json.loads(cleared.output)["values_withheld"] == []
+    petitions = figure(json.loads(cleared.output), "casework", "list_petitions")
+    assert [p["petition_id"] for p in petitions] == [str(petition)]

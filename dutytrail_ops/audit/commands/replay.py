@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from dutytrail_ops.audit._trail_token import CLEARED_HINT
 from dutytrail_ops.exits import FiguresDifferError, require_store
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ def command(as_of: datetime, services: tuple[str, ...], as_json: bool, progress:
     printed and the command exits with 9."""
     from dutytrail_ops.audit._replay_run import replay_service
     from dutytrail_ops.audit._trail_progress import bar
+    from dutytrail_ops.audit._trail_token import is_cleared, reader
     from shared.persistence import store_environment
 
     known = _services()
@@ -48,6 +50,7 @@ def command(as_of: datetime, services: tuple[str, ...], as_json: bool, progress:
             param_hint="--service",
         )
     day = as_of.date()
+    caller = reader()
     require_store()
     results = []
     for service in [s for s in known if not services or s in services]:
@@ -58,10 +61,13 @@ def command(as_of: datetime, services: tuple[str, ...], as_json: bool, progress:
                 shown.reach(100 * done // max(planned, 1))
 
             results.append(replay_service(service, env, day, step))
+    # A service with confidential events (casework) may hold confidential figures: compared
+    # for everyone, their values shown only to a cleared reader.
+    withheld = set() if is_cleared(caller) else _confidential_services()
     if as_json:
-        click.echo(json.dumps(_as_json(day, results), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(_as_json(day, results, withheld), ensure_ascii=False, indent=2))
     else:
-        for line in _as_text(day, results):
+        for line in _as_text(day, results, withheld):
             click.echo(line)
     differing = sum(len(r.differing) for r in results)
     if differing:
@@ -72,10 +78,27 @@ def command(as_of: datetime, services: tuple[str, ...], as_json: bool, progress:
         )
 
 
-def _as_json(day: date, results: list[ServiceReplay]) -> dict[str, Any]:
+def _confidential_services() -> set[str]:
+    from shared.contracts import all_contracts
+
+    return {i.service for i in all_contracts() if i.classification == "confidential"}
+
+
+def _arguments(call: Any, withheld: bool) -> dict[str, str]:
+    """A call's arguments; a record's id left out where the service's values are withheld
+    (the id of a petition or a case is itself confidential)."""
+    return {k: "withheld" if withheld and k.endswith("_id") else str(v)
+            for k, v in call.arguments}
+
+
+def _as_json(day: date, results: list[ServiceReplay], withheld: set[str]) -> dict[str, Any]:
+    def shown(service: str, value: Any) -> Any:
+        return None if service in withheld else value
+
     return {
         "as_of": day.isoformat(),
         "agree": not any(r.differing for r in results),
+        "values_withheld": sorted(withheld & {r.service for r in results}),
         "services": {
             r.service: {
                 "answers": len(r.answers),
@@ -84,11 +107,13 @@ def _as_json(day: date, results: list[ServiceReplay]) -> dict[str, Any]:
                 "figures": [
                     {
                         "query": a.call.query,
-                        "arguments": {k: str(v) for k, v in a.call.arguments},
-                        "value": a.replayed,
+                        "arguments": _arguments(a.call, r.service in withheld),
+                        "value": shown(r.service, a.replayed),
                         "agree": not a.differences,
                         "differences": [
-                            {"path": p, "stored": s, "replayed": h} for p, s, h in a.differences
+                            {"path": p, "stored": shown(r.service, s),
+                             "replayed": shown(r.service, h)}
+                            for p, s, h in a.differences
                         ],
                     }
                     for a in r.answers
@@ -99,7 +124,7 @@ def _as_json(day: date, results: list[ServiceReplay]) -> dict[str, Any]:
     }
 
 
-def _as_text(day: date, results: list[ServiceReplay]) -> list[str]:
+def _as_text(day: date, results: list[ServiceReplay], withheld: set[str]) -> list[str]:
     lines = [f"replay as of {day}: the history against the stored read models"]
     for result in results:
         queries = {a.call.query for a in result.answers}
@@ -107,9 +132,14 @@ def _as_text(day: date, results: list[ServiceReplay]) -> list[str]:
         lines.append(f"{result.service:<15} {len(queries)} queries, {len(result.answers)} "
                      f"answers: {verdict}")
         for answer in result.differing:
-            lines.append(f"  {answer.call.label()}")
+            masked = _arguments(answer.call, result.service in withheld).items()
+            lines.append(f"  {answer.call.query}({', '.join(f'{k}={v}' for k, v in masked)})")
             for path, stored, replayed in answer.differences:
-                lines.append(f"    {path}: stored {_short(stored)}, history {_short(replayed)}")
+                if result.service in withheld:
+                    lines.append(f"    {path}: values withheld ({CLEARED_HINT} shows them)")
+                else:
+                    lines.append(
+                        f"    {path}: stored {_short(stored)}, history {_short(replayed)}")
         if result.skipped:
             lines.append(f"  not replayed: {', '.join(result.skipped)}")
     return lines

@@ -4,22 +4,18 @@ what and when, read from the stores directly (docs/audit.md, "Trail and replay")
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from dutytrail_ops.audit._trail_token import CLEARED_HINT
 from dutytrail_ops.exits import NotFoundError, RefusedError, require_store
 
 if TYPE_CHECKING:
     from dutytrail_ops.audit._trail_links import Names, TrailEntry
-    from shared.roles import Role
     from shared.tokens import Caller
-
-TOKEN_VARIABLE = "DUTYTRAIL_TOKEN"
-
 
 @click.command(name="trail")
 @click.argument("matter")
@@ -38,6 +34,7 @@ def command(matter: str, as_json: bool, progress: bool) -> None:
     from dutytrail_ops.audit._trail_links import Names, build_trail
     from dutytrail_ops.audit._trail_progress import bar
     from dutytrail_ops.audit._trail_read import last_position, read_service
+    from dutytrail_ops.audit._trail_token import is_cleared, reader
     from dutytrail_ops.registry import service_names
     from shared.persistence import store_environment
 
@@ -46,7 +43,7 @@ def command(matter: str, as_json: bool, progress: bool) -> None:
     except ValueError:
         raise click.BadParameter(f"{matter!r} is not the id of a record (a UUID)",
                                  param_hint="MATTER") from None
-    caller = _caller()
+    caller = reader()
     require_store()
     services = []
     for service in service_names():
@@ -56,13 +53,12 @@ def command(matter: str, as_json: bool, progress: bool) -> None:
     trail = build_trail(wanted, services)
     if not trail:
         raise NotFoundError(f"no event of any service is about or names {wanted}")
-    cleared = caller is not None and caller.has_any(_cleared())
+    cleared = is_cleared(caller)
     shown_entries = [e for e in trail if cleared or not e.confidential]
     withheld = len(trail) - len(shown_entries)
     if not shown_entries:
         raise RefusedError(
-            f"the events of {wanted} are confidential: its trail needs a token of a cleared "
-            f"role (discipline_commission or auditor) in {TOKEN_VARIABLE}"
+            f"the events of {wanted} are confidential: its trail needs {CLEARED_HINT}"
         )
     if cleared and caller is not None:
         _record_reads(wanted, shown_entries, caller)
@@ -73,27 +69,6 @@ def command(matter: str, as_json: bool, progress: bool) -> None:
     else:
         for line in _as_text(wanted, shown_entries, names, withheld > 0):
             click.echo(line)
-
-
-def _cleared() -> tuple[Role, ...]:
-    from shared.roles import CLEARED
-
-    return CLEARED
-
-
-def _caller() -> Caller | None:
-    """The reader named by DUTYTRAIL_TOKEN, or None without one; an invalid token is
-    refused (it is never silently read as no token)."""
-    token = os.environ.get(TOKEN_VARIABLE, "").strip()
-    if not token:
-        return None
-    from shared.errors import DomainError
-    from shared.tokens import verify_token
-
-    try:
-        return verify_token(token)
-    except DomainError as error:
-        raise RefusedError(f"{TOKEN_VARIABLE}: {error}") from None
 
 
 def _record_reads(matter: str, entries: list[TrailEntry], caller: Caller) -> None:
@@ -152,6 +127,5 @@ def _as_text(matter: str, entries: list[TrailEntry], names: Names, withheld: boo
             f"{names.describe(entry.event)}  [{entry.link}; trace {trace}]"
         )
     if withheld:
-        lines += ["", "confidential events are left out: a token of a cleared role "
-                      f"(discipline_commission or auditor) in {TOKEN_VARIABLE} shows them"]
+        lines += ["", f"confidential events are left out: {CLEARED_HINT} shows them"]
     return lines
