@@ -122,7 +122,13 @@ def ensure_postgres_schema(schema: str, settings: StoreSettings) -> None:
         connect_timeout=5,
         autocommit=True,
     ) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+        statement = sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
+        try:
+            conn.execute(statement)
+        except psycopg.errors.UniqueViolation:
+            # IF NOT EXISTS is not safe against a concurrent CREATE SCHEMA (a service and its
+            # relays start together): the other one committed, so the schema now exists.
+            conn.execute(statement)
     _schemas_made.add(key)
 
 
