@@ -317,3 +317,29 @@ def test_a_proof_of_a_stored_event_is_checked_offline(history: Any, tmp_path: Pa
     # An event no checkpoint covers yet cannot be proven.
     assert run("audit", "prove", "00000000-0000-0000-0000-000000000000:1", "--service",
                SERVICE, "--out", str(path)).exit_code == exits.NOT_FOUND
+
+
+def test_the_sm3_sm2_suite_signs_and_verifies_a_live_log(
+    sqlite_store: StoreSettings, use_store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_store(sqlite_store)
+    monkeypatch.setenv("DUTYTRAIL_LEDGER_SUITE", "sm3-sm2")
+    app = Responsibilities(store_environment(SERVICE, sqlite_store))
+    try:
+        for n in range(3):
+            app.register_unit(code=f"U{n}", name=f"单位{n}", kind="district_department",
+                              actor=Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4()))
+        event = sign_checkpoint(app)
+        assert event is not None and event.suite == "sm3-sm2"
+        key = published_verifier_key(SERVICE)
+        assert open_note(event.note, key).size == 3
+        result = run("audit", "verify", "--service", SERVICE, "--json")
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.output)["services"][0]
+        assert report["suite"] == "sm3-sm2" and report["checkpoints"][0]["matches"]
+        ids = {n.id: f"{n.originator_id}:{n.originator_version}"
+               for n in stored_notifications(app.recorder)}
+        Tamper(sqlite_store, SERVICE).rename("单位1", "单位Y")
+        damaged(run("audit", "verify", "--service", SERVICE), 2, "altered", ids[2])
+    finally:
+        app.close()
