@@ -15,8 +15,11 @@ is its own:
   folder;
 - verify of that export (every line checked against its signed record: slower by design).
 
+Raw read, verify and export run ``--rounds`` times alternately; the table gives the median
+time and the highest peak. The verify of the export runs once.
+
     .venv/bin/python bench/audit_ledger.py [--events 1000000] [--interval 10000]
-        [--backend sqlite|postgres] [--skip-export-verify]
+        [--backend sqlite|postgres] [--rounds 3] [--skip-export-verify]
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import os
 import resource
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -159,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--interval", type=int, default=10_000)
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-export-verify", action="store_true")
     parser.add_argument("--child", default=None)
     parser.add_argument("--place", default="")
@@ -182,12 +187,18 @@ def main(argv: list[str] | None = None) -> int:
             built = time.perf_counter() - started
             folder = work / f"export{size}"
             folder.mkdir()
-            kinds = ["raw", "verify", "export"]
-            if not args.skip_export_verify:
-                kinds.append("export-verify")
-            for kind in kinds:
-                rows.append({"size": size, "built_s": built,
-                             **child(kind, args.backend, place, str(folder))})
+            runs: dict[str, list[dict[str, Any]]] = {}
+            for _ in range(args.rounds):  # alternately, so the machine's noise falls on all
+                for kind in ("raw", "verify", "export"):
+                    runs.setdefault(kind, []).append(
+                        child(kind, args.backend, place, str(folder)))
+            if not args.skip_export_verify:  # slow by design: once
+                runs["export-verify"] = [child("export-verify", args.backend, place,
+                                               str(folder))]
+            for done in runs.values():
+                seconds = statistics.median(r["seconds"] for r in done)
+                rows.append({**done[0], "size": size, "built_s": built, "seconds": seconds,
+                             "peak_kb": max(r["peak_kb"] for r in done)})
     finally:
         if args.backend == "postgres":
             from shared.persistence import drop_postgres_schemas
@@ -196,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
                 drop_postgres_schemas(settings_for("postgres", place))
         shutil.rmtree(work, ignore_errors=True)
     print(f"command: {shlex.join([sys.executable, *sys.argv])}")
-    print(f"date: {datetime.now(UTC).isoformat(timespec='seconds')}  backend: {args.backend}")
+    print(f"date: {datetime.now(UTC).isoformat(timespec='seconds')}  backend: {args.backend}"
+          f"  load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"{'size':>9} {'what':<14} {'events':>9} {'s':>8} {'events/s':>10} "
           f"{'vs raw':>7} {'peak MB':>8}  outcome")
     for row in rows:

@@ -98,11 +98,14 @@ class LiveSource:
             note = checkpoint_note(notification) if notification.topic == CHECKPOINT_TOPIC else None
             yield notification.id, hash_(prefix + leaf_bytes(notification)), note
 
-    def entries(self, start_index: int) -> Iterator[Entry]:
-        """Every entry from leaf ``start_index`` on, with its signed record."""
-        index = -1
+    def entries(self, start_index: int, known: tuple[int, int] | None = None,
+                ) -> Iterator[Entry]:
+        """Every entry from leaf ``start_index`` on, with its signed record; ``known`` is a
+        leaf's (index, position) at or before the start, to read from there."""
+        index, after = (known[0], known[1]) if known else (-1, 0)
         page: list[Notification] = []
-        for notification in stored_notifications(self.log.recorder, page=READ_PAGE):
+        for notification in stored_notifications(self.log.recorder, after=after,
+                                                 page=READ_PAGE):
             index += 1
             if index < start_index:
                 continue
@@ -186,10 +189,16 @@ class ExportSource:
             note = checkpoint_note(entry.notification) if entry.notification else None
             yield entry.position, entry.leaf_hash, note
 
-    def entries(self, start_index: int) -> Iterator[Entry]:
-        for index, line in enumerate(self._lines()):
-            if index >= start_index:
-                yield self._entry(index, line)
+    def entries(self, start_index: int, known: tuple[int, int] | None = None,
+                ) -> Iterator[Entry]:
+        with self.path.open(encoding="utf-8") as handle:
+            index = -1
+            for line in handle:
+                if not line.strip():
+                    continue
+                index += 1
+                if index >= start_index:  # the lines before are not even parsed
+                    yield self._entry(index, json.loads(line))
 
     def signed_at(self, position: int) -> dict[str, Any] | None:
         return None  # an export keeps the records of the events it holds only

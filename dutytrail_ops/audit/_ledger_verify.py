@@ -97,6 +97,7 @@ class LogVerifier:
         self.event_verifier = event_verifier
         self.every_event = every_event  # check every event against its signed record
         self.builder = EnvelopeBuilder(self.service, signer=_Unsigned())
+        self._ends: dict[int, tuple[int, int]] = {}  # size -> (index, position) of its last leaf
 
     def run(self, progress: Progress) -> ServiceReport:
         started = time.perf_counter()
@@ -120,13 +121,17 @@ class LogVerifier:
         builder = RootBuilder(self.hasher)
         deferred: list[tuple[CheckpointCheck, bytes]] = []
         append, reach = builder.append, progress.reach
+        last = 0
         for position, leaf_hash, note in self.source.leaves():
             if note is not None:
                 check = self._checkpoint(position, note, builder, deferred, report)
                 if check is not None:
                     report.checkpoints.append(check)
+                    # Where the leaves it covers end: the one-by-one pass may start there.
+                    self._ends[builder.size] = (builder.size - 1, last)
             append(leaf_hash)
             reach(position)
+            last = position
         report.events = builder.size
         report.root = base64.b64encode(builder.root()).decode()
         if deferred:
@@ -185,7 +190,10 @@ class LogVerifier:
         previous_id = ""
         unsigned: Entry | None = None
         last_checked = 0
-        for entry in self.source.entries(max(0, deep_from - 1)):
+        known = self._ends.get(deep_from) if deep_from > 0 else None
+        if known is not None:
+            previous = known[1]
+        for entry in self.source.entries(max(0, deep_from - 1), known):
             if entry.index < deep_from:
                 previous, previous_id = entry.position, entry.id
                 continue
