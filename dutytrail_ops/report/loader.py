@@ -25,10 +25,12 @@ class _Unsigned:
 
 
 def stored_services(settings: StoreSettings, services: list[str]) -> tuple[list[str], list[str]]:
-    """The services with a store to read, and a note for each without one (a SQLite file
-    never created: the service never ran here; its figures are zero)."""
+    """The services with a store to read, and a note for each without one (a SQLite file or
+    a PostgreSQL schema never created: the service never ran with these settings; its
+    figures are zero). A store is only read, never created: a report pointed at the wrong
+    place says so instead of making empty stores there."""
     if settings.backend != "sqlite":
-        return services, []
+        return _postgres_schemas(settings, services)
     present, notes = [], []
     for service in services:
         path = settings.var_dir / f"{service}.sqlite"
@@ -36,6 +38,30 @@ def stored_services(settings: StoreSettings, services: list[str]) -> tuple[list[
             present.append(service)
         else:
             notes.append(f"{service}: no store at {path}; its figures are zero")
+    return present, notes
+
+
+def _postgres_schemas(settings: StoreSettings, services: list[str]) -> tuple[list[str], list[str]]:
+    import psycopg
+
+    from shared.persistence import schema_name
+
+    with psycopg.connect(
+        host=settings.pg_host, port=settings.pg_port, user=settings.pg_user,
+        password=settings.pg_password or None, dbname=settings.pg_dbname, connect_timeout=5,
+    ) as conn:
+        found = {name for (name,) in conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)",
+            ([schema_name(s, settings) for s in services],),
+        ).fetchall()}
+    present, notes = [], []
+    for service in services:
+        schema = schema_name(service, settings)
+        if schema in found:
+            present.append(service)
+        else:
+            notes.append(f"{service}: no store (no schema {schema} in the database "
+                         f"{settings.pg_dbname} on {settings.pg_host}); its figures are zero")
     return present, notes
 
 

@@ -167,3 +167,20 @@ def test_the_reports_fund_figures_agree_with_the_platforms_own(
             f"livelihood-fund supervision platform, {own.programmes_supervised} fund "
             f"programme supervised, {own.amount_supervised_wan} 万元") in done.output
     assert f"{own.person_times} beneficiary person-times" in done.output
+
+
+def test_a_report_pointed_at_no_store_says_so_and_creates_none(
+    postgres_store: StoreSettings, use_store: Any
+) -> None:
+    import psycopg
+
+    use_store(postgres_store)
+    done = CliRunner().invoke(main, ["report", "--from", "2025-01-01", "--to", "2025-11-30"])
+    assert done.exit_code == 0, done.output
+    assert f"supervision: no store (no schema {postgres_store.pg_schema_prefix}supervision" \
+        in done.output
+    with psycopg.connect(host=postgres_store.pg_host, port=postgres_store.pg_port,
+                         user=postgres_store.pg_user, dbname=postgres_store.pg_dbname) as conn:
+        made = conn.execute("SELECT count(*) FROM pg_namespace WHERE starts_with(nspname, %s)",
+                            (postgres_store.pg_schema_prefix,)).fetchone()
+    assert made == (0,)
