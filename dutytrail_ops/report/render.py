@@ -44,25 +44,32 @@ def chart_line(chart: Chart) -> str:
     return f"{chart.title}{': ' if english else '：'}{values}"
 
 
+def md(text: str) -> str:
+    """Text as Markdown shows it literally: the seed's masked names ("**区") are no emphasis."""
+    for special in ("\\", "*", "_", "|"):
+        text = text.replace(special, "\\" + special)
+    return text
+
+
 def as_markdown(document: Document) -> str:
-    lines = [f"# {document.title}", "", document.lead]
+    lines = [f"# {md(document.title)}", "", md(document.lead)]
     for note in document.notes:
-        lines += ["", f"> note: {note}"]
+        lines += ["", f"> note: {md(note)}"]
     for section in document.sections:
         lines += _markdown_section(section, 2)
     return "\n".join(lines) + "\n"
 
 
 def _markdown_section(section: Section, level: int) -> list[str]:
-    lines = ["", f"{'#' * level} {section.heading}"]
+    lines = ["", f"{'#' * level} {md(section.heading)}"]
     for block in section.blocks:
         if isinstance(block, Paragraph):
-            lines += ["", block.text]
+            lines += ["", md(block.text)]
         elif isinstance(block, Items):
-            lines += ["", *(f"- {line}" for line in block.lines)]
+            lines += ["", *(f"- {md(line)}" for line in block.lines)]
         elif isinstance(block, Chart):
-            lines += ["", f"| {block.title} | |", "|---|---:|",
-                      *(f"| {bar.label} | {bar.value:g} |" for bar in block.bars)]
+            lines += ["", f"| {md(block.title)} | |", "|---|---:|",
+                      *(f"| {md(bar.label)} | {bar.value:g} |" for bar in block.bars)]
     for sub in section.subsections:
         lines += _markdown_section(sub, level + 1)
     return lines

@@ -65,6 +65,9 @@ def test_markdown_has_the_seeds_headings_and_a_table_for_each_chart():
     assert "\n## 一、落实党风廉政建设主体责任方面\n" in text
     assert "\n## 三、存在问题\n" in text
     assert "| 11月 | 7 |" in text
+    # The seed's masked names stay literal: no emphasis between two of them.
+    assert "\\*\\*区纪委监委受理信访举报1件" in text
+    assert "**" not in text.replace("\\*", "")
 
 
 class _Balanced(HTMLParser):
