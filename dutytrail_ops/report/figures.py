@@ -9,7 +9,7 @@ service answers.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from dutytrail_ops.report.facts import Fact, History, Period
@@ -49,16 +49,16 @@ class Figures:
     special_reports: int
     circulars: int
     meeting_circulars: int
-    notices: dict[str, int] = field(default_factory=dict)
-    notice_recipients: dict[str, int] = field(default_factory=dict)
-    petitions_accepted: int = 0
-    preliminary_verifications: int = 0
-    cases_filed: int = 0
-    persons_filed: int = 0
-    cases_closed: int = 0
-    persons_sanctioned: int = 0
-    admonishments: int = 0
-    confiscated_yuan: Decimal = Decimal(0)
+    notices: dict[str, int]
+    notice_recipients: dict[str, int]
+    petitions_accepted: int
+    preliminary_verifications: int
+    cases_filed: int
+    persons_filed: int
+    cases_closed: int
+    persons_sanctioned: int
+    admonishments: int
+    confiscated_yuan: Decimal
 
     @property
     def person_times_wan(self) -> Decimal:
@@ -179,7 +179,19 @@ def notices(history: History, period: Period) -> tuple[dict[str, int], dict[str,
 # 二、监督责任: casework, each act by its own date, within the period.
 
 
-def casework(history: History, period: Period) -> dict[str, int | Decimal]:
+@dataclass(frozen=True)
+class CaseworkCounts:
+    petitions_accepted: int
+    preliminary_verifications: int
+    cases_filed: int
+    persons_filed: int
+    cases_closed: int
+    persons_sanctioned: int
+    admonishments: int
+    confiscated_yuan: Decimal
+
+
+def casework(history: History, period: Period) -> CaseworkCounts:
     """Petitions accepted (a repeat of a matter not counted again), preliminary verifications
     (by the commission's approval), cases filed and their persons (by the filing), closed,
     persons sanctioned (党纪 or 政务处分 decided; a person once), admonishments (诫勉, each
@@ -203,17 +215,17 @@ def casework(history: History, period: Period) -> dict[str, int | Decimal]:
                    if f.data.get("form") == "admonishment"}
     admonished |= {f"assessment:{f.subject}"
                    for f in within(history.of("admonishment_recorded"), period)}
-    return {
-        "petitions_accepted": len(accepted),
-        "preliminary_verifications": len(within(history.of("verification_approved"), period)),
-        "cases_filed": len(filed),
-        "persons_filed": sum(persons.get(f.subject, 0) for f in filed),
-        "cases_closed": len(within(history.of("case_closed"), period)),
-        "persons_sanctioned": len({f.text("person_id") for f in decided
-                                   if f.data.get("kind") in SANCTIONS}),
-        "admonishments": len(admonished),
-        "confiscated_yuan": sum((f.amount("confiscated") for f in decided), Decimal(0)),
-    }
+    return CaseworkCounts(
+        petitions_accepted=len(accepted),
+        preliminary_verifications=len(within(history.of("verification_approved"), period)),
+        cases_filed=len(filed),
+        persons_filed=sum(persons.get(f.subject, 0) for f in filed),
+        cases_closed=len(within(history.of("case_closed"), period)),
+        persons_sanctioned=len({f.text("person_id") for f in decided
+                                if f.data.get("kind") in SANCTIONS}),
+        admonishments=len(admonished),
+        confiscated_yuan=sum((f.amount("confiscated") for f in decided), Decimal(0)),
+    )
 
 
 def compute_figures(history: History, period: Period) -> Figures:
@@ -236,11 +248,9 @@ def compute_figures(history: History, period: Period) -> Figures:
         special_reports=issued["special_report"], circulars=issued["circular"],
         meeting_circulars=issued["meeting_circular"],
         notices=notice_counts, notice_recipients=recipients,
-        petitions_accepted=int(case["petitions_accepted"]),
-        preliminary_verifications=int(case["preliminary_verifications"]),
-        cases_filed=int(case["cases_filed"]), persons_filed=int(case["persons_filed"]),
-        cases_closed=int(case["cases_closed"]),
-        persons_sanctioned=int(case["persons_sanctioned"]),
-        admonishments=int(case["admonishments"]),
-        confiscated_yuan=Decimal(case["confiscated_yuan"]),
+        petitions_accepted=case.petitions_accepted,
+        preliminary_verifications=case.preliminary_verifications,
+        cases_filed=case.cases_filed, persons_filed=case.persons_filed,
+        cases_closed=case.cases_closed, persons_sanctioned=case.persons_sanctioned,
+        admonishments=case.admonishments, confiscated_yuan=case.confiscated_yuan,
     )
