@@ -143,3 +143,17 @@ def test_the_command_refuses_to_write_into_a_directory_that_is_not_there(tmp_pat
     assert done.exit_code == 2
     assert "there is no directory" in done.output
     assert not (tmp_path / "var").exists()  # refused before any store was opened
+
+
+def test_the_period_is_written_as_the_seed_writes_months_and_else_as_days():
+    from dutytrail_ops.report.facts import Period
+    from dutytrail_ops.report.wording import period_en, period_zh
+
+    quarter = Period(date(YEAR, 4, 1), date(YEAR, 6, 30))
+    march = Period(date(YEAR, 3, 1), date(YEAR, 3, 31))
+    odd = Period(date(YEAR, 1, 1), date(YEAR, 6, 15))
+    winter = Period(date(YEAR - 1, 12, 1), date(YEAR, 2, 28))
+    assert [period_zh(p) for p in (quarter, march, odd, winter)] == [
+        "2025年4－6月", "2025年3月", "2025年1月1日至2025年6月15日", "2024年12月1日至2025年2月28日"]
+    assert [period_en(p) for p in (quarter, march, odd)] == [
+        "April–June 2025", "March 2025", "2025-01-01 to 2025-06-15"]
