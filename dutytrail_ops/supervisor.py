@@ -128,6 +128,10 @@ class Supervisor:
         child.process = subprocess.Popen(
             child.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             env={**os.environ, **child.env},
+            # A process group of its own: Ctrl-C in a terminal signals the foreground group,
+            # which is then the supervisor alone, and the supervisor stops the children in
+            # their order (stop_all) instead of all of them at once.
+            process_group=0,
         )
         child.started_at = time.monotonic()
         assert child.process.stdout is not None
@@ -174,6 +178,8 @@ class Supervisor:
 
         signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
+        # The terminal closed: the children, in groups of their own, are not told; stop them.
+        signal.signal(signal.SIGHUP, request_stop)
         self.say(f"store: {describe_store(store or StoreSettings.from_environ())}")
         self.say(f"broker: {describe_broker(broker or amqp_uri())}")
         for child in self.children:

@@ -4,6 +4,7 @@ its service (dutytrail_ops/supervisor.py; docs/runbook.md, "Stopping")."""
 from __future__ import annotations
 
 import io
+import os
 import sys
 import time
 from pathlib import Path
@@ -65,6 +66,11 @@ def test_the_supervisor_sends_sigterm_wave_by_wave(tmp_path: Path) -> None:
     while not all((tmp_path / c.tag).exists() for c in kids):  # every handler installed
         assert time.monotonic() < deadline
         time.sleep(0.05)
+    # Each child leads a process group of its own: Ctrl-C in a terminal (SIGINT to the
+    # foreground group) reaches the supervisor alone, which stops them in this order.
+    for child in kids:
+        assert child.process is not None
+        assert os.getpgid(child.process.pid) == child.process.pid != os.getpgrp()
     supervisor.stop_all()
     order = [line.split()[0] for line in log.read_text().splitlines()]
     # b follows a: b first; then a with b's relay (one wave); a's relay last.
