@@ -21,7 +21,7 @@ def command(service: str, as_json: bool) -> None:
 
     from shared.keys import KeyConfigurationError
     from shared.ledger.checkpointing import next_checkpoint
-    from shared.ledger.keys import checkpoint_signer
+    from shared.ledger.keys import checkpoint_signer, published_verifier_key
     from shared.ledger.logs import open_log
     from shared.tokens import service_actor
 
@@ -43,9 +43,12 @@ def command(service: str, as_json: bool) -> None:
             ) from None
     finally:
         log.close()
+    key = published_verifier_key(service, event.suite)
     payload = {"service": service, "position": stored[0].id, "size": event.size,
-               "root": event.root, "suite": event.suite, "note": event.note}
+               "root": event.root, "suite": event.suite, "note": event.note,
+               "verifier_key": key}
     emit(as_json, payload, [
         f"{service}: checkpoint of {event.size} events stored at position {stored[0].id}",
         event.note.rstrip("\n"),
+        f"verifier key: {key}",
     ])
