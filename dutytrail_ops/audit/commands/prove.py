@@ -30,8 +30,10 @@ from dutytrail_ops.registry import service_names
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The proof file to write.")
 @click.option("--json", "as_json", is_flag=True, help="Print the proof file's summary as JSON.")
+@click.option("--progress", is_flag=True, help="A progress bar on stderr even when it is not "
+                                                "a terminal.")
 def command(event_id: str, service: str | None, size: int | None, since: int | None,
-            out: Path, as_json: bool) -> None:
+            out: Path, as_json: bool, progress: bool) -> None:
     """Write to --out a proof that EVENT_ID (a CloudEvent id, <record id>:<version>) is in a
     signed checkpoint. `dutytrail audit check-proof` checks it with nothing but the file and
     the service's verifier key. The file holds the event as stored: a confidential event
@@ -47,7 +49,7 @@ def command(event_id: str, service: str | None, size: int | None, since: int | N
                                  param_hint="EVENT_ID") from None
     stores_reachable()
     service = service or _service_of(originator, number)
-    proof = _prove(service, originator, number, size, since)
+    proof = _prove(service, originator, number, size, since, progress)
     out.write_text(json.dumps(proof, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     summary = {k: proof[k] for k in ("service", "event_id", "position", "leaf_index", "suite")}
     summary["checkpoint_size"] = proof["checkpoint_size"]
@@ -73,17 +75,15 @@ def _service_of(originator: Any, version: int) -> str:
 
 
 def _prove(service: str, originator: Any, version: int, size: int | None,
-           since: int | None) -> dict[str, Any]:
+           since: int | None, progress: bool) -> dict[str, Any]:
     import base64
-    import contextlib
 
+    from dutytrail_ops.audit._ledger_progress import progress as progress_bar
     from dutytrail_ops.audit._ledger_proofs import FORMAT
-    from dutytrail_ops.audit._ledger_sources import checkpoint_note
     from shared.contracts import UnknownEventError, contract_for_domain_event
-    from shared.ledger.checkpoint import CheckpointError, open_note
+    from shared.ledger.checkpoint import open_note
     from shared.ledger.config import ledger_suite
     from shared.ledger.keys import published_verifier_key
-    from shared.ledger.leaves import leaf_bytes, stored_notifications
     from shared.ledger.logs import open_log
     from shared.ledger.merkle import consistency_proof, inclusion_proof, tree_root
     from shared.ledger.suites import suite_named
@@ -94,20 +94,11 @@ def _prove(service: str, originator: Any, version: int, size: int | None,
     key = published_verifier_key(service, suite)
     leaves: list[bytes] = []  # 32 bytes an event: what the proofs are cut from
     checkpoints: dict[int, str] = {}
-    target: tuple[int, bytes, int, str] | None = None  # index, leaf, position, topic
     log = open_log(service)
     try:
-        for notification in stored_notifications(log.recorder, page=2000):
-            note = checkpoint_note(notification)
-            if note is not None:
-                # One that does not verify proves nothing (`audit verify` names it).
-                with contextlib.suppress(CheckpointError):
-                    checkpoints[open_note(note, key).size] = note
-            leaf = leaf_bytes(notification)
-            if (notification.originator_id, notification.originator_version) == (
-                    originator, version):
-                target = (len(leaves), leaf, notification.id, notification.topic)
-            leaves.append(hasher.leaf(leaf))
+        length = int(log.recorder.max_notification_id() or 0)
+        with progress_bar(f"prove {service}", length, progress) as bar:
+            target = _walk(log, hasher, key, originator, version, leaves, checkpoints, bar)
     finally:
         log.close()
     if target is None:
@@ -149,3 +140,30 @@ def _prove(service: str, originator: Any, version: int, size: int | None,
                       for h in consistency_proof(hasher, leaves[:chosen], since)],
         }
     return proof
+
+
+def _walk(log: Any, hasher: Any, key: str, originator: Any, version: int,
+          leaves: list[bytes], checkpoints: dict[int, str], bar: Any,
+          ) -> tuple[int, bytes, int, str] | None:
+    """Every leaf hash of the log into ``leaves``, its verified checkpoints into
+    ``checkpoints``; the wanted event's index, leaf, position and topic."""
+    import contextlib
+
+    from dutytrail_ops.audit._ledger_sources import checkpoint_note
+    from shared.ledger.checkpoint import CheckpointError, open_note
+    from shared.ledger.leaves import leaf_bytes, stored_notifications
+
+    target = None
+    for notification in stored_notifications(log.recorder, page=2000):
+        note = checkpoint_note(notification)
+        if note is not None:
+            # One that does not verify proves nothing (`audit verify` names it).
+            with contextlib.suppress(CheckpointError):
+                checkpoints[open_note(note, key).size] = note
+        leaf = leaf_bytes(notification)
+        if (notification.originator_id, notification.originator_version) == (
+                originator, version):
+            target = (len(leaves), leaf, notification.id, notification.topic)
+        leaves.append(hasher.leaf(leaf))
+        bar.reach(notification.id)
+    return target
