@@ -49,10 +49,11 @@ class Finding:
 
 @dataclass
 class CheckpointCheck:
-    position: int  # of the checkpoint event in the log
+    position: int  # of the checkpoint event in the log (0: one the auditor held)
     size: int
     time: str
     matches: bool
+    held: bool = False  # given by the auditor (--checkpoints), not read from the log
 
 
 @dataclass
@@ -86,7 +87,8 @@ class _Unsigned:
 
 class LogVerifier:
     def __init__(self, source: Source, suite: str, hasher: TreeHasher, verifier_key: str,
-                 event_verifier: Any, every_event: bool = False) -> None:
+                 event_verifier: Any, every_event: bool = False,
+                 held: list[str] | None = None) -> None:
         from shared.envelope import EnvelopeBuilder
 
         self.source = source
@@ -96,6 +98,14 @@ class LogVerifier:
         self.key = verifier_key
         self.event_verifier = event_verifier
         self.every_event = every_event  # check every event against its signed record
+        # Checkpoints the auditor kept (received when published): they hold even if the
+        # log's own were deleted. One that does not open with the key is refused.
+        origin = verifier_key.split("+", 1)[0]
+        self.held = sorted(
+            (open_note(note, verifier_key) for note in held or ()
+             if note.split("\n", 1)[0] == origin),  # this log's, of the notes given
+            key=lambda checkpoint: checkpoint.size,
+        )
         self.builder = EnvelopeBuilder(self.service, signer=_Unsigned())
         self._ends: dict[int, tuple[int, int]] = {}  # size -> (index, position) of its last leaf
 
@@ -122,7 +132,12 @@ class LogVerifier:
         deferred: list[tuple[CheckpointCheck, bytes]] = []
         append, reach = builder.append, progress.reach
         last = 0
+        held = iter(self.held)
+        waiting = next(held, None)
         for position, leaf_hash, note in self.source.leaves():
+            while waiting is not None and waiting.size <= builder.size:
+                report.checkpoints.append(self._held(waiting, builder, last))
+                waiting = next(held, None)
             if note is not None:
                 check = self._checkpoint(position, note, builder, deferred, report)
                 if check is not None:
@@ -132,6 +147,9 @@ class LogVerifier:
             append(leaf_hash)
             reach(position)
             last = position
+        while waiting is not None:  # sizes the log has no longer (or never had)
+            report.checkpoints.append(self._held(waiting, builder, last))
+            waiting = next(held, None)
         report.events = builder.size
         report.root = base64.b64encode(builder.root()).decode()
         if deferred:
@@ -168,6 +186,13 @@ class LogVerifier:
         # Signed while other events were being stored: checked in one more walk.
         deferred.append((check, checkpoint.root))
         return check
+
+    def _held(self, checkpoint: Any, builder: RootBuilder, last: int) -> CheckpointCheck:
+        matches = checkpoint.size == builder.size and builder.root() == checkpoint.root
+        if matches:
+            self._ends[builder.size] = (builder.size - 1, last)
+        return CheckpointCheck(0, checkpoint.size, checkpoint.time.isoformat(), matches,
+                               held=True)
 
     def _deferred(self, deferred: list[tuple[CheckpointCheck, bytes]]) -> None:
         """Checkpoints of sizes well behind where they were stored: one more walk."""
@@ -210,6 +235,11 @@ class LogVerifier:
                            "no signed record was kept for this event and no checkpoint covers "
                            "it: inserted directly in the store, or stored while its record "
                            "could not be written")
+        if first_bad is not None and first_bad.size > report.events:
+            return Finding(self.service, "removed", last_checked + 1, "",
+                           f"a checkpoint signed at {first_bad.time} covers {first_bad.size} "
+                           f"events, the log holds {report.events}: the events after position "
+                           f"{last_checked} were removed")
         if first_bad is not None:
             return Finding(self.service, "unlocated", first_bad.position, "",
                            f"the checkpoint of {first_bad.size} events ({first_bad.time}) "

@@ -343,3 +343,33 @@ def test_the_sm3_sm2_suite_signs_and_verifies_a_live_log(
         damaged(run("audit", "verify", "--service", SERVICE), 2, "altered", ids[2])
     finally:
         app.close()
+
+
+def test_checkpoints_the_auditor_kept_reveal_a_truncated_log(
+    history: Any, any_store: StoreSettings, tmp_path: Path
+) -> None:
+    _, ids = history
+    made = run("audit", "checkpoint", SERVICE, "--json")
+    assert made.exit_code == 0, made.output
+    kept = tmp_path / "kept.jsonl"
+    kept.write_text(json.dumps({"note": json.loads(made.output)["note"]}) + "\n")
+    result = run("audit", "verify", "--service", SERVICE, "--checkpoints", str(kept), "--json")
+    assert result.exit_code == 0, result.output
+    checks = json.loads(result.output)["services"][0]["checkpoints"]
+    assert [(c["size"], c["held"], c["matches"]) for c in checks] == [
+        (7, False, True), (10, True, True), (10, False, True)]
+    # The last three events (two units and the checkpoint) deleted, their records too: the
+    # log alone cannot tell, the checkpoint the auditor kept can.
+    last = max(ids)
+    tamper = Tamper(any_store, SERVICE)
+    for position in (last - 1, last, last + 1):
+        tamper.delete(position)
+        tamper.sql(
+            f'DELETE FROM "{SERVICE}_cloudevents" WHERE position = {position}',
+            f'DELETE FROM "{schema_name(SERVICE, any_store)}".{SERVICE}_cloudevents '
+            f"WHERE position = {position}",
+        )
+    assert run("audit", "verify", "--service", SERVICE).exit_code == 0
+    result = run("audit", "verify", "--service", SERVICE, "--checkpoints", str(kept))
+    assert result.exit_code == exits.LEDGER_DAMAGED
+    assert f"{SERVICE}: position {last - 1}: removed" in result.output

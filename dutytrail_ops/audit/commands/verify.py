@@ -31,6 +31,11 @@ if TYPE_CHECKING:
               help="Only this service (repeatable); every service by default.")
 @click.option("--suite", default=None, help="The suite the checkpoints were signed in (the "
                                              "deployment's, or the export's, by default).")
+@click.option("--checkpoints", "held_file", default=None,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Checkpoints you kept, as JSON lines with a 'note' each (an earlier "
+                   "export's <service>.checkpoints.jsonl, or the notes of the published "
+                   "checkpoint_signed events): checked too, even if the log lost them.")
 @click.option("--every-event", is_flag=True,
               help="Check every event against its signed record, not only those no matching "
                    "checkpoint covers (always so for an export: its lines are what is read).")
@@ -38,7 +43,7 @@ if TYPE_CHECKING:
 @click.option("--progress", is_flag=True, help="A progress bar on stderr even when it is not "
                                                 "a terminal.")
 def command(export: Path | None, services: tuple[str, ...], suite: str | None,
-            every_event: bool, as_json: bool, progress: bool) -> None:
+            held_file: Path | None, every_event: bool, as_json: bool, progress: bool) -> None:
     """Check that no stored event was altered, removed, inserted or reordered.
 
     Exit 0 when every service's log is intact; exit 7 naming, for each damaged service, the
@@ -57,8 +62,9 @@ def command(export: Path | None, services: tuple[str, ...], suite: str | None,
         suite = suite_or_deployments(suite)
         chosen = services_or_all(services)
         stores_reachable()
+    held = _held_notes(held_file)
     for service in chosen:
-        verifier, close = _verifier(service, suite, export, every_event)
+        verifier, close = _verifier(service, suite, export, every_event, held)
         try:
             length = verifier.source.last_position()
             with progress_bar(f"verify {service}", length, progress) as bar:
@@ -78,34 +84,67 @@ def command(export: Path | None, services: tuple[str, ...], suite: str | None,
         raise LedgerDamagedError("; ".join(f.message() for f in damaged))
 
 
-def _verifier(service: str, suite: str, export: Path | None, every_event: bool,
-              ) -> tuple[LogVerifier, Callable[[], None]]:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+def _held_notes(path: Path | None) -> list[str]:
+    import json
 
-    from dutytrail_ops.audit._ledger_sources import (
-        ExportSource,
-        LiveSource,
-        event_key_file,
-        verifier_key_file,
-    )
+    if path is None:
+        return []
+    notes = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            note = record.get("note") or record.get("data", {}).get("note")
+        except (ValueError, AttributeError):
+            note = None
+        if not isinstance(note, str):
+            raise click.BadParameter(f"line {number} has no checkpoint note",
+                                     param_hint="--checkpoints")
+        notes.append(note)
+    return notes
+
+
+def _verifier(service: str, suite: str, export: Path | None, every_event: bool,
+              held: list[str]) -> tuple[LogVerifier, Callable[[], None]]:
+    from dutytrail_ops.audit._ledger_sources import LiveSource
     from dutytrail_ops.audit._ledger_verify import LogVerifier
+    from shared.ledger.checkpoint import CheckpointError
     from shared.ledger.keys import published_verifier_key
     from shared.ledger.logs import open_log
     from shared.ledger.suites import suite_named
     from shared.signing import EventVerifier
 
     hasher = suite_named(suite).hasher
-    if export is None:
-        log = open_log(service)
-        source: LiveSource | ExportSource = LiveSource(log, hasher)
-        verifier = LogVerifier(source, suite, hasher, published_verifier_key(service, suite),
-                               EventVerifier.for_service(service), every_event)
-        return verifier, log.close
+    try:
+        if export is None:
+            log = open_log(service)
+            verifier = LogVerifier(LiveSource(log, hasher), suite, hasher,
+                                   published_verifier_key(service, suite),
+                                   EventVerifier.for_service(service), every_event, held)
+            return verifier, log.close
+        return _export_verifier(service, suite, export, held), lambda: None
+    except CheckpointError as error:
+        raise click.BadParameter(f"{service}: {error}", param_hint="--checkpoints") from None
+
+
+def _export_verifier(service: str, suite: str, export: Path, held: list[str]) -> LogVerifier:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    from dutytrail_ops.audit._ledger_sources import (
+        ExportSource,
+        event_key_file,
+        verifier_key_file,
+    )
+    from dutytrail_ops.audit._ledger_verify import LogVerifier
+    from shared.ledger.suites import suite_named
+    from shared.signing import EventVerifier
+
+    hasher = suite_named(suite).hasher
     key = load_pem_public_key(event_key_file(export, service).read_bytes())
     if not isinstance(key, Ed25519PublicKey):
         raise click.ClickException(f"{event_key_file(export, service)} is not an Ed25519 key")
     vkey = verifier_key_file(export, service).read_text().strip()
-    verifier = LogVerifier(ExportSource(export, service, hasher), suite, hasher, vkey,
-                           EventVerifier(service, key), every_event=True)
-    return verifier, lambda: None
+    return LogVerifier(ExportSource(export, service, hasher), suite, hasher, vkey,
+                       EventVerifier(service, key), every_event=True, held=held)
