@@ -43,7 +43,8 @@ class ServiceKit:
 
     Every service gets the catch-up query ``events_after`` (services, subscribers, auditors),
     the clock ``check_deadlines`` (an RPC for the system clock, as of now or earlier, and an
-    hourly timer), ``ping`` (open to all), HTTP ``GET /events``, ``/healthz``, ``/readyz``
+    hourly timer), a timer that signs a checkpoint of the log (docs/audit.md), ``ping`` (open
+    to all), HTTP ``GET /events``, ``/healthz``, ``/readyz``
     and ``/schemas/<type>.json`` (shared/nameko_kit/http.py), its metrics, the verification
     of every caller's token and its own token for the calls it makes by itself; a service
     with upstreams also gets, per upstream, an ``on_<upstream>_event`` handler on a
