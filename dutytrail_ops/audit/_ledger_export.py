@@ -46,9 +46,15 @@ def export_service(log: ServiceLog, hasher: TreeHasher, folder: Path, cleared: b
                    progress: Progress) -> Exported:
     from shared.contracts import UnknownEventError, contract_for_domain_event
     from shared.envelope import EnvelopeBuilder, encode, format_position
+    from shared.keys import KeyConfigurationError
 
     service = log.service
-    builder = EnvelopeBuilder(service)
+    try:
+        builder = EnvelopeBuilder(service)
+    except KeyConfigurationError:
+        # An auditor's host without the service's private key: an event whose signed record
+        # was never kept is exported unsigned (verify then names it, as it does in the store).
+        builder = EnvelopeBuilder(service, signer=_Unsigned())
     done = Exported(service)
     classification: dict[str, str] = {}
 
@@ -115,6 +121,11 @@ def _write_page(log: ServiceLog, builder: Any, hasher: TreeHasher, page: list[An
         done.events += 1
         previous = notification.id
     return previous
+
+
+class _Unsigned:
+    def sign(self, event: dict[str, Any]) -> dict[str, Any]:
+        return event
 
 
 def _kept(body: str | None) -> dict[str, Any] | None:

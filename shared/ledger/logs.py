@@ -41,9 +41,13 @@ class ServiceLog:
         ]
         if self.outbox is not None and notifications:
             from shared.envelope import EnvelopeBuilder
+            from shared.keys import KeyConfigurationError
 
             try:
                 self.outbox.record(EnvelopeBuilder(self.service), self.recorder, notifications)
+            except KeyConfigurationError:  # not the service's host: its relay signs them
+                log.info("no key here to sign %s's new events; its relay signs them",
+                         self.service)
             except Exception:  # the relay signs what the outbox lacks
                 log.warning("could not sign %s's new events into its outbox", self.service,
                             exc_info=True)

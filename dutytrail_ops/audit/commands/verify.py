@@ -79,6 +79,7 @@ def command(export: Path | None, services: tuple[str, ...], suite: str | None,
         lines.append(f"{report.service}: {report.events} events, {matching} of "
                      f"{len(report.checkpoints)} checkpoints match, "
                      f"{report.checked_one_by_one} checked one by one: {state}")
+        lines.extend(f"  {report.service}: {note}" for note in report.notes)
     emit(as_json, {"ok": not damaged, "services": [r.as_json() for r in reports]}, lines)
     if damaged:
         raise LedgerDamagedError("; ".join(f.message() for f in damaged))
