@@ -6,6 +6,7 @@ event of the log that the relay publishes, and an export honours classification.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -373,3 +374,32 @@ def test_checkpoints_the_auditor_kept_reveal_a_truncated_log(
     result = run("audit", "verify", "--service", SERVICE, "--checkpoints", str(kept))
     assert result.exit_code == exits.LEDGER_DAMAGED
     assert f"{SERVICE}: position {last - 1}: removed" in result.output
+
+
+def test_an_auditors_host_without_private_keys_exports_and_verifies(
+    history: Any, any_store: StoreSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token, _ = token_of(AUDITOR)  # issued where the token authority's key is
+    # Two events whose signed records were never kept (a checkpoint covers them).
+    Tamper(any_store, SERVICE).sql(
+        f'DELETE FROM "{SERVICE}_cloudevents" WHERE position IN (2, 3)',
+        f'DELETE FROM "{schema_name(SERVICE, any_store)}".{SERVICE}_cloudevents '
+        "WHERE position IN (2, 3)",
+    )
+    public_only = tmp_path / "public-keys"
+    public_only.mkdir()
+    dev = Path(os.environ["DUTYTRAIL_KEY_DIR"]) / "dev"
+    for name in (SERVICE, "tokens"):
+        (public_only / f"{name}.pub").write_bytes((dev / f"{name}.pub").read_bytes())
+    monkeypatch.setenv("DUTYTRAIL_DEV_KEYS", "0")
+    monkeypatch.setenv("DUTYTRAIL_KEY_DIR", str(public_only))
+    out = tmp_path / "export"
+    exported = run("audit", "export", "--out", str(out), "--service", SERVICE, token=token)
+    assert exported.exit_code == 0, exported.output
+    unsigned = [json.loads(line) for line in (out / f"{SERVICE}.events.jsonl").open()][1:3]
+    assert [("dssematerial" in e, e["sequence"][-1]) for e in unsigned] == [
+        (False, "2"), (False, "3")]
+    assert run("audit", "verify", "--from-export", str(out)).exit_code == 0
+    live = run("audit", "verify", "--service", SERVICE)
+    assert live.exit_code == 0, live.output
+    assert f"position {max(history[1]) + 1}: an export's record, not signed yet" in live.output
