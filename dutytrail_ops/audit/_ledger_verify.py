@@ -25,8 +25,7 @@ from shared.ledger.checkpoint import CheckpointError, open_note
 from shared.ledger.events import EXPORTED_TOPIC
 from shared.ledger.merkle import RootBuilder, TreeHasher
 
-Kind = Literal["altered", "removed", "inserted", "reordered", "checkpoint",
-               "unlocated"]
+Kind = Literal["altered", "removed", "inserted", "reordered", "unlocated"]
 COMPARED = ("id", "type", "source", "subject", "time", "recordedtime", "dataclassification",
             "data")
 
@@ -112,6 +111,7 @@ class LogVerifier:
         self.builder = EnvelopeBuilder(self.service, signer=_Unsigned())
         self._ends: dict[int, tuple[int, int]] = {}  # size -> (index, position) of its last leaf
         self._covered = 0
+        self._broken: Finding | None = None  # the first checkpoint event that does not verify
 
     def run(self, progress: Progress) -> ServiceReport:
         started = time.perf_counter()
@@ -119,10 +119,9 @@ class LogVerifier:
         first_bad, deep_from = self._leaves(report, progress)
         if self.every_event:
             deep_from = 0
-        if report.finding is None or report.finding.kind == "checkpoint":
-            located = self._locate(deep_from, first_bad, report)
-            if located is not None:
-                report.finding = located
+        found = [f for f in (self._locate(deep_from, first_bad, report), self._broken)
+                 if f is not None]
+        report.finding = min(found, key=lambda f: f.position) if found else None
         report.seconds = time.perf_counter() - started
         return report
 
@@ -163,8 +162,6 @@ class LogVerifier:
         # Leaves a matching checkpoint vouches for, up to the first that does not match.
         first_bad_size = min((c.size for c in bad), default=report.events + 1)
         self._covered = max((size for size in good if size < first_bad_size), default=0)
-        if report.finding is not None and report.finding.kind != "checkpoint":
-            return None, 0
         if bad:
             first_bad = min(bad, key=lambda c: c.size)
             before = [size for size in good if size < first_bad.size]
@@ -177,9 +174,9 @@ class LogVerifier:
         try:
             checkpoint = open_note(note, self.key)
         except CheckpointError as error:
-            if report.finding is None:
-                report.finding = Finding(self.service, "altered", position, "",
-                                         f"the checkpoint stored here does not verify ({error})")
+            if self._broken is None:
+                self._broken = Finding(self.service, "altered", position, "",
+                                       f"the checkpoint stored here does not verify ({error})")
             return None
         if checkpoint.suite != self.suite:
             return None  # signed under another suite: verify with --suite

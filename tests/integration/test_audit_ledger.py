@@ -403,3 +403,12 @@ def test_an_auditors_host_without_private_keys_exports_and_verifies(
     live = run("audit", "verify", "--service", SERVICE)
     assert live.exit_code == 0, live.output
     assert f"position {max(history[1]) + 1}: an export's record, not signed yet" in live.output
+
+
+def test_an_edited_checkpoint_event_is_named(history: Any, any_store: StoreSettings) -> None:
+    app, ids = history
+    position = next(n.id for n in stored_notifications(app.recorder)
+                    if n.topic == CHECKPOINT_TOPIC)
+    year = datetime.now(UTC).year
+    Tamper(any_store, SERVICE).rename(f"time {year}", f"time {year - 1}")
+    damaged(run("audit", "verify", "--service", SERVICE), position, "altered", ids[position])
