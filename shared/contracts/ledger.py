@@ -58,6 +58,10 @@ def _services() -> list[str]:
     return sorted(names)
 
 
+# The ledger's stored events, whose contracts every service has (kit events, not the
+# service's own vocabulary).
+LEDGER_DOMAIN_EVENTS = frozenset({"Ledger.CheckpointSigned", "Ledger.Exported"})
+
 _KINDS: tuple[tuple[type[EventData], str, str, str, Classification], ...] = (
     (CheckpointSigned, "checkpoint_signed", "Ledger.CheckpointSigned", "checkpoints_id",
      "public"),
