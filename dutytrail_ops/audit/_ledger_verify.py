@@ -119,6 +119,9 @@ class LogVerifier:
         first_bad, deep_from = self._leaves(report, progress)
         if self.every_event:
             deep_from = 0
+        elif not report.checkpoints and report.events:
+            report.notes.append("no checkpoint in the log yet: every event is checked one by "
+                                f"one (`dutytrail audit checkpoint {self.service}` signs one)")
         found = [f for f in (self._locate(deep_from, first_bad, report), self._broken)
                  if f is not None]
         report.finding = min(found, key=lambda f: f.position) if found else None
