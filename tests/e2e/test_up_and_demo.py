@@ -16,6 +16,7 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -25,15 +26,19 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from dutytrail_ops.registry import service_names
 from shared.envelope import parse_position
-from tests.conftest import sqlite_settings
+from shared.persistence import drop_postgres_schemas
+from shared.settings import StoreSettings
+from tests.conftest import postgres_settings, sqlite_settings
 from tests.e2e.helpers import (
     STARTED,
+    Launcher,
     Proc,
     assert_unbroken_chain,
     committee,
     first_of_each,
     free_port,
     pid_alive,
+    private_vhost,
     process_env,
     rpc_config,
     run_cli,
@@ -41,7 +46,7 @@ from tests.e2e.helpers import (
     wait_until,
 )
 
-pytestmark = [pytest.mark.rabbitmq]
+pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres]
 
 # `up` supervises every declared service and its relay.
 TAGS = {tag for s in service_names() for tag in (s, f"{s}-relay")}
@@ -205,9 +210,12 @@ def test_demo_through_up_agrees_with_the_store(any_store, vhost, launcher, subsc
         else Path(tempfile.mkdtemp(prefix="dutytrail-keys-"))
     exported = run_cli(["keys", "export", str(keys)], env, timeout=60)
     assert exported.returncode == 0, exported.stderr
+    logs: dict[str, list[Event]] = {}
     for service in service_names():
         log = run_cli(["events", service, "--from", "1"], env, timeout=60)
         assert log.returncode == 0, log.stderr
+        logs[service] = [(e["type"], e["subject"], e["data"])
+                         for e in map(json.loads, log.stdout.splitlines())]
         if not log.stdout.strip():
             continue  # a service with nothing stored yet (casework) has nothing to verify
         verified = subprocess.run(
@@ -217,6 +225,9 @@ def test_demo_through_up_agrees_with_the_store(any_store, vhost, launcher, subsc
         events = log.stdout.splitlines()
         assert verified.returncode == 0, verified.stdout[-2000:] + verified.stderr
         assert f"{len(events)} verified, 0 failed" in verified.stdout, verified.stdout[-500:]
+
+    # Kept for the comparison of the two stores (the test after this one).
+    DEMO_RUNS[any_store.backend] = {"report": demo.stdout, "events": logs}
 
     # The Node subscriber of docs/examples joins the demo's running services late: history
     # over HTTP, then live; stopped halfway and started again from the last position it
@@ -292,6 +303,96 @@ def test_demo_through_up_agrees_with_the_store(any_store, vhost, launcher, subsc
         10, "the relay's metrics to show its last position",
     )
     assert up.popen.poll() is None, up.tail()
+
+
+Event = tuple[str, str, dict[str, Any]]  # type, subject, data
+# Each store's demo (report and every service's events), played by the test above; the
+# comparison plays a store's itself when run without it.
+DEMO_RUNS: dict[str, dict[str, Any]] = {}
+
+
+def normalised_report(stdout: str) -> list[str]:
+    """The report's lines, less those that legitimately differ between two runs: the time the
+    scenario took (and a scenario's own share of it), and the log positions the bus report
+    prints (a PostgreSQL log's positions are increasing but not contiguous, docs/contract.md)."""
+    lines = []
+    for line in stdout.splitlines():
+        if line.startswith("scenario played in ") or "scenario's own calls took" in line:
+            continue
+        lines.append(re.sub(r"(stored events|last position[^:]*): \d+", r"\1: N", line))
+    return lines
+
+
+def by_subject(events: list[Event]) -> dict[str, list[Event]]:
+    """Each record's events (one subject, one aggregate), in the order they were stored."""
+    grouped: dict[str, list[Event]] = {}
+    for event in events:
+        grouped.setdefault(event[1], []).append(event)
+    return grouped
+
+
+def differences(one: dict[str, list[Event]], other: dict[str, list[Event]]) -> str:
+    """The records whose histories differ, event by event (for the failure message)."""
+    lines = []
+    for subject in sorted(set(one) | set(other)):
+        if one.get(subject) != other.get(subject):
+            lines.append(f"{subject}:")
+            for a, b in zip_longest(one.get(subject, []), other.get(subject, [])):
+                mark = "  " if a == b else "≠ "
+                lines.append(f"  {mark}{a}\n  {mark}{b}" if a != b else f"  {a[0]}")
+    return "\n".join(lines)
+
+
+def play(settings: StoreSettings, amqp_uri: str, launcher: Launcher) -> dict[str, Any]:
+    """`up` and the default demo on ``settings``: its report and every service's events."""
+    env = process_env(settings, amqp_uri)
+    up = launcher.start(["up"], env, f"up-{settings.backend}")
+    try:
+        demo = run_cli(["demo", "--timeout", "60"], env, timeout=180)
+        assert demo.returncode == 0, demo.stdout + demo.stderr + up.tail()
+        events = {}
+        for service in service_names():
+            log = run_cli(["events", service, "--from", "1"], env, timeout=60)
+            assert log.returncode == 0, log.stderr
+            events[service] = [(e["type"], e["subject"], e["data"])
+                               for e in map(json.loads, log.stdout.splitlines())]
+    finally:
+        up.kill_group()
+    return {"report": demo.stdout, "events": events}
+
+
+def test_the_seeded_demo_stores_and_reports_the_same_on_sqlite_and_postgres(
+    tmp_path, amqp_uri: str
+) -> None:
+    """The demo is reproducible (issue 10, item 15): played on fresh SQLite and PostgreSQL
+    stores, it prints the same report and stores the same events: every command that accepts
+    an id gets one derived from the seed, so no random id is left to change what the clock
+    escalates or what the report prints."""
+    missing = [b for b in ("sqlite", "postgres") if b not in DEMO_RUNS]
+    if missing:
+        launcher = Launcher(tmp_path)
+        postgres = postgres_settings(f"t{uuid4().hex[:10]}_")
+        try:
+            for backend in missing:
+                settings = sqlite_settings(tmp_path / "var") if backend == "sqlite" else postgres
+                # Each run on a broker of its own: nothing of the first answers the second.
+                for vhost in private_vhost(amqp_uri):
+                    DEMO_RUNS[backend] = play(settings, vhost, launcher)
+        finally:
+            launcher.close()
+            drop_postgres_schemas(postgres)
+
+    sqlite, pg = DEMO_RUNS["sqlite"], DEMO_RUNS["postgres"]
+    assert normalised_report(sqlite["report"]) == normalised_report(pg["report"])
+    assert sqlite["events"]["responsibility"] and sqlite["events"]["supervision"]
+    # Responsibility's log is written by the demo's commands alone: the same sequence.
+    assert sqlite["events"]["responsibility"] == pg["events"]["responsibility"]
+    # A consumer's log interleaves its own commands with what it learns from upstream as
+    # the relay delivers it: each record's own history (events per subject, in order) is the
+    # same, and nothing is stored in one run that is not in the other.
+    for service in service_names():
+        one, other = by_subject(sqlite["events"][service]), by_subject(pg["events"][service])
+        assert one == other, differences(one, other)
 
 
 def test_up_restarts_killed_children_and_stops_on_ctrl_c(
