@@ -193,7 +193,8 @@ def test_demo_through_up_agrees_with_the_store(any_store, vhost, launcher, subsc
     refused_in_log = [line for line in up.output().splitlines() if " refused " in line]
     assert refused_in_report > 0
     assert len(refused_in_log) == refused_in_report, refused_in_log
-    assert all(" INFO nameko.containers: refused " in line for line in refused_in_log)
+    assert all(re.search(r" INFO nameko\.containers( trace=[0-9a-f]{32})?: refused ", line)
+               for line in refused_in_log), refused_in_log
     assert "Traceback" not in up.output(), up.tail()
     report = report_numbers(demo.stdout)
 

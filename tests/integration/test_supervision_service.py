@@ -106,7 +106,8 @@ def test_supervision_follows_responsibility_even_while_stopped(cluster, amqp_uri
                               "lead_unit_id": dept, "responsible_cadre_id": leader,
                               "deadline": "2026-03-31", "occurred_at": at(1, 10)})
     # Step. While supervision is stopped, the task goes overdue and a town is registered.
-    assert people.clock.responsibility.check_deadlines({"as_of": at(4, 2)}) == [task]
+    assert people.clock.responsibility.check_deadlines({"as_of": at(4, 2)}) == {
+        "recorded": [task], "damaged": []}
     r.register_unit({"code": "T01", "name": "**镇", "kind": "town", "parent_unit_id": pc,
                      "occurred_at": at(4, 3)})
     with running(SupervisionService, config):
@@ -236,7 +237,7 @@ def test_every_supervision_rpc_method_names_the_field_and_rule_it_refuses(cluste
         if callable(getattr(SupervisionService, name)) and not name.startswith("_")
         and not name.startswith("http_")  # the kit's HTTP routes (/events …), not RPC
         and name not in {"ping", "on_responsibility_event", "pull_upstreams",
-                         "check_deadlines_now", "upstream_position"}
+                         "check_deadlines_now", "sign_checkpoint_now", "upstream_position"}
     )
     assert len(entrypoints) > 30
     with running(SupervisionService, config):
