@@ -165,8 +165,10 @@ def created(make: Callable[[], T], attempts: int = 5) -> T:
     same tables at the same moment: PostgreSQL's ``CREATE TABLE IF NOT EXISTS`` is not safe
     against a concurrent one (it fails on the catalogue's unique index, or with "tuple
     concurrently updated"), and replicas or a
-    service and its relays start together. Once the other creation committed, IF NOT EXISTS
-    finds the tables."""
+    service and its relays start together. eventsourcing's tracking table has the same race on
+    SQLite too: two recorders that both found no table each record the table's migration
+    ("Failed to record tracking for __migration__"). Once the other creation committed, IF
+    NOT EXISTS finds the tables and the migration recorded."""
     for attempt in range(1, attempts + 1):
         try:
             return make()
@@ -175,6 +177,7 @@ def created(make: Callable[[], T], attempts: int = 5) -> T:
             if attempt == attempts or not (
                 "already exists" in text or "duplicate key" in text
                 or "concurrently updated" in text
+                or "tracking for __migration__" in text
             ):
                 raise
             time.sleep(0.1 * attempt)

@@ -388,7 +388,7 @@ def command_recorder(factory: InfrastructureFactory[Any], service: str) -> Proce
     if isinstance(factory, SQLiteFactory):
         sqlite = SQLiteCommandRecorder(factory.datastore, commands_table=table)
         if factory.env_create_table():
-            sqlite.create_table()
+            created(sqlite.create_table)
         return sqlite
     if isinstance(factory, PostgresFactory):
         # The names eventsourcing's own factory gives the service's tables.
