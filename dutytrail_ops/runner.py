@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from dutytrail_ops.registry import declaration, load_service_class
+from dutytrail_ops.supervised import stop_with_supervisor
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,6 +39,7 @@ def load_config(service: str) -> dict[str, Any]:
 def run_service(service: str) -> None:
     """Run one nameko service until SIGTERM or SIGINT."""
     declaration(service)  # an unknown name fails here, before eventlet patches anything
+    stop_with_supervisor()
     _refuse_without_keys(service, upstreams=True)
     # psycopg's C wait would block the eventlet hub on every round trip (docs/operations.md).
     os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
@@ -82,6 +84,7 @@ def run_relay(service: str) -> None:
     from shared.settings import metrics_address, metrics_port
 
     declared = declaration(service)
+    stop_with_supervisor()
     _refuse_without_keys(service, upstreams=False)
     configure_logging(f"{service}-relay")
     relay = Relay(service)

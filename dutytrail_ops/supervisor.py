@@ -32,6 +32,7 @@ from typing import IO, Any
 from urllib.parse import unquote, urlparse
 
 from dutytrail_ops.registry import declaration
+from dutytrail_ops.supervised import supervisor_environment
 from shared.settings import StoreSettings, amqp_uri, env, metrics_port_variable
 
 GRACE_SECONDS = 10.0
@@ -127,7 +128,7 @@ class Supervisor:
         child.readyz, child.ready = None, None  # a new run says where again
         child.process = subprocess.Popen(
             child.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            env={**os.environ, **child.env},
+            env={**os.environ, **child.env, **supervisor_environment()},
             # A process group of its own: Ctrl-C in a terminal signals the foreground group,
             # which is then the supervisor alone, and the supervisor stops the children in
             # their order (stop_all) instead of all of them at once.

@@ -304,6 +304,12 @@ def test_demo_through_up_agrees_with_the_store(any_store, vhost, launcher, subsc
         10, "the relay's metrics to show its last position",
     )
     assert up.popen.poll() is None, up.tail()
+    # `up` killed outright (no chance to stop its children, each in a process group of its
+    # own): every service and relay stops all the same, instead of running on orphaned.
+    pids = children(up)
+    os.kill(up.pid, signal.SIGKILL)
+    wait_until(lambda: not [pid for pid in pids.values() if pid_alive(pid)], 30,
+               f"the children of a killed `up` to stop: {pids}")
 
 
 Event = tuple[str, str, dict[str, Any]]  # type, subject, data
