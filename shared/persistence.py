@@ -20,6 +20,7 @@ from eventsourcing.persistence import (
     InfrastructureFactory,
     IntegrityError,
     InternalError,
+    OperationalError,
     JSONTranscoder,
     ProgrammingError,
     Transcoding,
@@ -160,24 +161,26 @@ def open_factory(env: Environment) -> InfrastructureFactory[Any]:
     return InfrastructureFactory.construct(env)
 
 
-def created(make: Callable[[], T], attempts: int = 5) -> T:
+def created(make: Callable[[], T], attempts: int = 10) -> T:
     """``make()`` a recorder whose tables it creates, again if another process created the
     same tables at the same moment: PostgreSQL's ``CREATE TABLE IF NOT EXISTS`` is not safe
     against a concurrent one (it fails on the catalogue's unique index, or with "tuple
     concurrently updated"), and replicas or a
     service and its relays start together. eventsourcing's tracking table has the same race on
     SQLite too: two recorders that both found no table each record the table's migration
-    ("Failed to record tracking for __migration__"). Once the other creation committed, IF
-    NOT EXISTS finds the tables and the migration recorded."""
+    ("Failed to record tracking for __migration__"), or find the file locked by the other's
+    creation (a deferred transaction that read before the other wrote cannot wait for it: SQLite
+    answers "database is locked" at once). Once the other creation committed, IF NOT EXISTS
+    finds the tables and the migration recorded."""
     for attempt in range(1, attempts + 1):
         try:
             return make()
-        except (IntegrityError, ProgrammingError, InternalError) as error:
+        except (IntegrityError, ProgrammingError, InternalError, OperationalError) as error:
             text = str(error)
             if attempt == attempts or not (
                 "already exists" in text or "duplicate key" in text
                 or "concurrently updated" in text
-                or "tracking for __migration__" in text
+                or "tracking for __migration__" in text or "database is locked" in text
             ):
                 raise
             time.sleep(0.1 * attempt)

@@ -89,8 +89,8 @@ def test_recorders_creating_the_same_sqlite_tables_at_once_all_open(tmp_path: Pa
         failures += [found for found in (results.get(timeout=60) for _ in starters) if found]
         for starter in starters:
             starter.join(timeout=60)
+        assert failures == []
         env = store_environment("responsibility", sqlite_settings(var_dir), purpose="relay")
         tracking = open_factory(env).tracking_recorder()
         recorded = [tracking.max_tracking_id(f"starter{n}") for n in range(STARTERS)]
         assert recorded == [1] * STARTERS
-    assert failures == []
