@@ -6,8 +6,7 @@ clauses' risk points from responsibility's events, in memory here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -16,31 +15,15 @@ import pytest
 from services.casework.application import Casework
 from services.casework.domain.accountability import AccountabilityExamination
 from services.casework.domain.files import AreaNotCoveredError
-from services.casework.settings import CaseworkSettings
-from shared.actors import Actor
 from shared.contracts.casework import CasePerson
 from shared.contracts.responsibility import CadreRegistered, LetterDrafted, LetterSigned
 from shared.contracts.supervision import RectificationNoticeEscalated
 from shared.policy import UpstreamEvent
 from tests.integration.casework_upstream import actor, escalation
+from tests.unit.casework_support import COMMISSION, COMMITTEE, PRINCIPAL, at
 
-IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-COMMISSION = Actor(person_id=uuid4(), unit_id=uuid4())
-PRINCIPAL = Actor(person_id=uuid4(), unit_id=COMMISSION.unit_id)
-COMMITTEE = Actor(person_id=uuid4(), unit_id=uuid4())
 UNIT = uuid4()
 FUNDS, TENDERS, INSPECTIONS = "资金拨付", "工程招投标", "执法检查"
-
-
-def at(month: int, day: int) -> datetime:
-    return datetime(2026, month, day, 9, tzinfo=UTC)
-
-
-@pytest.fixture
-def app() -> Iterator[Casework]:
-    application = Casework(IN_MEMORY, CaseworkSettings())
-    yield application
-    application.close()
 
 
 def upstream(model: Any, data: dict[str, Any], subject: UUID, n: int) -> UpstreamEvent[Any]:

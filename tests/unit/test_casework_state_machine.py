@@ -3,8 +3,7 @@ named error and stores nothing. The rules run inside the real application, in me
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
@@ -20,7 +19,6 @@ from services.casework.domain.reporters import (
     Reporter,
 )
 from services.casework.sealing import IdentityErasedError
-from services.casework.settings import CaseworkSettings
 from shared.actors import Actor
 from shared.contracts.casework import CasePerson
 from shared.contracts.funds import MatterReferredToCasework
@@ -28,26 +26,11 @@ from shared.contracts.responsibility import CadreRegistered
 from shared.contracts.supervision import RectificationNoticeEscalated
 from shared.policy import UpstreamEvent
 from tests.integration.casework_upstream import escalation, referral
+from tests.unit.casework_support import COMMISSION, COMMITTEE, PRINCIPAL, at
 
-IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-COMMISSION = Actor(person_id=uuid4(), unit_id=uuid4())
-# The commission's principal, who approves what its staff propose.
-PRINCIPAL = Actor(person_id=uuid4(), unit_id=COMMISSION.unit_id)
-COMMITTEE = Actor(person_id=uuid4(), unit_id=uuid4())
 UNIT, PERSON = uuid4(), uuid4()
 # The person under investigation, acting for themself (an appeal).
 THE_PERSON = Actor(person_id=PERSON, unit_id=UNIT)
-
-
-def at(month: int, day: int) -> datetime:
-    return datetime(2026, month, day, 9, tzinfo=UTC)
-
-
-@pytest.fixture
-def app() -> Iterator[Casework]:
-    application = Casework(IN_MEMORY, CaseworkSettings())
-    yield application
-    application.close()
 
 
 def stored(app: Casework) -> int:
