@@ -17,10 +17,9 @@ from services.casework.domain.accountability import AccountabilityExamination
 from services.casework.domain.files import AreaNotCoveredError
 from shared.contracts.casework import CasePerson
 from shared.contracts.responsibility import CadreRegistered, LetterDrafted, LetterSigned
-from shared.contracts.supervision import RectificationNoticeEscalated
 from shared.policy import UpstreamEvent
-from tests.integration.casework_upstream import actor, escalation
-from tests.unit.casework_support import COMMISSION, COMMITTEE, PRINCIPAL, at
+from tests.integration.casework_upstream import actor
+from tests.unit.casework_support import COMMISSION, COMMITTEE, PRINCIPAL, at, escalated_notice
 
 UNIT = uuid4()
 FUNDS, TENDERS, INSPECTIONS = "资金拨付", "工程招投标", "执法检查"
@@ -123,12 +122,7 @@ def test_an_examination_of_the_whole_unit_looks_at_every_letter_of_it(app):
 
 def test_an_ignored_notice_to_a_member_in_charge_examines_their_area(app):
     member, _ = leader(app, TENDERS, False, TENDERS)
-    data = {"notice_id": uuid4(), **escalation(UNIT, "accountability"),
-            "recipient_cadre_id": member}
-    event = UpstreamEvent(data=RectificationNoticeEscalated.model_validate(data),
-                          id=f"{data['notice_id']}:4",
-                          type="dutytrail.supervision.rectification_notice_escalated.v1",
-                          source="/dutytrail/supervision", sequence=4, time=at(6, 1))
+    event = escalated_notice(UNIT, "accountability", 4, at(6, 1), recipient_cadre_id=member)
     [opened] = app.take_escalated_notice(event)
     assert isinstance(opened, AccountabilityExamination)
     assert (opened.unit_id, opened.area) == (UNIT, TENDERS)

@@ -23,10 +23,9 @@ from shared.actors import Actor
 from shared.contracts.casework import CasePerson
 from shared.contracts.funds import MatterReferredToCasework
 from shared.contracts.responsibility import CadreRegistered
-from shared.contracts.supervision import RectificationNoticeEscalated
 from shared.policy import UpstreamEvent
-from tests.integration.casework_upstream import escalation, referral
-from tests.unit.casework_support import COMMISSION, COMMITTEE, PRINCIPAL, at
+from tests.integration.casework_upstream import referral
+from tests.unit.casework_support import COMMISSION, COMMITTEE, PRINCIPAL, at, escalated_notice
 
 UNIT, PERSON = uuid4(), uuid4()
 # The person under investigation, acting for themself (an appeal).
@@ -495,11 +494,8 @@ def test_verifying_a_principal_waits_for_the_district_party_secretary(app):
 
 
 def test_an_escalated_notice_arrives_as_one_transferred_petition_however_often_it_comes(app):
-    notice = RectificationNoticeEscalated.model_validate({"notice_id": uuid4(),
-                                                          **escalation(UNIT, "case_lead")})
-    event = UpstreamEvent(data=notice, id=f"{notice.notice_id}:9",
-                          type="dutytrail.supervision.rectification_notice_escalated.v1",
-                          source="/dutytrail/supervision", sequence=3, time=at(4, 1))
+    event = escalated_notice(UNIT, "case_lead", 3, at(4, 1))
+    notice = event.data
     app.save(*app.take_escalated_notice(event))
     assert app.take_escalated_notice(event) == []
     assert app.list_leads() == []  # no lead before the petitions office accepts it
@@ -541,12 +537,7 @@ def test_a_funds_referral_arrives_as_a_transferred_petition_that_may_be_passed_o
 
 def test_a_transferred_notice_to_a_principal_keeps_the_secretarys_approval(app):
     principal = learn_principal(app)
-    data = {"notice_id": uuid4(), **escalation(UNIT, "case_lead"),
-            "recipient_cadre_id": principal}
-    event = UpstreamEvent(data=RectificationNoticeEscalated.model_validate(data),
-                          id=f"{data['notice_id']}:2",
-                          type="dutytrail.supervision.rectification_notice_escalated.v1",
-                          source="/dutytrail/supervision", sequence=2, time=at(3, 2))
+    event = escalated_notice(UNIT, "case_lead", 2, at(3, 2), recipient_cadre_id=principal)
     app.save(*app.take_escalated_notice(event))
     [received] = app.list_petitions(channel="transferred")
     lead = app.accept_petition(petition_id=received.petition_id, actor=COMMISSION,
