@@ -1,18 +1,23 @@
 """The district the audit trail and replay tests start from: a party committee, its finance
 department whose head is the responsible cadre, and two of the department's tasks, both due
-at the end of March. Each act is a command of its own, under a trace of its own, as the
-service kit runs it."""
+at the end of March, in responsibility's store beside supervision's. Each act is a command of
+its own, under a trace of its own, as the service kit runs it."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
 from services.responsibility.application import Responsibilities
+from services.supervision.application import Supervision
 from shared import tracing
 from shared.actors import Actor
+from shared.persistence import store_environment
+from shared.settings import StoreSettings
 
 
 def at(month: int, day: int) -> datetime:
@@ -48,3 +53,16 @@ def two_tasks(r: Responsibilities) -> tuple[Actor, list[UUID]]:
         for title, day in (("风险点排查", 10), ("台账整理", 12))
     ]
     return clerk, tasks
+
+
+@contextmanager
+def responsibility_and_supervision(
+    store: StoreSettings,
+) -> Iterator[tuple[Responsibilities, Supervision]]:
+    r = Responsibilities(store_environment("responsibility", store))
+    s = Supervision(store_environment("supervision", store))
+    try:
+        yield r, s
+    finally:
+        r.close()
+        s.close()

@@ -24,8 +24,6 @@ from psycopg import sql
 
 from dutytrail_ops.cli import main
 from services.casework.application import Casework
-from services.responsibility.application import Responsibilities
-from services.supervision.application import Supervision
 from shared.actors import Actor
 from shared.feed import UpstreamFeed
 from shared.outbox import postgres_connect
@@ -33,15 +31,13 @@ from shared.persistence import store_environment
 from shared.policy import Reactions
 from shared.roles import AUDITOR
 from shared.tokens import issue_token
-from tests.integration.audit_district import at, two_tasks
+from tests.integration.audit_district import at, responsibility_and_supervision, two_tasks
 
 
 @pytest.fixture
 def district(any_store: Any, use_store: Any) -> Any:
     use_store(any_store)
-    r = Responsibilities(store_environment("responsibility", any_store))
-    s = Supervision(store_environment("supervision", any_store))
-    try:
+    with responsibility_and_supervision(any_store) as (r, s):
         clerk, (late, done) = two_tasks(r)
         r.complete_task(task_id=done, note="已完成", actor=clerk, occurred_at=at(2, 20))
         assert r.check_deadlines(at(4, 2)) == [late]
@@ -50,9 +46,6 @@ def district(any_store: Any, use_store: Any) -> Any:
         r.list_units()
         s.list_units()
         yield late, done, any_store
-    finally:
-        r.close()
-        s.close()
 
 
 def replay(day: str, *more: str, token: str | None = None) -> Any:

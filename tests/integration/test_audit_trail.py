@@ -21,8 +21,6 @@ from click.testing import CliRunner
 from dutytrail_ops.audit._trail_reads import reads
 from dutytrail_ops.cli import main
 from services.casework.application import Casework
-from services.responsibility.application import Responsibilities
-from services.supervision.application import Supervision
 from shared import tracing
 from shared.actors import Actor
 from shared.feed import UpstreamFeed
@@ -30,15 +28,13 @@ from shared.persistence import store_environment
 from shared.policy import Reactions
 from shared.roles import AUDITOR, UNIT_CLERK
 from shared.tokens import issue_token
-from tests.integration.audit_district import at, traced, two_tasks
+from tests.integration.audit_district import at, responsibility_and_supervision, traced, two_tasks
 
 
 @pytest.fixture
 def district(any_store: Any, use_store: Any) -> Any:
     use_store(any_store)
-    r = Responsibilities(store_environment("responsibility", any_store))
-    s = Supervision(store_environment("supervision", any_store))
-    try:
+    with responsibility_and_supervision(any_store) as (r, s):
         _, tasks = two_tasks(r)
         feed = UpstreamFeed(s, "responsibility", Reactions(s, "responsibility"))
         feed.pull(r.events_after)
@@ -47,9 +43,6 @@ def district(any_store: Any, use_store: Any) -> Any:
             assert sorted(r.check_deadlines(at(4, 2))) == sorted(tasks)
         feed.pull(r.events_after)
         yield tasks
-    finally:
-        r.close()
-        s.close()
 
 
 def trail(matter: Any, token: str | None = None) -> Any:
