@@ -9,7 +9,7 @@ service answers.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from dutytrail_ops.report.facts import Fact, History, Period
@@ -27,8 +27,21 @@ BULLETIN_KINDS = ("special_report", "circular", "meeting_circular")
 
 
 @dataclass(frozen=True)
-class Figures:
-    """Every masked number of the seed report, for one period."""
+class CaseworkCounts:
+    petitions_accepted: int
+    preliminary_verifications: int
+    cases_filed: int
+    persons_filed: int
+    cases_closed: int
+    persons_sanctioned: int
+    admonishments: int
+    confiscated_yuan: Decimal
+
+
+@dataclass(frozen=True)
+class Figures(CaseworkCounts):
+    """Every masked number of the seed report, for one period; casework's, the last of
+    二、监督责任, are those :func:`casework` counts."""
 
     period: Period
     district: str
@@ -51,14 +64,6 @@ class Figures:
     meeting_circulars: int
     notices: dict[str, int]
     notice_recipients: dict[str, int]
-    petitions_accepted: int
-    preliminary_verifications: int
-    cases_filed: int
-    persons_filed: int
-    cases_closed: int
-    persons_sanctioned: int
-    admonishments: int
-    confiscated_yuan: Decimal
 
     @property
     def person_times_wan(self) -> Decimal:
@@ -179,18 +184,6 @@ def notices(history: History, period: Period) -> tuple[dict[str, int], dict[str,
 # 二、监督责任: casework, each act by its own date, within the period.
 
 
-@dataclass(frozen=True)
-class CaseworkCounts:
-    petitions_accepted: int
-    preliminary_verifications: int
-    cases_filed: int
-    persons_filed: int
-    cases_closed: int
-    persons_sanctioned: int
-    admonishments: int
-    confiscated_yuan: Decimal
-
-
 def casework(history: History, period: Period) -> CaseworkCounts:
     """Petitions accepted (a repeat of a matter not counted again), preliminary verifications
     (by the commission's approval), cases filed and their persons (by the filing), closed,
@@ -234,7 +227,6 @@ def compute_figures(history: History, period: Period) -> Figures:
     enrolled, programmes, amount, person_times = funds(history, period)
     issued = bulletins(history, period)
     notice_counts, recipients = notices(history, period)
-    case = casework(history, period)
     return Figures(
         period=period, district=district_name(history),
         letters_signed=len(letters_signed(history, period)),
@@ -248,9 +240,5 @@ def compute_figures(history: History, period: Period) -> Figures:
         special_reports=issued["special_report"], circulars=issued["circular"],
         meeting_circulars=issued["meeting_circular"],
         notices=notice_counts, notice_recipients=recipients,
-        petitions_accepted=case.petitions_accepted,
-        preliminary_verifications=case.preliminary_verifications,
-        cases_filed=case.cases_filed, persons_filed=case.persons_filed,
-        cases_closed=case.cases_closed, persons_sanctioned=case.persons_sanctioned,
-        admonishments=case.admonishments, confiscated_yuan=case.confiscated_yuan,
+        **asdict(casework(history, period)),
     )

@@ -131,22 +131,26 @@ def _person_times_en(f: Figures) -> str:
     return f"{f.person_times} beneficiary person-times"
 
 
-def _notice_recipients_zh(figures: Figures) -> str:
+def _notice_recipients(figures: Figures, units: dict[str, str], comma: str,
+                       cadres: str) -> str:
+    """The recipients of notices by kind, each ``units`` template filled with its count; towns
+    and subdistricts only when there are any, as the seed leaves them out."""
     r = figures.notice_recipients
-    parts = [f"{r.get('district_department', 0)}个区直单位"]
-    if r.get("town_or_subdistrict"):
-        parts.append(f"{r['town_or_subdistrict']}个镇街")
-    parts.append(f"{r.get('community', 0)}个社区")
-    return "、".join(parts) + f"和{r.get('cadre', 0)}名干部"
+    parts = [template.format(r.get(kind, 0)) for kind, template in units.items()
+             if kind != "town_or_subdistrict" or r.get(kind)]
+    return comma.join(parts) + cadres.format(r.get("cadre", 0))
+
+
+def _notice_recipients_zh(figures: Figures) -> str:
+    return _notice_recipients(figures, {"district_department": "{}个区直单位",
+                                        "town_or_subdistrict": "{}个镇街",
+                                        "community": "{}个社区"}, "、", "和{}名干部")
 
 
 def _notice_recipients_en(figures: Figures) -> str:
-    r = figures.notice_recipients
-    parts = [f"{r.get('district_department', 0)} district departments"]
-    if r.get("town_or_subdistrict"):
-        parts.append(f"{r['town_or_subdistrict']} towns and subdistricts")
-    parts.append(f"{r.get('community', 0)} communities")
-    return ", ".join(parts) + f" and {r.get('cadre', 0)} cadres"
+    return _notice_recipients(figures, {"district_department": "{} district departments",
+                                        "town_or_subdistrict": "{} towns and subdistricts",
+                                        "community": "{} communities"}, ", ", " and {} cadres")
 
 
 def _chinese(f: Figures, p: Problems) -> Document:

@@ -17,16 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
-import os
 import secrets
-import time
 from pathlib import Path
 
-from shared.keys import KeyConfigurationError, dev_keys_enabled, key_dir
+from shared.keys import KeyConfigurationError, dev_key_bytes, dev_keys_enabled, key_dir
 from shared.settings import env
-
-log = logging.getLogger(__name__)
 
 KEY_VARIABLE = "DUTYTRAIL_FUNDS_PSEUDONYM_KEY_FILE"
 KEY_FILE = "funds-pseudonym.secret"
@@ -90,22 +85,5 @@ def pseudonym_key() -> bytes:
 
 
 def _dev_key() -> bytes:
-    """The development key, generated once (atomically: several processes may ask at once)."""
-    folder = key_dir() / "dev"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / KEY_FILE
-    if not path.exists():
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(secrets.token_hex(32).encode("ascii"))
-            log.warning("generated a DEVELOPMENT pseudonym key %s (DUTYTRAIL_DEV_KEYS=1)", path)
-    for _ in range(50):  # another process may be writing it right now
-        data = path.read_bytes().strip()
-        if data:
-            return data
-        time.sleep(0.02)
-    raise KeyConfigurationError(f"development pseudonym key {path} is empty")
+    return dev_key_bytes(KEY_FILE, "pseudonym key",
+                         lambda: (secrets.token_hex(32).encode("ascii"), {})).strip()

@@ -12,12 +12,18 @@ The verifier key auditors are given is the C2SP text ``<origin>+<key id>+<base64
 
 from __future__ import annotations
 
-import logging
-import os
-import time
 from pathlib import Path
 
-from shared.keys import KeyConfigurationError, dev_keys_enabled, key_dir, private_key, public_key
+from shared.keys import (
+    KeyConfigurationError,
+    configured_key_file,
+    dev_key_bytes,
+    dev_keys_enabled,
+    key_dir,
+    key_file_variable,
+    private_key,
+    public_key,
+)
 from shared.ledger.checkpoint import origin_of, verifier_key
 from shared.ledger.config import district, ledger_suite
 from shared.ledger.suites import (
@@ -31,21 +37,6 @@ from shared.ledger.suites import (
     sm2_public_hex,
     suite_named,
 )
-from shared.settings import env
-
-log = logging.getLogger(__name__)
-
-
-def _variable(service: str, kind: str) -> str:
-    return f"DUTYTRAIL_{service.upper()}_SM2_{kind}_KEY_FILE"
-
-
-def _configured(service: str, kind: str, suffix: str) -> Path | None:
-    explicit = env(_variable(service, kind), "")
-    if explicit:
-        return Path(explicit)
-    path = key_dir() / f"{service}{suffix}"
-    return path if path.exists() else None
 
 
 def _read_hex(path: Path, length: int) -> str:
@@ -58,43 +49,31 @@ def _read_hex(path: Path, length: int) -> str:
     return text
 
 
+def _generate_sm2(service: str) -> tuple[bytes, dict[str, bytes]]:
+    private = generate_sm2_private_hex()
+    return private.encode("ascii"), {f"{service}.sm2.pub": sm2_public_hex(private).encode("ascii")}
+
+
 def _dev_sm2_private_hex(service: str) -> str:
-    folder = key_dir() / "dev"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{service}.sm2.key"
-    if not path.exists():
-        private = generate_sm2_private_hex()
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(private)
-            (folder / f"{service}.sm2.pub").write_text(sm2_public_hex(private))
-            log.warning("generated a DEVELOPMENT SM2 key %s (DUTYTRAIL_DEV_KEYS=1)", path)
-    for _ in range(50):  # another process may be writing it right now
-        if path.read_text().strip():
-            return _read_hex(path, 32)
-        time.sleep(0.02)
-    raise KeyConfigurationError(f"development key {path} is empty")
+    dev_key_bytes(f"{service}.sm2.key", "SM2 key", lambda: _generate_sm2(service))
+    return _read_hex(key_dir() / "dev" / f"{service}.sm2.key", 32)
 
 
 def sm2_private_hex(service: str) -> str:
-    path = _configured(service, "PRIVATE", ".sm2.key")
+    path = configured_key_file(service, "SM2_PRIVATE", ".sm2.key")
     if path is not None:
         return _read_hex(path, 32)
     if dev_keys_enabled():
         return _dev_sm2_private_hex(service)
     msg = (
-        f"no SM2 key for {service!r}: set {_variable(service, 'PRIVATE')} to a file with the "
-        f"key in hex, put {service}.sm2.key in {key_dir()}, or set DUTYTRAIL_DEV_KEYS=1"
+        f"no SM2 key for {service!r}: set {key_file_variable(service, 'SM2_PRIVATE')} to a file "
+        f"with the key in hex, put {service}.sm2.key in {key_dir()}, or set DUTYTRAIL_DEV_KEYS=1"
     )
     raise KeyConfigurationError(msg)
 
 
 def sm2_public_hex_of(service: str) -> str:
-    path = _configured(service, "PUBLIC", ".sm2.pub")
+    path = configured_key_file(service, "SM2_PUBLIC", ".sm2.pub")
     if path is not None:
         return _read_hex(path, 64)
     return sm2_public_hex(sm2_private_hex(service))

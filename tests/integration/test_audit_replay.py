@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from datetime import UTC, date, datetime
 from typing import Any
 
 import psycopg
@@ -25,8 +24,6 @@ from psycopg import sql
 
 from dutytrail_ops.cli import main
 from services.casework.application import Casework
-from services.responsibility.application import Responsibilities
-from services.supervision.application import Supervision
 from shared.actors import Actor
 from shared.feed import UpstreamFeed
 from shared.outbox import postgres_connect
@@ -34,34 +31,14 @@ from shared.persistence import store_environment
 from shared.policy import Reactions
 from shared.roles import AUDITOR
 from shared.tokens import issue_token
-
-
-def at(month: int, day: int) -> datetime:
-    return datetime(2026, month, day, 9, 0, tzinfo=UTC)
+from tests.integration.audit_district import at, responsibility_and_supervision, two_tasks
 
 
 @pytest.fixture
 def district(any_store: Any, use_store: Any) -> Any:
     use_store(any_store)
-    r = Responsibilities(store_environment("responsibility", any_store))
-    s = Supervision(store_environment("supervision", any_store))
-    try:
-        founder = Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4())
-        pc = r.register_unit(code="PC", name="**区委", kind="party_committee", actor=founder,
-                             occurred_at=at(1, 2))
-        dept = r.register_unit(code="D01", name="区财政局", kind="district_department",
-                               parent_unit_id=pc, actor=founder, occurred_at=at(1, 2))
-        person = uuid.uuid4()
-        leader = r.register_cadre(person_id=person, name="王伟", unit_id=dept, post_title="局长",
-                                  line_of_work="财政", leadership_member=True, top_leader=True,
-                                  actor=founder, occurred_at=at(1, 3))
-        clerk = Actor(person_id=person, unit_id=dept)
-        late, done = (
-            r.create_task(year=2026, title=title, requirement="逐岗排查", lead_unit_id=dept,
-                          responsible_cadre_id=leader, deadline=date(2026, 3, 31), actor=clerk,
-                          occurred_at=at(1, day))
-            for title, day in (("风险点排查", 10), ("台账整理", 12))
-        )
+    with responsibility_and_supervision(any_store) as (r, s):
+        clerk, (late, done) = two_tasks(r)
         r.complete_task(task_id=done, note="已完成", actor=clerk, occurred_at=at(2, 20))
         assert r.check_deadlines(at(4, 2)) == [late]
         UpstreamFeed(s, "responsibility", Reactions(s, "responsibility")).pull(r.events_after)
@@ -69,9 +46,6 @@ def district(any_store: Any, use_store: Any) -> Any:
         r.list_units()
         s.list_units()
         yield late, done, any_store
-    finally:
-        r.close()
-        s.close()
 
 
 def replay(day: str, *more: str, token: str | None = None) -> Any:

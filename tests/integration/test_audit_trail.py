@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -21,8 +21,6 @@ from click.testing import CliRunner
 from dutytrail_ops.audit._trail_reads import reads
 from dutytrail_ops.cli import main
 from services.casework.application import Casework
-from services.responsibility.application import Responsibilities
-from services.supervision.application import Supervision
 from shared import tracing
 from shared.actors import Actor
 from shared.feed import UpstreamFeed
@@ -30,43 +28,14 @@ from shared.persistence import store_environment
 from shared.policy import Reactions
 from shared.roles import AUDITOR, UNIT_CLERK
 from shared.tokens import issue_token
-
-LEADER = uuid.uuid4()
-
-
-def at(month: int, day: int, hour: int = 9) -> datetime:
-    return datetime(2026, month, day, hour, 0, tzinfo=UTC)
-
-
-def traced(work: Any) -> Any:
-    """``work()`` as one command: under a trace of its own, as the service kit runs it."""
-    with tracing.tracing(tracing.new_trace()):
-        return work()
+from tests.integration.audit_district import at, responsibility_and_supervision, traced, two_tasks
 
 
 @pytest.fixture
 def district(any_store: Any, use_store: Any) -> Any:
     use_store(any_store)
-    r = Responsibilities(store_environment("responsibility", any_store))
-    s = Supervision(store_environment("supervision", any_store))
-    try:
-        founder = Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4())
-        pc = traced(lambda: r.register_unit(code="PC", name="**区委", kind="party_committee",
-                                            actor=founder, occurred_at=at(1, 2)))
-        dept = traced(lambda: r.register_unit(code="D01", name="区财政局",
-                                              kind="district_department", parent_unit_id=pc,
-                                              actor=founder, occurred_at=at(1, 2)))
-        leader = traced(lambda: r.register_cadre(
-            person_id=LEADER, name="王伟", unit_id=dept, post_title="局长", line_of_work="财政",
-            leadership_member=True, top_leader=True, actor=founder, occurred_at=at(1, 3)))
-        clerk = Actor(person_id=LEADER, unit_id=dept)
-        tasks = [
-            traced(lambda title=title, day=day: r.create_task(
-                year=2026, title=title, requirement="逐岗排查", lead_unit_id=dept,
-                responsible_cadre_id=leader, deadline=date(2026, 3, 31), actor=clerk,
-                occurred_at=at(1, day)))
-            for title, day in (("风险点排查", 10), ("台账整理", 12))
-        ]
+    with responsibility_and_supervision(any_store) as (r, s):
+        _, tasks = two_tasks(r)
         feed = UpstreamFeed(s, "responsibility", Reactions(s, "responsibility"))
         feed.pull(r.events_after)
         # One run of the clock marks both overdue: a trace of its own for each record.
@@ -74,9 +43,6 @@ def district(any_store: Any, use_store: Any) -> Any:
             assert sorted(r.check_deadlines(at(4, 2))) == sorted(tasks)
         feed.pull(r.events_after)
         yield tasks
-    finally:
-        r.close()
-        s.close()
 
 
 def trail(matter: Any, token: str | None = None) -> Any:

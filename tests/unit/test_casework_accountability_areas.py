@@ -6,8 +6,7 @@ clauses' risk points from responsibility's events, in memory here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -16,31 +15,14 @@ import pytest
 from services.casework.application import Casework
 from services.casework.domain.accountability import AccountabilityExamination
 from services.casework.domain.files import AreaNotCoveredError
-from services.casework.settings import CaseworkSettings
-from shared.actors import Actor
 from shared.contracts.casework import CasePerson
 from shared.contracts.responsibility import CadreRegistered, LetterDrafted, LetterSigned
-from shared.contracts.supervision import RectificationNoticeEscalated
 from shared.policy import UpstreamEvent
-from tests.integration.casework_upstream import actor, escalation
+from tests.integration.casework_upstream import actor
+from tests.unit.casework_support import COMMISSION, COMMITTEE, PRINCIPAL, at, escalated_notice
 
-IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-COMMISSION = Actor(person_id=uuid4(), unit_id=uuid4())
-PRINCIPAL = Actor(person_id=uuid4(), unit_id=COMMISSION.unit_id)
-COMMITTEE = Actor(person_id=uuid4(), unit_id=uuid4())
 UNIT = uuid4()
 FUNDS, TENDERS, INSPECTIONS = "资金拨付", "工程招投标", "执法检查"
-
-
-def at(month: int, day: int) -> datetime:
-    return datetime(2026, month, day, 9, tzinfo=UTC)
-
-
-@pytest.fixture
-def app() -> Iterator[Casework]:
-    application = Casework(IN_MEMORY, CaseworkSettings())
-    yield application
-    application.close()
 
 
 def upstream(model: Any, data: dict[str, Any], subject: UUID, n: int) -> UpstreamEvent[Any]:
@@ -140,12 +122,7 @@ def test_an_examination_of_the_whole_unit_looks_at_every_letter_of_it(app):
 
 def test_an_ignored_notice_to_a_member_in_charge_examines_their_area(app):
     member, _ = leader(app, TENDERS, False, TENDERS)
-    data = {"notice_id": uuid4(), **escalation(UNIT, "accountability"),
-            "recipient_cadre_id": member}
-    event = UpstreamEvent(data=RectificationNoticeEscalated.model_validate(data),
-                          id=f"{data['notice_id']}:4",
-                          type="dutytrail.supervision.rectification_notice_escalated.v1",
-                          source="/dutytrail/supervision", sequence=4, time=at(6, 1))
+    event = escalated_notice(UNIT, "accountability", 4, at(6, 1), recipient_cadre_id=member)
     [opened] = app.take_escalated_notice(event)
     assert isinstance(opened, AccountabilityExamination)
     assert (opened.unit_id, opened.area) == (UNIT, TENDERS)

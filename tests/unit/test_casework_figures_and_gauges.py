@@ -4,23 +4,17 @@ open by stage and deadlines overdue, with no personal data in any label."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
 
-import pytest
 from prometheus_client import REGISTRY
 
 from services.casework.application import Casework
-from services.casework.settings import CaseworkSettings
 from services.casework.views import OPEN_STAGES
-from shared.actors import Actor
 from shared.contracts.casework import CasePerson
+from tests.unit.casework_support import COMMISSION, PRINCIPAL, at
 
-IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-COMMISSION = Actor(person_id=uuid4(), unit_id=uuid4())
-PRINCIPAL = Actor(person_id=uuid4(), unit_id=COMMISSION.unit_id)
 UNIT = uuid4()
 
 
@@ -28,17 +22,6 @@ def dispose(app: Casework, lead: UUID, route: str, day: datetime) -> None:
     app.propose_disposal(lead_id=lead, route=route, collective_decision="会",
                          actor=COMMISSION, occurred_at=day)
     app.approve_disposal(lead_id=lead, actor=PRINCIPAL, occurred_at=day)
-
-
-def at(month: int, day: int) -> datetime:
-    return datetime(2026, month, day, 9, tzinfo=UTC)
-
-
-@pytest.fixture
-def app() -> Iterator[Casework]:
-    application = Casework(IN_MEMORY, CaseworkSettings())
-    yield application
-    application.close()
 
 
 def reviewed_case(app: Casework, persons: list[UUID], filed: datetime) -> UUID:

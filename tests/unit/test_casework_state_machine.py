@@ -3,8 +3,7 @@ named error and stores nothing. The rules run inside the real application, in me
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
@@ -20,34 +19,17 @@ from services.casework.domain.reporters import (
     Reporter,
 )
 from services.casework.sealing import IdentityErasedError
-from services.casework.settings import CaseworkSettings
 from shared.actors import Actor
 from shared.contracts.casework import CasePerson
 from shared.contracts.funds import MatterReferredToCasework
 from shared.contracts.responsibility import CadreRegistered
-from shared.contracts.supervision import RectificationNoticeEscalated
 from shared.policy import UpstreamEvent
-from tests.integration.casework_upstream import escalation, referral
+from tests.integration.casework_upstream import referral
+from tests.unit.casework_support import COMMISSION, COMMITTEE, PRINCIPAL, at, escalated_notice
 
-IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-COMMISSION = Actor(person_id=uuid4(), unit_id=uuid4())
-# The commission's principal, who approves what its staff propose.
-PRINCIPAL = Actor(person_id=uuid4(), unit_id=COMMISSION.unit_id)
-COMMITTEE = Actor(person_id=uuid4(), unit_id=uuid4())
 UNIT, PERSON = uuid4(), uuid4()
 # The person under investigation, acting for themself (an appeal).
 THE_PERSON = Actor(person_id=PERSON, unit_id=UNIT)
-
-
-def at(month: int, day: int) -> datetime:
-    return datetime(2026, month, day, 9, tzinfo=UTC)
-
-
-@pytest.fixture
-def app() -> Iterator[Casework]:
-    application = Casework(IN_MEMORY, CaseworkSettings())
-    yield application
-    application.close()
 
 
 def stored(app: Casework) -> int:
@@ -512,11 +494,8 @@ def test_verifying_a_principal_waits_for_the_district_party_secretary(app):
 
 
 def test_an_escalated_notice_arrives_as_one_transferred_petition_however_often_it_comes(app):
-    notice = RectificationNoticeEscalated.model_validate({"notice_id": uuid4(),
-                                                          **escalation(UNIT, "case_lead")})
-    event = UpstreamEvent(data=notice, id=f"{notice.notice_id}:9",
-                          type="dutytrail.supervision.rectification_notice_escalated.v1",
-                          source="/dutytrail/supervision", sequence=3, time=at(4, 1))
+    event = escalated_notice(UNIT, "case_lead", 3, at(4, 1))
+    notice = event.data
     app.save(*app.take_escalated_notice(event))
     assert app.take_escalated_notice(event) == []
     assert app.list_leads() == []  # no lead before the petitions office accepts it
@@ -558,12 +537,7 @@ def test_a_funds_referral_arrives_as_a_transferred_petition_that_may_be_passed_o
 
 def test_a_transferred_notice_to_a_principal_keeps_the_secretarys_approval(app):
     principal = learn_principal(app)
-    data = {"notice_id": uuid4(), **escalation(UNIT, "case_lead"),
-            "recipient_cadre_id": principal}
-    event = UpstreamEvent(data=RectificationNoticeEscalated.model_validate(data),
-                          id=f"{data['notice_id']}:2",
-                          type="dutytrail.supervision.rectification_notice_escalated.v1",
-                          source="/dutytrail/supervision", sequence=2, time=at(3, 2))
+    event = escalated_notice(UNIT, "case_lead", 2, at(3, 2), recipient_cadre_id=principal)
     app.save(*app.take_escalated_notice(event))
     [received] = app.list_petitions(channel="transferred")
     lead = app.accept_petition(petition_id=received.petition_id, actor=COMMISSION,

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from datetime import date
 from html.parser import HTMLParser
 
+import pytest
 from click.testing import CliRunner
 
 from dutytrail_ops.cli import main
@@ -40,33 +41,39 @@ def history() -> list[Fact]:
     ]
 
 
-def test_the_chinese_text_fills_the_seeds_sentences_from_the_history():
-    text = district_report(history(), JAN_TO_NOV, "zh", "text")
-    assert "与区直机关和各镇街等2个部门签订党风廉政建设责任书" in text
-    assert "组织全区70名党员领导干部到**市警示教育基地进行参观学习" in text
-    assert "2025年1－11月，**区纪委监委受理信访举报1件，初核0件，立案1件2人" in text
-    assert "对督查发现存在问题的0个区直单位、1个社区和0名干部发出《责令整改通知书》1份" in text
-    assert "0个社区设置了党务居务公开栏（共2个社区，尚有2个未设置）" in text
-    assert "最集中的1月、6月、11月" in text
-    # Two letters signed in February, education in April, a notice in May, inspections.
-    assert "各月履责行为数：1月 9、2月 2、3月 1、4月 1、5月 1、6月 8、7月 0" in text
+@pytest.mark.parametrize(("language", "form", "expected"), [
+    pytest.param("zh", "text", [
+        "与区直机关和各镇街等2个部门签订党风廉政建设责任书",
+        "组织全区70名党员领导干部到**市警示教育基地进行参观学习",
+        "2025年1－11月，**区纪委监委受理信访举报1件，初核0件，立案1件2人",
+        "对督查发现存在问题的0个区直单位、1个社区和0名干部发出《责令整改通知书》1份",
+        "0个社区设置了党务居务公开栏（共2个社区，尚有2个未设置）",
+        "最集中的1月、6月、11月",
+        # Two letters signed in February, education in April, a notice in May, inspections.
+        "各月履责行为数：1月 9、2月 2、3月 1、4月 1、5月 1、6月 8、7月 0",
+    ], id="the chinese text fills the seed's sentences from the history"),
+    pytest.param("en", "text", [
+        "responsibility letters were signed with 2 units",
+        "accepted 1 petition or tip-off",
+        "filed 1 case against 2 persons",
+        "January–November 2025",
+    ], id="the english text renders the same figures"),
+    pytest.param("zh", "markdown", [
+        "\n## 一、落实党风廉政建设主体责任方面\n",
+        "\n## 三、存在问题\n",
+        "| 11月 | 7 |",
+        # The seed's masked names stay literal: no emphasis between two of them.
+        "\\*\\*区纪委监委受理信访举报1件",
+    ], id="markdown has the seed's headings and a table for each chart"),
+])
+def test_the_report_says(language: str, form: str, expected: list[str]) -> None:
+    text = district_report(history(), JAN_TO_NOV, language, form)
+    for sentence in expected:
+        assert sentence in text
 
 
-def test_the_english_text_renders_the_same_figures():
-    text = district_report(history(), JAN_TO_NOV, "en", "text")
-    assert "responsibility letters were signed with 2 units" in text
-    assert "accepted 1 petition or tip-off" in text
-    assert "filed 1 case against 2 persons" in text
-    assert "January–November 2025" in text
-
-
-def test_markdown_has_the_seeds_headings_and_a_table_for_each_chart():
+def test_markdown_leaves_no_emphasis_between_the_seeds_masked_names() -> None:
     text = district_report(history(), JAN_TO_NOV, "zh", "markdown")
-    assert "\n## 一、落实党风廉政建设主体责任方面\n" in text
-    assert "\n## 三、存在问题\n" in text
-    assert "| 11月 | 7 |" in text
-    # The seed's masked names stay literal: no emphasis between two of them.
-    assert "\\*\\*区纪委监委受理信访举报1件" in text
     assert "**" not in text.replace("\\*", "")
 
 

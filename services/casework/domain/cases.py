@@ -321,13 +321,18 @@ class Case(DomainAggregate):
             raise OutcomeNotDecidedError(msg)
         return outcome
 
+    def _check_not_yet(self, person_id: UUID, outcome: dict[str, Any], step: str,
+                       error: type[CaseStepError]) -> None:
+        if outcome[step]:
+            msg = f"The outcome for person {person_id} in case {self.id} was already {step}."
+            raise error(msg)
+
     def announce_outcome(self, person_id: UUID, note: str, actor: Actor,
                          occurred_at: datetime) -> None:
         """The decision announced to the person (宣布处分决定)."""
         self._check_open()
-        if self._decided(person_id)["announced"]:
-            msg = f"The outcome for person {person_id} in case {self.id} was already announced."
-            raise OutcomeAlreadyAnnouncedError(msg)
+        self._check_not_yet(person_id, self._decided(person_id), "announced",
+                            OutcomeAlreadyAnnouncedError)
         self._outcome_announced(person_id=person_id, note=note, actor=actor,
                                 occurred_at=occurred_at)
 
@@ -345,9 +350,7 @@ class Case(DomainAggregate):
             msg = (f"The outcome for person {person_id} in case {self.id} is not announced "
                    "yet: a decision is announced to the person before it is executed.")
             raise OutcomeNotAnnouncedError(msg)
-        if outcome["executed"]:
-            msg = f"The outcome for person {person_id} in case {self.id} was already executed."
-            raise OutcomeAlreadyExecutedError(msg)
+        self._check_not_yet(person_id, outcome, "executed", OutcomeAlreadyExecutedError)
         self._outcome_executed(person_id=person_id, note=note, actor=actor,
                                occurred_at=occurred_at)
 
