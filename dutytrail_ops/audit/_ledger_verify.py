@@ -22,12 +22,15 @@ from typing import Any, Literal
 from dutytrail_ops.audit._ledger_progress import Progress
 from dutytrail_ops.audit._ledger_sources import Entry, Source
 from shared.ledger.checkpoint import CheckpointError, open_note
-from shared.ledger.events import EXPORTED_TOPIC
+from shared.ledger.events import EXPORTED_TOPIC, TRAIL_READ_TOPIC
 from shared.ledger.merkle import RootBuilder, TreeHasher
 
 Kind = Literal["altered", "removed", "inserted", "reordered", "unlocated"]
 COMPARED = ("id", "type", "source", "subject", "time", "recordedtime", "dataclassification",
             "data")
+
+# The acts the command line records in a service's log (which may lack the service's key).
+AUDITORS_RECORDS = {EXPORTED_TOPIC: "an export's record", TRAIL_READ_TOPIC: "a trail read's record"}
 
 
 @dataclass(frozen=True)
@@ -234,11 +237,12 @@ class LogVerifier:
             if finding is not None:
                 return finding
             if is_unsigned and entry.index >= self._covered:
-                if entry.notification is not None and entry.notification.topic == EXPORTED_TOPIC:
-                    # Recorded by an export on a host without the service's key: its relay
-                    # publishes it and the next checkpoint covers it.
-                    report.notes.append(f"position {entry.position}: an export's record, not "
-                                        "signed yet (the next checkpoint covers it)")
+                topic = entry.notification.topic if entry.notification is not None else ""
+                if topic in AUDITORS_RECORDS:
+                    # Recorded by an export or a trail on a host without the service's key:
+                    # its relay publishes it and the next checkpoint covers it.
+                    report.notes.append(f"position {entry.position}: {AUDITORS_RECORDS[topic]}"
+                                        ", not signed yet (the next checkpoint covers it)")
                 elif unsigned is None:
                     unsigned = entry
             previous, previous_id = entry.position, entry.id

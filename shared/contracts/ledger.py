@@ -1,5 +1,6 @@
 """Public events of the verifiable ledger (docs/audit.md), the same for every service: the
-service's signed checkpoints and the exports of its history. The kit stores them
+service's signed checkpoints, the exports of its history and the reads of its confidential
+events in a matter's trail. The kit stores them
 (``shared/ledger/``), so they are registered here once for each service that has contracts
 of its own, with the service's name in their type (``dutytrail.<service>.checkpoint_signed.v1``).
 """
@@ -46,6 +47,17 @@ class HistoryExported(EventData):
     cleared: bool
 
 
+class TrailRead(EventData):
+    """Someone read the trail of a matter (``dutytrail audit trail``) that showed this
+    service's confidential events: who (``actor``, with ``roles``), when (the event's time),
+    which matter, and how many of the service's confidential events the trail showed."""
+
+    read_id: UUID
+    roles: list[str]
+    matter: str = Field(description="the id the trail was asked for")
+    events: int = Field(ge=0, description="this service's confidential events shown")
+
+
 def _services() -> list[str]:
     names = []
     for module in pkgutil.iter_modules(contracts.__path__):
@@ -60,12 +72,15 @@ def _services() -> list[str]:
 
 # The ledger's stored events, whose contracts every service has (kit events, not the
 # service's own vocabulary).
-LEDGER_DOMAIN_EVENTS = frozenset({"Ledger.CheckpointSigned", "Ledger.Exported"})
+LEDGER_DOMAIN_EVENTS = frozenset(
+    {"Ledger.CheckpointSigned", "Ledger.Exported", "Ledger.TrailRead"}
+)
 
 _KINDS: tuple[tuple[type[EventData], str, str, str, Classification], ...] = (
     (CheckpointSigned, "checkpoint_signed", "Ledger.CheckpointSigned", "checkpoints_id",
      "public"),
     (HistoryExported, "history_exported", "Ledger.Exported", "export_id", "internal"),
+    (TrailRead, "trail_read", "Ledger.TrailRead", "read_id", "internal"),
 )
 
 

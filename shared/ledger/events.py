@@ -7,10 +7,13 @@
   leaves, so the next checkpoint reads only the events stored since.
 - ``Ledger.Exported``: an auditor exported the service's history (who, when, what), so that an
   export is itself a recorded act.
+- ``Ledger.TrailRead``: someone read the trail of a matter that showed this service's
+  confidential events (who, with which roles, which matter, how many events), so that such a
+  read is recorded as tamper-evidently as the events it showed.
 
 They are not the events of an aggregate with rules: a checkpoint's "aggregate" is the log's
 chain of checkpoints (one id per service, a version per checkpoint: two processes signing at
-the same moment cannot both store theirs), and each export has an id of its own.
+the same moment cannot both store theirs), and each export and each read has an id of its own.
 """
 
 from __future__ import annotations
@@ -50,5 +53,13 @@ class Ledger:
         cleared: bool
 
 
+    class TrailRead(DomainEvent):
+        actor: Actor
+        roles: list[str]  # the reader's token's roles, sorted
+        matter: str  # the id the trail was asked for
+        events: int  # this service's confidential events it showed
+
+
 CHECKPOINT_TOPIC = get_topic(Ledger.CheckpointSigned)
 EXPORTED_TOPIC = get_topic(Ledger.Exported)
+TRAIL_READ_TOPIC = get_topic(Ledger.TrailRead)

@@ -135,6 +135,11 @@ def test_a_confidential_trail_needs_a_cleared_token_and_its_read_is_recorded(
     [read] = reads("casework", env)
     assert (read.person_id, read.matter, read.roles) == (str(auditor), str(petition_id), "auditor")
     assert read.events == sum(e["dataclassification"] == "confidential" for e in events)
+    # The read is an event of casework's log, signed like the others: the log still verifies
+    # with it, every event checked against its signed record.
+    verified = CliRunner().invoke(
+        main, ["audit", "verify", "--service", "casework", "--every-event", "--json"])
+    assert verified.exit_code == 0, verified.output
     # Step. The reporter's identity is nowhere, neither in clear nor as its ciphertext.
     assert "张小明" not in done.output and "13800000000" not in done.output
     ciphertexts = [str(state[k]) for state in sealed for k in state if "sealed" in k]

@@ -30,7 +30,8 @@ def command(matter: str, as_json: bool, progress: bool) -> None:
 
     Confidential events (casework) are shown only to a token of a cleared role in
     DUTYTRAIL_TOKEN (discipline_commission or auditor), and such a read is recorded in the
-    service's table <service>_trail_reads before anything is printed."""
+    service's log (a trail_read event: who, which matter, how many events) before anything is
+    printed."""
     from dutytrail_ops.audit._trail_links import Names, build_trail
     from dutytrail_ops.audit._trail_progress import bar
     from dutytrail_ops.audit._trail_read import last_position, read_service
@@ -72,17 +73,11 @@ def command(matter: str, as_json: bool, progress: bool) -> None:
 
 
 def _record_reads(matter: str, entries: list[TrailEntry], caller: Caller) -> None:
-    from dutytrail_ops.audit._trail_reads import TrailRead, record
-    from shared.clock import utcnow
-    from shared.persistence import store_environment
+    from dutytrail_ops.audit._trail_reads import record
 
     confidential = Counter(e.service for e in entries if e.confidential)
     for service, count in sorted(confidential.items()):
-        record(service, store_environment(service), TrailRead(
-            read_at=utcnow(), person_id=str(caller.actor.person_id),
-            unit_id=str(caller.actor.unit_id), roles=",".join(sorted(caller.roles)),
-            matter=matter, events=count,
-        ))
+        record(service, caller.actor, sorted(caller.roles), matter, count)
 
 
 def _as_json(
