@@ -9,6 +9,7 @@ always open the same store.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from datetime import date
@@ -170,12 +171,16 @@ def created(make: Callable[[], T], attempts: int = 10) -> T:
     SQLite too: two recorders that both found no table each record the table's migration
     ("Failed to record tracking for __migration__"), or find the file locked by the other's
     creation (a deferred transaction that read before the other wrote cannot wait for it: SQLite
-    answers "database is locked" at once). Once the other creation committed, IF NOT EXISTS
-    finds the tables and the migration recorded."""
+    answers "database is locked" at once; so does eventsourcing's switch of a new file to WAL
+    mode, raised as sqlite3's own error, not wrapped). Once the other creation committed,
+    IF NOT EXISTS finds the tables and the migration recorded."""
     for attempt in range(1, attempts + 1):
         try:
             return make()
-        except (IntegrityError, ProgrammingError, InternalError, OperationalError) as error:
+        except (
+            IntegrityError, ProgrammingError, InternalError, OperationalError,
+            sqlite3.OperationalError,
+        ) as error:
             text = str(error)
             if attempt == attempts or not (
                 "already exists" in text or "duplicate key" in text
