@@ -1,10 +1,13 @@
-"""``dutytrail audit export`` and ``verify`` of a service's whole log against a raw read of
-the same rows in the same run, and their peak memory at two sizes (flat as the history grows).
+"""``dutytrail audit export``, ``verify`` and ``replay`` of a service's whole log against a raw
+read of the same rows in the same run, and their peak memory at two sizes (flat as the history
+grows).
 
 The log is made once per size on a fresh store (SQLite by default), removed afterwards: the
-responsibility service's ``Unit.Registered`` events, stored a page at a time with their
-signed CloudEvents in the outbox (as the service stores them), a checkpoint every
-``--interval`` events (as the hourly timer signs them) and a few events after the last one.
+responsibility service's unit, clerk and 1,000 tasks made by its own commands, then progress
+reports on those tasks round robin (``Task.ProgressReported``), stored a page at a time with
+their signed CloudEvents in the outbox (as the service stores them), a checkpoint every
+``--interval`` events (as the hourly timer signs them) and a few events after the last one;
+the service's read models caught up in the store, as the running service keeps them.
 Each figure is measured in a child process of its own, so that its peak memory (ru_maxrss)
 is its own:
 
@@ -13,9 +16,12 @@ is its own:
   checkpoint, the events after the last checkpoint one by one against their signed records);
 - export: ``dutytrail audit export``'s writer (cleared: every event in full), to a temporary
   folder;
+- replay: ``dutytrail audit replay --as-of``'s engine for the end of the history's year
+  (every read model rebuilt in memory from the events alone, every figure compared with the
+  one the stored read models answer);
 - verify of that export (every line checked against its signed record: slower by design).
 
-Raw read, verify and export run ``--rounds`` times alternately; the table gives the median
+Raw read, verify, export and replay run ``--rounds`` times alternately; the table gives the median
 time and the highest peak. The verify of the export runs once.
 
     .venv/bin/python bench/audit_ledger.py [--events 1000000] [--interval 10000]
@@ -36,7 +42,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +50,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 SERVICE = "responsibility"
 PAGE = 2000
+RECORDS = 1000  # tasks the history's progress reports fall on
+DAY = date(2025, 12, 31)  # the replay's "as of": the end of the history's year
 
 
 def settings_for(backend: str, place: str) -> Any:
@@ -55,7 +63,11 @@ def settings_for(backend: str, place: str) -> Any:
 
 
 def build(backend: str, place: str, events: int, interval: int) -> None:
-    """A log of ``events`` events with checkpoints every ``interval`` and signed records."""
+    """A log of ``events`` events with checkpoints every ``interval`` and signed records: a
+    unit, its clerk and ``RECORDS`` tasks made by the service's own commands, then progress
+    reports on those tasks, round robin, stored a page at a time (as a year of a district adds
+    events to the same records: what a replay holds stays the same as the history grows).
+    The service's read models are caught up at the end, as the running service keeps them."""
     from eventsourcing.persistence import StoredEvent
 
     from services.responsibility.application import Responsibilities
@@ -68,28 +80,48 @@ def build(backend: str, place: str, events: int, interval: int) -> None:
     from shared.tokens import service_actor
 
     settings = settings_for(backend, place)
-    app = Responsibilities(store_environment(SERVICE, settings))
+    env = store_environment(SERVICE, settings)
+    app = Responsibilities(env)
+    at = datetime(DAY.year, 3, 2, tzinfo=UTC)
     founder = Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4())
-    app.register_unit(code="U0", name="单位0", kind="district_department", actor=founder,
-                      occurred_at=datetime(2025, 1, 2, tzinfo=UTC))
-    template = app.recorder.select_notifications(start=1, limit=1)[0]
+    unit = app.register_unit(code="U0", name="单位0", kind="district_department",
+                             actor=founder, occurred_at=at)
+    clerk = Actor(person_id=uuid.uuid4(), unit_id=unit)
+    cadre = app.register_cadre(person_id=clerk.person_id, name="干部", unit_id=unit,
+                               post_title="主任", line_of_work="综合", actor=founder,
+                               occurred_at=at)
+    tasks = [
+        app.create_task(year=DAY.year, title=f"任务{n}", requirement="落实主体责任",
+                        lead_unit_id=unit, responsible_cadre_id=cadre,
+                        deadline=date(DAY.year, 12, 31), actor=founder, occurred_at=at)
+        for n in range(min(RECORDS, events // 2))
+    ]
+    app.report_progress(task_id=tasks[0], percent=1, actor=clerk, occurred_at=at)
+    template = app.recorder.select_notifications(start=app.recorder.max_notification_id() or 0,
+                                                 limit=1)[0]
     state = json.loads(template.state)
+    versions = {task: 2 for task in tasks}
+    versions[tasks[0]] = 3
     log = ServiceLog(SERVICE, app.recorder, app._outbox)  # the service's own outbox
     builder = EnvelopeBuilder(SERVICE)
     signer = checkpoint_signer(SERVICE)
-    stored = 1
+    stored = app.recorder.max_notification_id() or 0
     tail = min(50, events // 10)  # events no checkpoint covers yet
     step = min(PAGE, interval)
+    turn = 0
     while stored < events:
         batch = []
         # Up to the next interval, or to the tail.
         until = events - tail if stored < events - tail else events
         for _ in range(min(step, until - stored)):
             stored += 1
-            state.update(code=f"U{stored}", name=f"单位{stored}")
-            batch.append(StoredEvent(originator_id=uuid.uuid4(), originator_version=1,
+            task = tasks[turn % len(tasks)]
+            turn += 1
+            state.update(percent=stored % 100, note=f"进展{stored}")
+            batch.append(StoredEvent(originator_id=task, originator_version=versions[task],
                                      topic=template.topic,
                                      state=json.dumps(state, ensure_ascii=False).encode()))
+            versions[task] += 1
         ids = app.recorder.insert_events(batch) or []
         notifications = app.recorder.select_notifications(start=ids[0], limit=len(ids))
         if app._outbox is not None:
@@ -101,6 +133,21 @@ def build(backend: str, place: str, events: int, interval: int) -> None:
             if checkpoint is not None:
                 log.append([checkpoint])
     app.close()
+    catch_up_read_models(env)
+
+
+def catch_up_read_models(env: Any) -> None:
+    """Every read model the replay compares brought up to date in the store's rows."""
+    from dutytrail_ops.audit._replay_apps import open_stored
+    from dutytrail_ops.audit._replay_figures import ask, plan
+
+    app = open_stored(SERVICE, env)
+    try:
+        general, _, _ = plan(app, DAY)
+        for call in general:
+            ask(app, call, DAY)
+    finally:
+        app.close()
 
 
 def measure(kind: str, backend: str, place: str, folder: str) -> dict[str, Any]:
@@ -129,6 +176,15 @@ def measure(kind: str, backend: str, place: str, folder: str) -> dict[str, Any]:
                              EventVerifier.for_service(SERVICE)).run(Progress(None))
         events, outcome = report.events, "intact" if report.finding is None else "DAMAGED"
         outcome += f", {report.checked_one_by_one} one by one"
+    elif kind == "replay":
+        from dutytrail_ops.audit._replay_run import replay_service
+        from shared.persistence import store_environment
+
+        result = replay_service(SERVICE, store_environment(SERVICE, settings_for(backend, place)),
+                                DAY)
+        events = log.recorder.max_notification_id() or 0
+        outcome = (f"{len(result.answers)} answers, {len(result.differing)} differing"
+                   if not result.differing else "DIFFER")
     elif kind == "export":
         events = export_service(log, hasher, Path(folder), True, Progress(None)).events
     else:  # verify the export
@@ -189,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             folder.mkdir()
             runs: dict[str, list[dict[str, Any]]] = {}
             for _ in range(args.rounds):  # alternately, so the machine's noise falls on all
-                for kind in ("raw", "verify", "export"):
+                for kind in ("raw", "verify", "export", "replay"):
                     runs.setdefault(kind, []).append(
                         child(kind, args.backend, place, str(folder)))
             if not args.skip_export_verify:  # slow by design: once
