@@ -72,9 +72,10 @@ def children_environ(run_id: str, var_dir: Path, uri: str) -> tuple[dict[str, st
 def phase(
     replicas: int, environ: dict[str, str], var_dir: Path, args: argparse.Namespace,
     subscriber: Subscriber, name: str,
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, list[float]]:
     """One configuration: ``replicas`` service processes; returns commands/s, end-to-end
-    events/s and the services' CPU seconds per command."""
+    events/s, the services' CPU seconds per command and each replica's share of that CPU
+    (commands spread over the replicas if each has about its share)."""
     dutytrail = str(BIN_DIR / "dutytrail")
     services: list[Child] = [
         start_child(f"{name}-service-{n}", [dutytrail, "run", SERVICE], environ, var_dir)
@@ -89,10 +90,11 @@ def phase(
             client = ClusterRpcProxy(config, timeout=60)
             proxies.append((client, Acting(client.start()).as_(
                 uuid.uuid4(), uuid.uuid4(), PARTY_COMMITTEE)))
-        before = sum(cpu_seconds(s.process.pid) for s in services)
+        before = [cpu_seconds(s.process.pid) for s in services]
         result = run_callers([p for _, p in proxies], args.callers, args.seconds,
                              register(name, subscriber.prefix))
-        used = sum(cpu_seconds(s.process.pid) for s in services) - before
+        each = [cpu_seconds(s.process.pid) - b for s, b in zip(services, before, strict=True)]
+        used = sum(each)
         last = subscriber.wait_for(name, result.calls, timeout=120)
     finally:
         for client, _ in proxies:
@@ -100,7 +102,7 @@ def phase(
         for service in services:
             service.stop()
     return (result.calls / result.seconds, result.calls / (last - result.started),
-            used / max(1, result.calls))
+            used / max(1, result.calls), [e / used if used else 0.0 for e in each])
 
 
 def spread(values: list[float], fmt: str = "{:.0f}") -> str:
@@ -122,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     var_dir = Path(tempfile.mkdtemp(prefix="dutytrail-bench-replicas-"))
     environ, settings = children_environ(run_id, var_dir, args.amqp_uri)
     os.environ.update({k: environ[k] for k in ("DUTYTRAIL_DEV_KEYS", "DUTYTRAIL_KEY_DIR")})
-    figures: dict[int, list[tuple[float, float, float]]] = {1: [], 2: []}
+    figures: dict[int, list[tuple[float, float, float, list[float]]]] = {1: [], 2: []}
     subscriber = Subscriber(args.amqp_uri, run_id)
     relay = start_child("relay", [str(BIN_DIR / "dutytrail"), "relay", SERVICE], environ,
                         var_dir)
@@ -133,8 +135,10 @@ def main(argv: list[str] | None = None) -> int:
                 name = f"r{round_}x{replicas}"
                 figures[replicas].append(
                     phase(replicas, environ, var_dir, args, subscriber, name))
+                shares = " / ".join(f"{x:.0%}" for x in figures[replicas][-1][3])
                 print(f"  round {round_ + 1}, {replicas} replica(s): "
-                      f"{figures[replicas][-1][0]:.0f} commands/s", flush=True)
+                      f"{figures[replicas][-1][0]:.0f} commands/s (CPU by replica: {shares})",
+                      flush=True)
     finally:
         relay.stop()
         subscriber.close()
