@@ -72,7 +72,9 @@ logging.getLogger("amqp").setLevel(logging.ERROR)
 SERVICE = "responsibility"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BIN_DIR = Path(sys.executable).parent
-AIM_RATIO = 0.5
+# Issue 8's aim on SQLite: end to end at >= 70 % of the no-op RPC rate at 10 and 20 callers.
+AIM_RATIO = 0.7
+AIM_FROM_CALLERS = 10
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -588,7 +590,7 @@ def report(rows: list[Row], raw: dict[str, Any]) -> bool:
             f"{percentile_ms(commands, 0.95):>6.1f} | {r.end_to_end_rate:>12,.0f} "
             f"{r.mean_tail_ms():>7.0f} | {r.ratio:>8.1%} {'(' + rounds + ')':>21}"
         )
-        met = met and r.ratio >= AIM_RATIO
+        met = met and (r.concurrency < AIM_FROM_CALLERS or r.ratio >= AIM_RATIO)
     print()
     names = ("bench", "service", "relay", "broker")
     print("CPU, share of one core (machine: busy share of all its cores, whoever used them):")
@@ -607,8 +609,8 @@ def report(rows: list[Row], raw: dict[str, Any]) -> bool:
     print(f"commands (= events received) per level: {commands_done}")
     verdict = "MET" if met else "NOT MET"
     ratios = ", ".join(f"{r.ratio:.1%} at {r.concurrency}" for r in rows)
-    print(f"aim: end to end >= {AIM_RATIO:.0%} of the no-op RPC rate at equal concurrency: "
-          f"{verdict} ({ratios})")
+    print(f"aim: end to end >= {AIM_RATIO:.0%} of the no-op RPC rate at equal concurrency, "
+          f"from {AIM_FROM_CALLERS} callers: {verdict} ({ratios})")
     return met
 
 
