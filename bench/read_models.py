@@ -11,7 +11,11 @@ service runs:
 
 - ``cold``: the first live query (``list_units``) of a freshly started application;
 - ``live``: the same query again;
-- ``as of``: ``overdue_tasks`` as of 30 June of the history's year;
+- ``as of``: ``overdue_tasks`` as of 30 June of the history's year, the first "as of" the
+  started application answers (its statements not yet prepared, its caches empty);
+- ``as of, running``: then ``overdue_tasks`` as of the 15th of each month from February to
+  November, as a running service answers them one after another: the median of the ten, and
+  the longest the hub was held during any of them;
 - ``as of today``: ``overdue_tasks`` as of today (every act of the history is before it);
 - ``stall``: the longest the hub went without running a 1 ms ticker greenthread during the
   ``as of`` query (what a ``ping`` to the same service would have waited);
@@ -42,9 +46,11 @@ import time  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from datetime import UTC, date, datetime, timedelta  # noqa: E402
+from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+from dutytrail_ops.collector import freeze_what_startup_made  # noqa: E402
 from services.responsibility.application import Responsibilities  # noqa: E402
 from services.responsibility.domain import Task  # noqa: E402
 from shared.actors import Actor  # noqa: E402
@@ -149,17 +155,26 @@ def measure(settings: StoreSettings) -> dict[str, float]:
     before = rss_mb()
     started = time.perf_counter()
     app = quiet_app(settings)
+    opened = time.perf_counter() - started
+    freeze_what_startup_made()  # as `dutytrail run` does once its service has started
     try:
+        started = time.perf_counter()
         app.list_units()
-        cold = time.perf_counter() - started
+        cold = opened + time.perf_counter() - started
         started = time.perf_counter()
         app.list_units()
         live = time.perf_counter() - started
         as_of, stall = worst_stall(lambda: app.overdue_tasks(date(YEAR, 6, 30)))
         today, today_stall = worst_stall(lambda: app.overdue_tasks(date.today()))
+        running = [
+            worst_stall(partial(app.overdue_tasks, date(YEAR, month, 15)))
+            for month in range(2, 12)
+        ]
         return {
             "cold": cold, "live": live, "as_of": as_of, "stall": stall, "today": today,
             "today_stall": today_stall, "rss_before": before, "rss": rss_mb(),
+            "running": statistics.median(took for took, _ in running),
+            "running_stall": max(held for _, held in running),
         }
     finally:
         app.close()
@@ -205,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{stored:>9,} events ({how}): "
                 f"cold {spread(column['cold'])}; live {spread(column['live'], fmt='{:.2f}')}; "
                 f"as of {spread(column['as_of'])} (hub held {spread(column['stall'])}); "
+                f"as of, running {spread(column['running'])} "
+                f"(hub held {spread(column['running_stall'])}); "
                 f"as of today {spread(column['today'])} "
                 f"(hub held {spread(column['today_stall'])}); "
                 f"RSS {spread(column['rss'], 1, '{:.0f}')} MB "

@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from dutytrail_ops.collector import freeze_what_startup_made
 from dutytrail_ops.registry import declaration, load_service_class
 from dutytrail_ops.supervised import stop_with_supervisor
 
@@ -72,6 +73,7 @@ def run_service(service: str) -> None:
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
     runner.start()
+    freeze_what_startup_made()
     logging.getLogger(__name__).info("%s service running", service)
     runner.wait()
 
@@ -88,6 +90,7 @@ def run_relay(service: str) -> None:
     _refuse_without_keys(service, upstreams=False)
     configure_logging(f"{service}-relay")
     relay = Relay(service)
+    freeze_what_startup_made()
     metrics.serve_metrics(
         metrics_address(), metrics_port(service, relay=True, default=declared.relay_metrics_port)
     )
