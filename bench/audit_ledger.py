@@ -72,7 +72,6 @@ def build(backend: str, place: str, events: int, interval: int) -> None:
 
     from services.responsibility.application import Responsibilities
     from shared.actors import Actor
-    from shared.envelope import EnvelopeBuilder
     from shared.ledger.checkpointing import next_checkpoint
     from shared.ledger.keys import checkpoint_signer
     from shared.ledger.logs import ServiceLog
@@ -103,7 +102,6 @@ def build(backend: str, place: str, events: int, interval: int) -> None:
     versions = {task: 2 for task in tasks}
     versions[tasks[0]] = 3
     log = ServiceLog(SERVICE, app.recorder, app._outbox)  # the service's own outbox
-    builder = EnvelopeBuilder(SERVICE)
     signer = checkpoint_signer(SERVICE)
     stored = app.recorder.max_notification_id() or 0
     tail = min(50, events // 10)  # events no checkpoint covers yet
@@ -122,10 +120,8 @@ def build(backend: str, place: str, events: int, interval: int) -> None:
                                      topic=template.topic,
                                      state=json.dumps(state, ensure_ascii=False).encode()))
             versions[task] += 1
-        ids = app.recorder.insert_events(batch) or []
-        notifications = app.recorder.select_notifications(start=ids[0], limit=len(ids))
-        if app._outbox is not None:
-            app._outbox.record(builder, app.recorder, notifications)
+        # The service's recorder signs them into the outbox in the insert's transaction.
+        app.recorder.insert_events(batch)
         crossed = stored // interval != (stored - len(batch)) // interval
         if (crossed and stored < events - tail) or stored == events - tail:
             checkpoint = next_checkpoint(app.recorder, log.mapper, SERVICE, signer,

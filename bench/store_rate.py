@@ -48,6 +48,7 @@ def measure(
 ) -> dict[str, Any]:
     app = Responsibilities(store_environment(SERVICE, settings))
     if not outbox and app._outbox is not None:
+        app.recorder.sign_in_transaction(None)  # type: ignore[attr-defined]
         app._outbox.close()
         app._outbox = None
     try:

@@ -1,28 +1,28 @@
 """The outbox of signed CloudEvents: each stored event built and signed once, by the service
-that stored it, right after the commit (docs/reliability.md, "Signed once, in the service").
+that stored it, in the transaction that stores it (docs/reliability.md, "Signed once, in the
+service").
 
 Signing (Ed25519, about 50 µs of CPU an event) is what limits the relay. The signature covers
-``sequence`` and ``prevsequence``, which are known only once the insert has committed, so the
-service builds each new notification's CloudEvent with the same :class:`EnvelopeBuilder` in
-``ServiceApplication._notify`` and stores it in the table ``<service>_cloudevents`` next to
-eventsourcing's tables (the same SQLite file; the same PostgreSQL schema): ``position`` (the
-notification id) and ``body`` (the signed CloudEvent as JSON text).
+``sequence`` and ``prevsequence``; eventsourcing serialises inserts (a table lock on
+PostgreSQL, the single writer on SQLite), so both are known inside the insert's transaction.
+The service's recorder (``shared.recorders``) builds each new event's CloudEvent with a
+:class:`SignedInTransaction` (the same :class:`EnvelopeBuilder` the relay uses) and stores it
+in the table ``<service>_cloudevents`` next to eventsourcing's tables (the same SQLite file;
+the same PostgreSQL schema) before the commit: ``position`` (the notification id) and
+``body`` (the signed CloudEvent as JSON text).
 
-The outbox is an optimisation, never a source of truth: a failure to write it only logs a
-warning, and the relay and the catch-up reader build and sign any position that has no row (a
-crash between the commit and the outbox write, events stored before the outbox existed), or
-whose row is not what the builder would produce now (``EnvelopeBuilder.reuse_or_build``).
+The outbox is never a source of truth: the relay and the catch-up reader build and sign any
+position that has no row (an event the builder could not sign when it was stored, events
+stored before the outbox existed), or whose row is not what the builder would produce now
+(``EnvelopeBuilder.reuse_or_build``). :meth:`Outbox.record` signs notifications already
+committed, for writers whose recorder does not sign in its transaction.
 
-``prevsequence`` is the real previous position in the log: eventsourcing serialises inserts
-(a table lock on PostgreSQL, the single writer on SQLite), so notification ids commit in
-order, and once a commit returns every smaller id that will ever exist is already stored.
-
-Writing the outbox also wakes the relay (docs/reliability.md, "How the relay is woken"): on
-PostgreSQL the insert sends ``NOTIFY`` on the store's channel (:func:`notify_channel`) in
-the same statement, so the relay hears it when the rows are committed; on SQLite the service
+Each commit also wakes the relay (docs/reliability.md, "How the relay is woken"): on
+PostgreSQL the outbox insert sends ``NOTIFY`` on the store's channel (:func:`notify_channel`)
+in the same statement, so the relay hears it when the rows are committed; on SQLite the service
 sends a datagram to the relay's socket (:func:`nudge_address`, derived from the SQLite
-file), non-blocking and fire-and-forget: with no relay listening it is simply lost. The
-payload is the last position written. :class:`Waker` is the relay's side of both.
+file) after the commit, non-blocking and fire-and-forget: with no relay listening it is simply
+lost. The payload is the last position written. :class:`Waker` is the relay's side of both.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent
 
 from shared.envelope import EnvelopeBuilder, _previous_position, encode
 
@@ -84,6 +84,15 @@ def nudge_address(dbname: str) -> str | None:
     return candidate if len(candidate.encode("utf-8")) < 100 else None
 
 
+def _plain_socket() -> Any:
+    """The standard library's socket module, even in a process eventlet has patched."""
+    if "eventlet" in sys.modules:
+        from eventlet import patcher
+
+        return patcher.original("socket")
+    return socket
+
+
 def previous_position(recorder: ApplicationRecorder, before: int) -> int | None:
     """The position just before ``before`` in the log (usually ``before - 1``)."""
     if before > 1:
@@ -95,6 +104,9 @@ def previous_position(recorder: ApplicationRecorder, before: int) -> int | None:
 
 class Outbox(ABC):
     """One service's signed CloudEvents, by position."""
+
+    # What a recorder runs inside its own transaction to store rows (SignedInTransaction).
+    insert_statement: Any
 
     def __init__(self, service: str) -> None:
         self.service = service
@@ -153,6 +165,12 @@ class Outbox(ABC):
         """Tell the relay that the log holds events up to ``position``, without waiting and
         without ever failing (:meth:`insert` does it too)."""
 
+    def committed(self, position: int) -> None:
+        """A transaction that stored its signed events here (:class:`SignedInTransaction`)
+        committed, the last at ``position``: wake the relay unless the commit did."""
+        self._last_recorded = max(self._last_recorded, position)
+        self.wake(position)
+
     def bodies_for(self, notifications: Sequence[Notification]) -> Mapping[int, str]:
         """The stored bodies of ``notifications`` (by position); none if the outbox cannot be
         read (the caller then builds and signs every event itself)."""
@@ -166,6 +184,44 @@ class Outbox(ABC):
             return {}
 
 
+class SignedInTransaction:
+    """Builds and signs the CloudEvents of the events a recorder is inserting, so that it
+    stores them in the outbox **in the same transaction** (``shared.recorders``): the events
+    and their signed bodies commit together or not at all.
+
+    Building is the only step allowed to fail quietly: an event the builder cannot sign now
+    (which the relay then tries again) is stored without its body, with a warning. A failing
+    outbox insert fails the whole transaction, events included.
+    """
+
+    def __init__(self, builder: EnvelopeBuilder, outbox: Outbox) -> None:
+        self.builder = builder
+        self.outbox = outbox
+
+    def rows(
+        self, stored: Sequence[StoredEvent], positions: Sequence[int], previous: int | None
+    ) -> list[tuple[int, str]]:
+        """``(position, signed body)`` of each event, ``previous`` being the position before
+        the first; none if one of them cannot be built."""
+        rows = []
+        try:
+            for position, event in zip(positions, stored, strict=True):
+                notification = Notification(
+                    id=position, originator_id=event.originator_id,
+                    originator_version=event.originator_version, topic=event.topic,
+                    state=event.state,
+                )
+                rows.append((position, encode(self.builder.build(notification, previous))))
+                previous = position
+        except Exception:
+            log.warning(
+                "could not sign %d new events of %s in their transaction; the relay signs "
+                "them", len(stored), self.outbox.service, exc_info=True,
+            )
+            return []
+        return rows
+
+
 class SQLiteOutbox(Outbox):
     """The table in the service's SQLite file, beside eventsourcing's (several processes write
     the file: every write waits up to the store's lock timeout)."""
@@ -177,6 +233,11 @@ class SQLiteOutbox(Outbox):
         self._connection: sqlite3.Connection | None = None
         self.nudge_address = nudge_address(dbname)
         self._nudger: socket.socket | None = None
+        # What a recorder runs, inside its transaction, with (position, body) rows.
+        self.insert_statement = (
+            f'INSERT INTO "{self.table}" (position, body) VALUES (?, ?) '
+            "ON CONFLICT (position) DO NOTHING"
+        )
         with self._lock:
             self._connected().execute(
                 f'CREATE TABLE IF NOT EXISTS "{self.table}" '
@@ -201,11 +262,7 @@ class SQLiteOutbox(Outbox):
             connection = self._connected()
             connection.execute("BEGIN IMMEDIATE")
             try:
-                connection.executemany(
-                    f'INSERT INTO "{self.table}" (position, body) VALUES (?, ?) '
-                    "ON CONFLICT (position) DO NOTHING",
-                    rows,
-                )
+                connection.executemany(self.insert_statement, rows)
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
@@ -219,8 +276,10 @@ class SQLiteOutbox(Outbox):
             return
         try:
             if self._nudger is None:
-                nudger = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-                nudger.setblocking(False)  # under eventlet too: never wait for the relay
+                # The unpatched socket under eventlet: a non-blocking send never waits, so
+                # the green socket's wait-and-retry loop would only add to every command.
+                nudger = _plain_socket().socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                nudger.setblocking(False)
                 self._nudger = nudger
             self._nudger.sendto(str(position).encode("ascii"), self.nudge_address)
         except OSError:
@@ -273,6 +332,8 @@ class PostgresOutbox(Outbox):
             "SELECT * FROM unnest(%s::bigint[], %s::text[]) ON CONFLICT (position) DO NOTHING) "
             "SELECT pg_notify(%s, %s)"
         ).format(table)
+        # The same inside a recorder's transaction (the NOTIFY is delivered at its commit).
+        self.insert_statement = self._insert
         self._notify = sql.SQL("SELECT pg_notify(%s, %s)")
         self._select = sql.SQL(
             "SELECT position, body FROM {} WHERE position BETWEEN %s AND %s"
@@ -314,15 +375,22 @@ class PostgresOutbox(Outbox):
         if not rows:
             return
 
-        positions = [position for position, _ in rows]
-        bodies = [body for _, body in rows]
-        wakes = (self.channel, str(max(positions)))
+        parameters = self.insert_parameters(rows)
 
         def work(connection: Any) -> None:
-            connection.execute(self._insert, (positions, bodies, *wakes), prepare=True)
+            connection.execute(self._insert, parameters, prepare=True)
 
         with self._lock:
             self._run(work)
+
+    def insert_parameters(self, rows: Sequence[tuple[int, str]]) -> tuple[Any, ...]:
+        """The parameters of :attr:`insert_statement` for ``rows``."""
+        positions = [position for position, _ in rows]
+        return positions, [body for _, body in rows], self.channel, str(max(positions))
+
+    def committed(self, position: int) -> None:
+        # The NOTIFY went with the transaction's own commit.
+        self._last_recorded = max(self._last_recorded, position)
 
     def wake(self, position: int) -> None:
         """A NOTIFY on the connection this outbox has open, if it has one (never a new

@@ -16,6 +16,14 @@ SQLite has one writer at a time).
 The row goes in through eventsourcing's own hook, ``Application.save(..., command=record)``
 → ``recorder.insert_events(..., command=record)`` → ``_insert_events``, which runs inside
 the insert's transaction (as the upstream ``tracking=`` position does).
+
+The same transaction also stores each new event's signed CloudEvent in the service's outbox
+(``shared.outbox``; docs/reliability.md, "Signed once, in the service"), once the service
+has handed its recorder a :class:`shared.outbox.SignedInTransaction`
+(:meth:`SignsIntoOutbox.sign_in_transaction`). The signature covers the event's position and
+the one before it: both are known inside the transaction, because eventsourcing serialises
+inserts (the single writer on SQLite; a table lock on PostgreSQL), so the position before
+the first new event is the largest one already stored.
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from shared.outbox import SignedInTransaction
 from shared.persistence import created
 
 # The keyword ``Application.save`` passes on to the recorder.
@@ -74,6 +83,16 @@ class CommandAlreadyRecordedError(IntegrityError):
     def __init__(self, command_id: UUID) -> None:
         super().__init__(f"command {command_id} is already recorded")
         self.command_id = command_id
+
+
+class SignsIntoOutbox:
+    """A recorder that stores its new events' signed CloudEvents in the same transaction."""
+
+    signing: SignedInTransaction | None = None
+
+    def sign_in_transaction(self, signing: SignedInTransaction | None) -> None:
+        """From now on, store each new event's signed CloudEvent with it (None: stop)."""
+        self.signing = signing
 
 
 class CommandLog(ABC):
@@ -202,7 +221,7 @@ class SQLiteEventsRecorder(NeverReusedIds, SQLiteApplicationRecorder):
         return self._never_reused(super().construct_create_table_statements())
 
 
-class SQLiteCommandRecorder(NeverReusedIds, SQLiteProcessRecorder, CommandLog):
+class SQLiteCommandRecorder(NeverReusedIds, SQLiteProcessRecorder, CommandLog, SignsIntoOutbox):
     def __init__(
         self, datastore: Any, *, events_table_name: str = "stored_events",
         commands_table: str = "commands",
@@ -210,6 +229,9 @@ class SQLiteCommandRecorder(NeverReusedIds, SQLiteProcessRecorder, CommandLog):
         self.commands_table = commands_table
         super().__init__(datastore, events_table_name=events_table_name)
         self.insert_events_statement = self._named_insert()
+        self._select_previous = (
+            f"SELECT max(rowid) FROM {self.events_table_name} WHERE rowid < ?"
+        )
 
     def construct_create_table_statements(self) -> list[str]:
         statements = self._never_reused(super().construct_create_table_statements())
@@ -237,7 +259,17 @@ class SQLiteCommandRecorder(NeverReusedIds, SQLiteProcessRecorder, CommandLog):
             )
             if c.fetchone() is None:
                 raise CommandAlreadyRecordedError(record.command_id)
-        return super()._insert_events(c, stored_events, **kwargs)
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        if self.signing is not None and positions:
+            # This connection is the only writer until the commit: the largest position
+            # below the first new one is final.
+            c.execute(self._select_previous, (positions[0],))
+            found = c.fetchone()
+            previous = found[0] if found is not None else None
+            rows = self.signing.rows(stored_events, positions, previous)
+            if rows:
+                c.executemany(self.signing.outbox.insert_statement, rows)
+        return positions
 
     def select_command(self, command_id: UUID) -> CommandRecord | None:
         # One statement in autocommit mode: no BEGIN and ROLLBACK around it.
@@ -269,7 +301,7 @@ class SQLiteCommandRecorder(NeverReusedIds, SQLiteProcessRecorder, CommandLog):
 # PostgreSQL: one schema per service.
 
 
-class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog):
+class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog, SignsIntoOutbox):
     def __init__(
         self, datastore: Any, *, events_table_name: str = "stored_events",
         tracking_table_name: str = "notification_tracking", commands_table: str = "commands",
@@ -304,6 +336,13 @@ class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog):
         self._update_answer = SQL(
             "UPDATE {0}.{1} SET answer = %s WHERE command_id = %s"
         ).format(*table)
+        # Each inserted row also returns the largest position stored before the statement:
+        # its sub-select sees the statement's snapshot, without the statement's own rows,
+        # and the table lock taken just before it makes every earlier position final. The
+        # signature of the first new event covers it (its ``prevsequence``).
+        self.insert_events_statement += SQL(
+            ", (SELECT max(notification_id) FROM {0}.{1}) AS previous_id"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -330,6 +369,29 @@ class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog):
             if curs.fetchone() is None:
                 raise CommandAlreadyRecordedError(record.command_id)
         super()._insert_events(curs, stored_events, **kwargs)
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        rows = curs.fetchall()
+        if len(rows) != len(stored_events):
+            msg = (
+                f"Couldn't get all notification IDs (got {len(rows)}, expected "
+                f"{len(stored_events)})"
+            )
+            raise ProgrammingError(msg)
+        positions = [row["notification_id"] for row in rows]
+        if self.signing is not None and positions:
+            signed = self.signing.rows(stored_events, positions, rows[0]["previous_id"])
+            if signed:
+                outbox = self.signing.outbox
+                # In the insert's pipeline and transaction: its failure fails the commit.
+                curs.execute(
+                    outbox.insert_statement,
+                    outbox.insert_parameters(signed),  # type: ignore[attr-defined]
+                    prepare=True,
+                )
+        return positions
 
     def select_command(self, command_id: UUID) -> CommandRecord | None:
         # One statement on an autocommit connection, as eventsourcing's own reads.

@@ -39,7 +39,9 @@ class ServiceLog:
                          originator_version=s.originator_version, topic=s.topic, state=s.state)
             for position, s in zip(ids, stored, strict=True)
         ]
-        if self.outbox is not None and notifications:
+        # A service's own recorder has signed them into the outbox in the insert's
+        # transaction already (shared/recorders.py).
+        if self.outbox is not None and notifications and not _signs_itself(self.recorder):
             from shared.envelope import EnvelopeBuilder
             from shared.keys import KeyConfigurationError
 
@@ -65,3 +67,7 @@ def open_log(service: str, settings: StoreSettings | None = None) -> ServiceLog:
     env = store_environment(service, settings)
     recorder = open_factory(env).application_recorder()
     return ServiceLog(service, recorder, open_outbox_quietly(service, env))
+
+
+def _signs_itself(recorder: Any) -> bool:
+    return getattr(recorder, "signing", None) is not None

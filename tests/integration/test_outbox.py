@@ -1,6 +1,6 @@
 """The outbox of signed CloudEvents (shared/outbox.py; docs/reliability.md, "Signed once, in
-the service"): each new event is built and signed once by the service, right after its
-commit; the relay and the catch-up pages use the stored body, byte for byte what the builder
+the service"): each new event is built and signed once by the service, and stored in the same
+transaction as the event; the relay and the catch-up pages use the stored body, byte for byte what the builder
 produces, and build and sign themselves any position that has none."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 import eventlet
 import pika
+import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -22,7 +23,7 @@ from shared.actors import Actor
 from shared.clock import utcnow
 from shared.envelope import EnvelopeBuilder, encode, format_position
 from shared.outbox import Outbox, open_outbox, table_name
-from shared.persistence import store_environment
+from shared.persistence import schema_name, store_environment
 from shared.relay import Relay
 from shared.settings import StoreSettings
 from shared.signing import EventSigner, EventVerifier
@@ -117,27 +118,86 @@ def test_the_catch_up_page_signs_a_position_that_has_no_row(
     assert signer.signed == [format_position(2), format_position(3)]
 
 
-def test_a_failing_outbox_never_fails_the_command(
+def test_an_event_that_cannot_be_signed_now_is_stored_and_left_to_the_relay(
     app: Responsibilities, any_store: StoreSettings, caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert app._outbox is not None
+    signing = getattr(app.recorder, "signing", None)
+    assert signing is not None  # the service signs inside its transactions
 
-    def broken(rows: Any) -> None:
-        raise OSError("disk full")
+    def broken(notification: Any, previous: Any) -> dict[str, Any]:
+        raise OSError("the key file went away")
 
-    monkeypatch.setattr(app._outbox, "insert", broken)
-    with caplog.at_level(logging.WARNING, logger="shared.application"):
+    monkeypatch.setattr(signing.builder, "build", broken)
+    with caplog.at_level(logging.WARNING, logger="shared.outbox"):
         register(app, 2)
-    assert "outbox" in caplog.text
+    assert "could not sign" in caplog.text
     assert app.last_position() == 2
     outbox = outbox_of(any_store)
     try:
         assert outbox.bodies(1, 2) == {}
     finally:
         outbox.close()
+    monkeypatch.undo()
     page = app.events_after(0)
     assert [encode(e) for e in page] == list(built_by_builder(app).values())
+
+
+def _refuse_outbox_inserts(store: StoreSettings, refuse: bool) -> None:
+    """Make every insert into the outbox fail, as a broken disk or table would (or undo it):
+    on SQLite the table becomes a read-only view of itself, on PostgreSQL a trigger raises."""
+    table = table_name(SERVICE)
+    if store.backend == "sqlite":
+        import sqlite3
+
+        # Not a trigger: SQLite's RAISE is a constraint failure, which a creating command
+        # rightly reads as "this id exists already".
+        with sqlite3.connect(store.var_dir / f"{SERVICE}.sqlite") as db:
+            if refuse:
+                db.execute(f'ALTER TABLE "{table}" RENAME TO refused_outbox')
+                db.execute(f'CREATE VIEW "{table}" AS SELECT * FROM refused_outbox')
+            else:
+                db.execute(f'DROP VIEW "{table}"')
+                db.execute(f'ALTER TABLE refused_outbox RENAME TO "{table}"')
+        return
+    schema = schema_name(SERVICE, store)
+    with psycopg.connect(host=store.pg_host, port=store.pg_port, user=store.pg_user,
+                         dbname=store.pg_dbname, autocommit=True) as db:
+        db.execute(f'DROP TRIGGER IF EXISTS refuse_outbox ON "{schema}".{table}')
+        if refuse:
+            db.execute(
+                f'CREATE OR REPLACE FUNCTION "{schema}".refuse_outbox() RETURNS trigger '
+                "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'outbox refused'; END $$"
+            )
+            db.execute(
+                f'CREATE TRIGGER refuse_outbox BEFORE INSERT ON "{schema}".{table} '
+                f'FOR EACH ROW EXECUTE FUNCTION "{schema}".refuse_outbox()'
+            )
+
+
+def test_the_signed_bodies_commit_with_the_events_or_not_at_all(
+    app: Responsibilities, any_store: StoreSettings
+) -> None:
+    """Item 7 of issue 8: the CloudEvent is stored in the same transaction as its event. An
+    outbox that refuses the row refuses the event with it; nothing half-stored is left."""
+    register(app, 1)
+    _refuse_outbox_inserts(any_store, refuse=True)
+    with pytest.raises(Exception, match=r"outbox refused|cannot modify"):
+        register(app, 1)
+    assert app.last_position() == 1  # the event went with its refused body
+    _refuse_outbox_inserts(any_store, refuse=False)
+    register(app, 1)
+    position = app.last_position()
+    outbox = outbox_of(any_store)
+    try:
+        stored = outbox.bodies(1, position)
+    finally:
+        outbox.close()
+    # Every stored event has its body, chained to the real previous position (the refused
+    # transaction may have used up a position on PostgreSQL: a hole the chain steps over).
+    expected = built_by_builder(app)
+    assert stored == expected
+    assert json.loads(stored[position])["prevsequence"] == format_position(1)
 
 
 def test_a_row_that_is_not_what_the_builder_would_sign_is_not_used(

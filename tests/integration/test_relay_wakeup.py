@@ -152,11 +152,15 @@ def test_without_any_announcement_the_relay_publishes_within_the_fallback(
     thread = eventlet.spawn(relay.run)
     try:
         eventlet.sleep(0.3)
-        outbox, app._outbox = app._outbox, None  # no outbox row, no announcement
+        # No outbox row, no announcement: as for events stored before the outbox existed.
+        outbox, app._outbox = app._outbox, None
+        signing = app.recorder.signing  # type: ignore[attr-defined]
+        app.recorder.sign_in_transaction(None)  # type: ignore[attr-defined]
         try:
             unit = register(app)
         finally:
             app._outbox = outbox
+            app.recorder.sign_in_transaction(signing)  # type: ignore[attr-defined]
         written = time.monotonic()
         event, _ = next_event(channel, queue, timeout=3.0)
         assert event is not None and event["subject"] == unit
