@@ -47,10 +47,8 @@ def measure(
     settings: StoreSettings, events: int, warmup: int = 50, outbox: bool = True
 ) -> dict[str, Any]:
     app = Responsibilities(store_environment(SERVICE, settings))
-    if not outbox and app._outbox is not None:
-        app.recorder.sign_in_transaction(None)  # type: ignore[attr-defined]
-        app._outbox.close()
-        app._outbox = None
+    if not outbox:
+        app.leave_signing_to_the_relay()
     try:
         run = uuid.uuid4().hex[:8]
         for i in range(warmup):
