@@ -383,6 +383,23 @@ class PostgresOutbox(Outbox):
         with self._lock:
             self._run(work)
 
+    def literal_insert(self, rows: Sequence[tuple[int, str]]) -> Any:
+        """:attr:`insert_statement` for ``rows`` with its values written in, for a simple
+        query that carries other statements with it."""
+        from psycopg import sql
+
+        return sql.SQL(
+            "WITH stored AS (INSERT INTO {0} (position, body) VALUES {1} "
+            "ON CONFLICT (position) DO NOTHING) SELECT pg_notify({2}, {3})"
+        ).format(
+            sql.Identifier(self.schema, self.table),
+            sql.SQL(", ").join(
+                sql.SQL("({0}, {1})").format(sql.Literal(position), sql.Literal(body))
+                for position, body in rows
+            ),
+            sql.Literal(self.channel), sql.Literal(str(max(p for p, _ in rows))),
+        )
+
     def insert_parameters(self, rows: Sequence[tuple[int, str]]) -> tuple[Any, ...]:
         """The parameters of :attr:`insert_statement` for ``rows``."""
         positions = [position for position, _ in rows]

@@ -38,6 +38,7 @@ from uuid import UUID
 from eventsourcing.persistence import (
     InfrastructureFactory,
     IntegrityError,
+    InterfaceError,
     OperationalError,
     ProcessRecorder,
     ProgrammingError,
@@ -51,11 +52,13 @@ from eventsourcing.sqlite import (
     SQLiteFactory,
     SQLiteProcessRecorder,
 )
+from eventsourcing.utils import retry
 from psycopg import Cursor
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
-from shared.outbox import SignedInTransaction
+from shared.outbox import PostgresOutbox, SignedInTransaction
 from shared.persistence import created
 
 # The keyword ``Application.save`` passes on to the recorder.
@@ -352,8 +355,84 @@ class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog, SignsIntoOutb
             # That path inserts through a database function and skips _insert_events.
             msg = "commands cannot be recorded with POSTGRES_ENABLE_DB_FUNCTIONS"
             raise ProgrammingError(msg)
+        if (stored_events and kwargs.get("tracking") is None
+                and not self.datastore.enable_db_functions):
+            inserted: Sequence[int] = self._insert_in_two_trips(stored_events, record)
+            return inserted
         ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
         return ids
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def _insert_in_two_trips(
+        self, stored_events: Sequence[StoredEvent], record: CommandRecord | None
+    ) -> Sequence[int]:
+        """A command's events (and its record, and their signed CloudEvents) in one
+        transaction of two round trips, where eventsourcing's pipeline waits on the socket
+        about fifteen times; each wait is a switch of the eventlet hub, and the table lock is
+        held across them.
+
+        1. ``BEGIN``, the command's row, the table lock, ``NOTIFY``, and the events' insert,
+           returning their positions and the position before them: one simple query, its
+           values written as literals by psycopg's own adapters;
+        2. the signed CloudEvents of those positions, the relay's ``pg_notify`` and
+           ``COMMIT``.
+
+        Events with an upstream position (``tracking=``) take eventsourcing's own path."""
+        with self.datastore.get_connection() as conn:
+            first: list[Any] = [SQL("BEGIN")]
+            if record is not None:
+                first.append(SQL(
+                    "INSERT INTO {0}.{1} (command_id, name, digest, answer) "
+                    "VALUES ({2}, {3}, {4}, {5}) "
+                    "ON CONFLICT (command_id) DO NOTHING RETURNING command_id"
+                ).format(
+                    Identifier(self.datastore.schema), Identifier(self.commands_table),
+                    Literal(record.command_id), Literal(record.name), Literal(record.digest),
+                    Literal(record.answer),
+                ))
+            first.extend(self.lock_table_statements)
+            first.append(SQL("NOTIFY {0}").format(Identifier(self.channel_name)))
+            first.append(SQL(
+                "INSERT INTO {0}.{1} (originator_id, originator_version, topic, state) "
+                "VALUES {2} RETURNING notification_id, "
+                "(SELECT max(notification_id) FROM {0}.{1}) AS previous_id"
+            ).format(
+                Identifier(self.datastore.schema), Identifier(self.events_table_name),
+                SQL(", ").join(
+                    SQL("({0}, {1}, {2}, {3})").format(
+                        Literal(e.originator_id), Literal(e.originator_version),
+                        Literal(e.topic), Literal(e.state),
+                    )
+                    for e in stored_events
+                ),
+            ))
+            committed = False
+            try:
+                with conn.cursor() as curs:
+                    curs.execute(SQL("; ").join(first))
+                    results = _result_sets(curs)
+                    if record is not None and not results[1]:
+                        raise CommandAlreadyRecordedError(record.command_id)
+                    rows = results[-1]
+                    positions = [row["notification_id"] for row in rows]
+                    if len(positions) != len(stored_events):
+                        msg = (f"Couldn't get all notification IDs (got {len(positions)}, "
+                               f"expected {len(stored_events)})")
+                        raise ProgrammingError(msg)
+                    last: list[Any] = [SQL("COMMIT")]
+                    signing = self.signing
+                    if signing is not None:
+                        signed = signing.rows(stored_events, positions, rows[0]["previous_id"])
+                        if signed:
+                            outbox = signing.outbox
+                            assert isinstance(outbox, PostgresOutbox)
+                            last.insert(0, outbox.literal_insert(signed))
+                    curs.execute(SQL("; ").join(last))
+                    committed = True
+            finally:
+                if not committed and conn.info.transaction_status != TransactionStatus.IDLE:
+                    conn.execute("ROLLBACK")
+        return positions
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -405,6 +484,15 @@ class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog, SignsIntoOutb
     def correct_answer(self, command_id: UUID, answer: str) -> None:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(self._update_answer, (answer, command_id))
+
+
+def _result_sets(curs: Cursor[DictRow]) -> list[list[DictRow]]:
+    """The rows of every statement of a simple query (none for a command without rows)."""
+    results = []
+    while True:
+        results.append(curs.fetchall() if curs.description is not None else [])
+        if not curs.nextset():
+            return results
 
 
 # In memory (the kit's own unit tests).
