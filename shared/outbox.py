@@ -319,6 +319,7 @@ class PostgresOutbox(Outbox):
 
         self.schema = schema
         self.channel = notify_channel(schema, service)
+        self._literal_head: bytes | None = None
         self._connect = dict(connect)
         self._connection: Any = None
         table = sql.Identifier(schema, self.table)
@@ -383,22 +384,26 @@ class PostgresOutbox(Outbox):
         with self._lock:
             self._run(work)
 
-    def literal_insert(self, rows: Sequence[tuple[int, str]]) -> Any:
-        """:attr:`insert_statement` for ``rows`` with its values written in, for a simple
-        query that carries other statements with it."""
+    def literal_insert(self, rows: Sequence[tuple[int, str]], connection: Any) -> bytes:
+        """:attr:`insert_statement` for ``rows`` with its values written in by
+        ``connection``'s adapters, for a simple query that carries other statements."""
         from psycopg import sql
 
-        return sql.SQL(
-            "WITH stored AS (INSERT INTO {0} (position, body) VALUES {1} "
-            "ON CONFLICT (position) DO NOTHING) SELECT pg_notify({2}, {3})"
-        ).format(
-            sql.Identifier(self.schema, self.table),
-            sql.SQL(", ").join(
-                sql.SQL("({0}, {1})").format(sql.Literal(position), sql.Literal(body))
-                for position, body in rows
-            ),
-            sql.Literal(self.channel), sql.Literal(str(max(p for p, _ in rows))),
-        )
+        def value(obj: Any) -> bytes:
+            return sql.Literal(obj).as_bytes(connection)
+
+        if self._literal_head is None:
+            self._literal_head = (
+                b"WITH stored AS (INSERT INTO "
+                + sql.Identifier(self.schema, self.table).as_bytes(connection)
+                + b" (position, body) VALUES "
+            )
+        return b"".join((
+            self._literal_head,
+            b", ".join(b"".join((b"(", value(p), b", ", value(b), b")")) for p, b in rows),
+            b" ON CONFLICT (position) DO NOTHING) SELECT pg_notify(", value(self.channel),
+            b", ", value(str(max(p for p, _ in rows))), b")",
+        ))
 
     def insert_parameters(self, rows: Sequence[tuple[int, str]]) -> tuple[Any, ...]:
         """The parameters of :attr:`insert_statement` for ``rows``."""

@@ -339,6 +339,7 @@ class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog, SignsIntoOutb
         self._update_answer = SQL(
             "UPDATE {0}.{1} SET answer = %s WHERE command_id = %s"
         ).format(*table)
+        self._two_trip: dict[str, bytes] | None = None
         # Each inserted row also returns the largest position stored before the statement:
         # its sub-select sees the statement's snapshot, without the statement's own rows,
         # and the table lock taken just before it makes every earlier position final. The
@@ -371,45 +372,42 @@ class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog, SignsIntoOutb
         about fifteen times; each wait is a switch of the eventlet hub, and the table lock is
         held across them.
 
-        1. ``BEGIN``, the command's row, the table lock, ``NOTIFY``, and the events' insert,
-           returning their positions and the position before them: one simple query, its
-           values written as literals by psycopg's own adapters;
+        1. ``BEGIN``, the command's row, the table lock and the events' insert, returning
+           their positions and the position before them: one simple query, its values
+           written as literals by psycopg's own adapters;
         2. the signed CloudEvents of those positions, the relay's ``pg_notify`` and
            ``COMMIT``.
 
         Events with an upstream position (``tracking=``) take eventsourcing's own path."""
         with self.datastore.get_connection() as conn:
-            first: list[Any] = [SQL("BEGIN")]
+            sql = self._two_trip_sql(conn)
+
+            def value(obj: Any) -> bytes:
+                return Literal(obj).as_bytes(conn)
+
+            first = [b"BEGIN"]
             if record is not None:
-                first.append(SQL(
-                    "INSERT INTO {0}.{1} (command_id, name, digest, answer) "
-                    "VALUES ({2}, {3}, {4}, {5}) "
-                    "ON CONFLICT (command_id) DO NOTHING RETURNING command_id"
-                ).format(
-                    Identifier(self.datastore.schema), Identifier(self.commands_table),
-                    Literal(record.command_id), Literal(record.name), Literal(record.digest),
-                    Literal(record.answer),
-                ))
-            first.extend(self.lock_table_statements)
-            first.append(SQL("NOTIFY {0}").format(Identifier(self.channel_name)))
-            first.append(SQL(
-                "INSERT INTO {0}.{1} (originator_id, originator_version, topic, state) "
-                "VALUES {2} RETURNING notification_id, "
-                "(SELECT max(notification_id) FROM {0}.{1}) AS previous_id"
-            ).format(
-                Identifier(self.datastore.schema), Identifier(self.events_table_name),
-                SQL(", ").join(
-                    SQL("({0}, {1}, {2}, {3})").format(
-                        Literal(e.originator_id), Literal(e.originator_version),
-                        Literal(e.topic), Literal(e.state),
-                    )
+                first.append(b"".join((
+                    sql["command"], value(record.command_id), b", ", value(record.name), b", ",
+                    value(record.digest), b", ", value(record.answer), sql["command_end"],
+                )))
+            # No NOTIFY on eventsourcing's channel: nothing listens there (its subscriptions
+            # are not used; the relay hears the outbox's pg_notify), and every notifying
+            # commit takes the server's one notification-queue lock.
+            first.append(sql["lock"])
+            first.append(b"".join((
+                sql["insert"],
+                b", ".join(
+                    b"".join((b"(", value(e.originator_id), b", ", value(e.originator_version),
+                              b", ", value(e.topic), b", ", value(e.state), b")"))
                     for e in stored_events
                 ),
-            ))
+                sql["insert_end"],
+            )))
             committed = False
             try:
                 with conn.cursor() as curs:
-                    curs.execute(SQL("; ").join(first))
+                    curs.execute(b"; ".join(first))
                     results = _result_sets(curs)
                     if record is not None and not results[1]:
                         raise CommandAlreadyRecordedError(record.command_id)
@@ -419,20 +417,39 @@ class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog, SignsIntoOutb
                         msg = (f"Couldn't get all notification IDs (got {len(positions)}, "
                                f"expected {len(stored_events)})")
                         raise ProgrammingError(msg)
-                    last: list[Any] = [SQL("COMMIT")]
+                    last = [b"COMMIT"]
                     signing = self.signing
                     if signing is not None:
                         signed = signing.rows(stored_events, positions, rows[0]["previous_id"])
                         if signed:
                             outbox = signing.outbox
                             assert isinstance(outbox, PostgresOutbox)
-                            last.insert(0, outbox.literal_insert(signed))
-                    curs.execute(SQL("; ").join(last))
+                            last.insert(0, outbox.literal_insert(signed, conn))
+                    curs.execute(b"; ".join(last))
                     committed = True
             finally:
                 if not committed and conn.info.transaction_status != TransactionStatus.IDLE:
                     conn.execute("ROLLBACK")
         return positions
+
+    def _two_trip_sql(self, conn: Any) -> dict[str, bytes]:
+        """The fixed parts of :meth:`_insert_in_two_trips`'s statements, as bytes, made
+        once (psycopg's ``SQL.format`` parses its template on every call)."""
+        if self._two_trip is None:
+            schema = Identifier(self.datastore.schema).as_bytes(conn)
+            events = schema + b"." + Identifier(self.events_table_name).as_bytes(conn)
+            commands = schema + b"." + Identifier(self.commands_table).as_bytes(conn)
+            self._two_trip = {
+                "command": b"INSERT INTO " + commands
+                + b" (command_id, name, digest, answer) VALUES (",
+                "command_end": b") ON CONFLICT (command_id) DO NOTHING RETURNING command_id",
+                "lock": b"; ".join(_as_bytes(s, conn) for s in self.lock_table_statements),
+                "insert": b"INSERT INTO " + events
+                + b" (originator_id, originator_version, topic, state) VALUES ",
+                "insert_end": b" RETURNING notification_id, (SELECT max(notification_id) FROM "
+                + events + b") AS previous_id",
+            }
+        return self._two_trip
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -484,6 +501,15 @@ class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog, SignsIntoOutb
     def correct_answer(self, command_id: UUID, answer: str) -> None:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(self._update_answer, (answer, command_id))
+
+
+def _as_bytes(statement: Any, conn: Any) -> bytes:
+    if isinstance(statement, bytes):
+        return statement
+    if isinstance(statement, str):
+        return statement.encode()
+    as_bytes: bytes = statement.as_bytes(conn)
+    return as_bytes
 
 
 def _result_sets(curs: Cursor[DictRow]) -> list[list[DictRow]]:
