@@ -71,6 +71,7 @@ from shared.recorders import (
     CommandRecord,
     SignsIntoOutbox,
     command_recorder,
+    signs_in_transaction,
 )
 from shared.settings import clock_skew_seconds
 from shared.tracing import TracingMapper
@@ -647,8 +648,7 @@ class ServiceApplication(Application[UUID], Generic[P]):
         succeeded)."""
         if self._outbox is None or not recordings:
             return
-        recorder = self.recorder
-        if isinstance(recorder, SignsIntoOutbox) and recorder.signing is not None:
+        if signs_in_transaction(self.recorder):
             self._outbox.committed(max(r.notification.id for r in recordings))
             return
         try:

@@ -149,10 +149,7 @@ class Outbox(ABC):
             previous = (
                 known if known and known == first - 1 else previous_position(recorder, first)
             )
-            rows = []
-            for notification in ordered:
-                rows.append((notification.id, encode(builder.build(notification, previous))))
-                previous = notification.id
+            rows = signed_rows(builder, ordered, previous)
             self.insert(rows)  # wakes the relay
         except BaseException:
             self.wake(last)  # the events are stored all the same: the relay signs them
@@ -168,7 +165,6 @@ class Outbox(ABC):
     def committed(self, position: int) -> None:
         """A transaction that stored its signed events here (:class:`SignedInTransaction`)
         committed, the last at ``position``: wake the relay unless the commit did."""
-        self._last_recorded = max(self._last_recorded, position)
         self.wake(position)
 
     def bodies_for(self, notifications: Sequence[Notification]) -> Mapping[int, str]:
@@ -203,23 +199,38 @@ class SignedInTransaction:
     ) -> list[tuple[int, str]]:
         """``(position, signed body)`` of each event, ``previous`` being the position before
         the first; none if one of them cannot be built."""
-        rows = []
         try:
-            for position, event in zip(positions, stored, strict=True):
-                notification = Notification(
-                    id=position, originator_id=event.originator_id,
-                    originator_version=event.originator_version, topic=event.topic,
-                    state=event.state,
-                )
-                rows.append((position, encode(self.builder.build(notification, previous))))
-                previous = position
+            return signed_rows(self.builder, notifications_of(stored, positions), previous)
         except Exception:
             log.warning(
                 "could not sign %d new events of %s in their transaction; the relay signs "
                 "them", len(stored), self.outbox.service, exc_info=True,
             )
             return []
-        return rows
+
+
+def notifications_of(
+    stored: Sequence[StoredEvent], positions: Sequence[int]
+) -> list[Notification]:
+    """The notifications of events just inserted at ``positions``."""
+    return [
+        Notification(id=position, originator_id=event.originator_id,
+                     originator_version=event.originator_version, topic=event.topic,
+                     state=event.state)
+        for position, event in zip(positions, stored, strict=True)
+    ]
+
+
+def signed_rows(
+    builder: EnvelopeBuilder, notifications: Sequence[Notification], previous: int | None
+) -> list[tuple[int, str]]:
+    """``(position, signed body)`` of consecutive ``notifications`` of the log, ``previous``
+    being the position before the first."""
+    rows = []
+    for notification in notifications:
+        rows.append((notification.id, encode(builder.build(notification, previous))))
+        previous = notification.id
+    return rows
 
 
 class SQLiteOutbox(Outbox):
@@ -411,8 +422,7 @@ class PostgresOutbox(Outbox):
         return positions, [body for _, body in rows], self.channel, str(max(positions))
 
     def committed(self, position: int) -> None:
-        # The NOTIFY went with the transaction's own commit.
-        self._last_recorded = max(self._last_recorded, position)
+        pass  # the NOTIFY went with the transaction's own commit
 
     def wake(self, position: int) -> None:
         """A NOTIFY on the connection this outbox has open, if it has one (never a new

@@ -98,6 +98,11 @@ class SignsIntoOutbox:
         self.signing = signing
 
 
+def signs_in_transaction(recorder: Any) -> bool:
+    """Whether ``recorder`` stores its new events' signed CloudEvents in their transaction."""
+    return isinstance(recorder, SignsIntoOutbox) and recorder.signing is not None
+
+
 class CommandLog(ABC):
     """What a recorder that keeps the commands' table offers besides eventsourcing's API."""
 
@@ -411,20 +416,10 @@ class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog, SignsIntoOutb
                     results = _result_sets(curs)
                     if record is not None and not results[1]:
                         raise CommandAlreadyRecordedError(record.command_id)
-                    rows = results[-1]
-                    positions = [row["notification_id"] for row in rows]
-                    if len(positions) != len(stored_events):
-                        msg = (f"Couldn't get all notification IDs (got {len(positions)}, "
-                               f"expected {len(stored_events)})")
-                        raise ProgrammingError(msg)
+                    positions, signed = self._signed(results[-1], stored_events)
                     last = [b"COMMIT"]
-                    signing = self.signing
-                    if signing is not None:
-                        signed = signing.rows(stored_events, positions, rows[0]["previous_id"])
-                        if signed:
-                            outbox = signing.outbox
-                            assert isinstance(outbox, PostgresOutbox)
-                            last.insert(0, outbox.literal_insert(signed, conn))
+                    if signed:
+                        last.insert(0, signed[0].literal_insert(signed[1], conn))
                     curs.execute(b"; ".join(last))
                     committed = True
             finally:
@@ -469,25 +464,29 @@ class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog, SignsIntoOutb
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        rows = curs.fetchall()
-        if len(rows) != len(stored_events):
-            msg = (
-                f"Couldn't get all notification IDs (got {len(rows)}, expected "
-                f"{len(stored_events)})"
-            )
-            raise ProgrammingError(msg)
-        positions = [row["notification_id"] for row in rows]
-        if self.signing is not None and positions:
-            signed = self.signing.rows(stored_events, positions, rows[0]["previous_id"])
-            if signed:
-                outbox = self.signing.outbox
-                # In the insert's pipeline and transaction: its failure fails the commit.
-                curs.execute(
-                    outbox.insert_statement,
-                    outbox.insert_parameters(signed),  # type: ignore[attr-defined]
-                    prepare=True,
-                )
+        positions, signed = self._signed(curs.fetchall(), stored_events)
+        if signed:
+            outbox, rows = signed
+            # In the insert's pipeline and transaction: its failure fails the commit.
+            curs.execute(outbox.insert_statement, outbox.insert_parameters(rows), prepare=True)
         return positions
+
+    def _signed(
+        self, inserted: Sequence[DictRow], stored_events: Sequence[StoredEvent]
+    ) -> tuple[list[int], tuple[PostgresOutbox, list[tuple[int, str]]] | None]:
+        """The positions the events' insert returned, and the outbox with the signed rows
+        to store in the same transaction (None: nothing to store)."""
+        if len(inserted) != len(stored_events):
+            msg = (f"Couldn't get all notification IDs (got {len(inserted)}, expected "
+                   f"{len(stored_events)})")
+            raise ProgrammingError(msg)
+        positions = [row["notification_id"] for row in inserted]
+        if self.signing is None or not positions:
+            return positions, None
+        rows = self.signing.rows(stored_events, positions, inserted[0]["previous_id"])
+        outbox = self.signing.outbox
+        assert isinstance(outbox, PostgresOutbox)
+        return positions, (outbox, rows) if rows else None
 
     def select_command(self, command_id: UUID) -> CommandRecord | None:
         # One statement on an autocommit connection, as eventsourcing's own reads.

@@ -15,8 +15,9 @@ from uuid import UUID
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 
-from shared.outbox import Outbox, open_outbox_quietly
+from shared.outbox import Outbox, notifications_of, open_outbox_quietly
 from shared.persistence import build_transcoder, open_factory, store_environment
+from shared.recorders import signs_in_transaction
 from shared.settings import StoreSettings
 
 log = logging.getLogger(__name__)
@@ -34,14 +35,11 @@ class ServiceLog:
         ``IntegrityError``), then sign them into the outbox."""
         stored = [self.mapper.to_stored_event(event) for event in events]
         ids = self.recorder.insert_events(stored) or []
-        notifications = [
-            Notification(id=position, originator_id=s.originator_id,
-                         originator_version=s.originator_version, topic=s.topic, state=s.state)
-            for position, s in zip(ids, stored, strict=True)
-        ]
+        notifications = notifications_of(stored, ids)
         # A service's own recorder has signed them into the outbox in the insert's
         # transaction already (shared/recorders.py).
-        if self.outbox is not None and notifications and not _signs_itself(self.recorder):
+        if (self.outbox is not None and notifications
+                and not signs_in_transaction(self.recorder)):
             from shared.envelope import EnvelopeBuilder
             from shared.keys import KeyConfigurationError
 
@@ -68,6 +66,3 @@ def open_log(service: str, settings: StoreSettings | None = None) -> ServiceLog:
     recorder = open_factory(env).application_recorder()
     return ServiceLog(service, recorder, open_outbox_quietly(service, env))
 
-
-def _signs_itself(recorder: Any) -> bool:
-    return getattr(recorder, "signing", None) is not None
