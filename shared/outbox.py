@@ -41,6 +41,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent
 
@@ -167,6 +168,14 @@ class Outbox(ABC):
         committed, the last at ``position``: wake the relay unless the commit did."""
         self.wake(position)
 
+    def read_after(
+        self, events_table: str, after: int, limit: int
+    ) -> list[tuple[Notification, str | None]] | None:
+        """The events after position ``after`` (at most ``limit``, in order) each with its
+        stored body (None: it has none), in one read of the store; None when this outbox
+        cannot read ``events_table`` (the relay then reads the log and :meth:`bodies_for`)."""
+        return None
+
     def bodies_for(self, notifications: Sequence[Notification]) -> Mapping[int, str]:
         """The stored bodies of ``notifications`` (by position); none if the outbox cannot be
         read (the caller then builds and signs every event itself)."""
@@ -244,6 +253,7 @@ class SQLiteOutbox(Outbox):
         self._connection: sqlite3.Connection | None = None
         self.nudge_address = nudge_address(dbname)
         self._nudger: socket.socket | None = None
+        self._read_after: dict[str, str] = {}  # events' table -> the joined read
         # What a recorder runs, inside its transaction, with (position, body) rows.
         self.insert_statement = (
             f'INSERT INTO "{self.table}" (position, body) VALUES (?, ?) '
@@ -304,6 +314,24 @@ class SQLiteOutbox(Outbox):
             )
             return dict(cursor.fetchall())
 
+    def read_after(
+        self, events_table: str, after: int, limit: int
+    ) -> list[tuple[Notification, str | None]] | None:
+        statement = self._read_after.get(events_table)
+        if statement is None:
+            statement = self._read_after[events_table] = (
+                "SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, o.body "
+                f'FROM "{events_table}" AS e LEFT JOIN "{self.table}" AS o '
+                "ON o.position = e.rowid WHERE e.rowid > ? ORDER BY e.rowid LIMIT ?"
+            )
+        with self._lock:
+            rows = self._connected().execute(statement, (after, limit)).fetchall()
+        return [
+            (Notification(id=position, originator_id=UUID(originator_id),
+                          originator_version=version, topic=topic, state=state), body)
+            for position, originator_id, version, topic, state, body in rows
+        ]
+
     def delete(self, positions: Iterable[int]) -> None:
         with self._lock:
             self._connected().executemany(
@@ -351,6 +379,7 @@ class PostgresOutbox(Outbox):
             "SELECT position, body FROM {} WHERE position BETWEEN %s AND %s"
         ).format(table)
         self._delete = sql.SQL("DELETE FROM {} WHERE position = ANY(%s)").format(table)
+        self._read_after: dict[str, Any] = {}  # events' table -> the joined read
         with self._lock:
             self._run(self._create_table)
 
@@ -444,6 +473,32 @@ class PostgresOutbox(Outbox):
         with self._lock:
             result: dict[int, str] = self._run(work)
             return result
+
+    def read_after(
+        self, events_table: str, after: int, limit: int
+    ) -> list[tuple[Notification, str | None]] | None:
+        statement = self._read_after.get(events_table)
+        if statement is None:
+            from psycopg import sql
+
+            statement = self._read_after[events_table] = sql.SQL(
+                "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, "
+                "e.state, o.body FROM {} AS e LEFT JOIN {} AS o "
+                "ON o.position = e.notification_id WHERE e.notification_id > %s "
+                "ORDER BY e.notification_id LIMIT %s"
+            ).format(sql.Identifier(self.schema, events_table),
+                     sql.Identifier(self.schema, self.table))
+
+        def work(connection: Any) -> list[Any]:
+            return list(connection.execute(statement, (after, limit), prepare=True).fetchall())
+
+        with self._lock:
+            rows = self._run(work)
+        return [
+            (Notification(id=position, originator_id=originator_id,
+                          originator_version=version, topic=topic, state=bytes(state)), body)
+            for position, originator_id, version, topic, state, body in rows
+        ]
 
     def delete(self, positions: Iterable[int]) -> None:
         wanted = list(positions)

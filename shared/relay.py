@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import functools
 import logging
+import select
 import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -251,6 +252,10 @@ class ConfirmingPublisher:
     def poll(self) -> None:
         """Take in whatever confirms have already arrived, without waiting."""
         self.send()
+        if not getattr(self.connection.transport, "_read_buffer", b"x") and not select.select(
+            [self.connection.sock], (), (), 0
+        )[0]:
+            return  # nothing arrived (one system call, not a timed-out read)
         try:
             while True:
                 self.connection.drain_events(timeout=0)
@@ -337,6 +342,8 @@ class Relay:
         self.recorder: ApplicationRecorder = recorder
         # The events the service signed after each commit (None: sign every event here).
         self.outbox: Outbox | None = open_outbox_quietly(service, env)
+        self._events_table: str = getattr(recorder, "events_table_name", "")
+        self._joined_read = bool(self._events_table)
         relay_env = store_environment(service, settings, purpose="relay")
         self.tracking = created(lambda: open_factory(relay_env).tracking_recorder())
         self.builder = EnvelopeBuilder(service)
@@ -361,6 +368,10 @@ class Relay:
         self._read_through = 0  # the log held nothing after it at the last short read
         self._closed = False
         self.problem: str | None = None  # why the last pass failed (None: it succeeded)
+        # Set at every pass: looking the labelled series up each time costs more than setting.
+        self._gauges = (
+            metrics.RELAY_POSITION.labels(service), metrics.RELAY_LAG.labels(service)
+        )
 
     def position(self) -> int:
         """The last position recorded as published (read from the store once, then kept: this
@@ -388,9 +399,7 @@ class Relay:
             start = self._sent_position
         else:
             start = self._confirmed if self._confirmed is not None else recorded
-        notifications: Sequence[Notification] = self.recorder.select_notifications(
-            start=start, limit=self.batch_size, inclusive_of_start=False
-        )
+        notifications, stored = self._read(start)
         if len(notifications) < self.batch_size:
             # The whole log was read: whatever is stored later is announced after this read.
             self._read_through = notifications[-1].id if notifications else start
@@ -404,7 +413,6 @@ class Relay:
             return 0
         publisher = self._connected()
         previous: int | None = start or None
-        stored = self.outbox.bodies_for(notifications) if self.outbox is not None else {}
         public, confidential = self._exchanges
         reuse_or_build = self.builder.reuse_or_build_encoded
         earlier_events = self.builder.earlier_events
@@ -426,6 +434,26 @@ class Relay:
         self._sent_position = notifications[-1].id
         self._settle(keep=self.max_in_flight - 1)
         return len(notifications)
+
+    def _read(self, after: int) -> tuple[Sequence[Notification], Mapping[int, str]]:
+        """The next batch after position ``after`` and the signed bodies stored with it: one
+        query joining the events to the outbox where the store allows it, else the log
+        first, then the outbox (whose failure leaves every event to be signed here)."""
+        outbox = self.outbox
+        if outbox is not None and self._joined_read:
+            try:
+                rows = outbox.read_after(self._events_table, after, self.batch_size)
+            except Exception:  # this time, read them apart (and fail as that fails)
+                log.warning("could not read the %s log with its outbox; reading them apart",
+                            self.service, exc_info=True)
+            else:
+                if rows is not None:
+                    return [n for n, _ in rows], {n.id: b for n, b in rows if b is not None}
+                self._joined_read = False  # this store cannot: never ask again
+        notifications = self.recorder.select_notifications(
+            start=after, limit=self.batch_size, inclusive_of_start=False
+        )
+        return notifications, outbox.bodies_for(notifications) if outbox is not None else {}
 
     def flush(self) -> None:
         """Wait for every batch in flight to be confirmed, and record the last position."""
@@ -474,8 +502,9 @@ class Relay:
 
     def _update_lag(self, position: int | None) -> None:
         position = position or 0
-        metrics.RELAY_POSITION.labels(self.service).set(position)
-        metrics.RELAY_LAG.labels(self.service).set(max(0, self._log_end - position))
+        position_gauge, lag_gauge = self._gauges
+        position_gauge.set(position)
+        lag_gauge.set(max(0, self._log_end - position))
 
     def _connected(self) -> ConfirmingPublisher:
         if self._publisher is None:

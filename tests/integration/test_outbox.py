@@ -281,6 +281,52 @@ def test_the_relay_publishes_stored_bodies_and_signs_a_missing_row(
     assert [e["prevsequence"] for e in events] == [""] + [format_position(p) for p in range(1, 5)]
 
 
+def test_one_joined_read_gives_what_the_log_and_the_outbox_give_apart(
+    app: Responsibilities, any_store: StoreSettings
+) -> None:
+    register(app, 6)
+    outbox = outbox_of(any_store)
+    try:
+        outbox.delete([4])  # a position without a body reads as None
+        table = app.recorder.events_table_name  # type: ignore[attr-defined]
+        joined = outbox.read_after(table, 2, 3)
+        assert joined is not None
+        apart = app.recorder.select_notifications(start=2, limit=3, inclusive_of_start=False)
+        assert [n for n, _ in joined] == list(apart)
+        bodies = outbox.bodies_for(apart)
+        assert [b for _, b in joined] == [bodies.get(n.id) for n in apart]
+        assert [n.id for n, _ in joined] == [3, 4, 5] and joined[1][1] is None
+        assert outbox.read_after(table, 6, 10) == []
+    finally:
+        outbox.close()
+
+
+def test_a_relay_whose_joined_read_fails_reads_the_log_and_the_outbox_apart(
+    app: Responsibilities, any_store: StoreSettings, amqp_uri: str,
+    subscriber: tuple[Any, str], caplog: pytest.LogCaptureFixture,
+) -> None:
+    channel, queue = subscriber
+    register(app, 4)
+    expected = built_by_builder(app)
+    relay = Relay(SERVICE, any_store, amqp_uri, batch_size=3)
+    signer = CountingSigner()
+    relay.builder = EnvelopeBuilder(SERVICE, signer=signer)
+
+    def broken(*_args: Any) -> None:
+        raise psycopg.OperationalError("the joined read failed")
+
+    assert relay.outbox is not None
+    relay.outbox.read_after = broken  # type: ignore[assignment, method-assign]
+    try:
+        with caplog.at_level(logging.WARNING, logger="shared.relay"):
+            assert relay.drain() == 4
+    finally:
+        relay.close()
+    assert "reading them apart" in caplog.text
+    assert signer.signed == []  # the bodies were still found, apart
+    assert [b.decode("utf-8") for b in receive(channel, queue, 4)] == list(expected.values())
+
+
 def test_the_outbox_is_a_table_beside_the_store(any_store: StoreSettings) -> None:
     outbox = outbox_of(any_store)
     try:
