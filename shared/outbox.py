@@ -320,9 +320,9 @@ class SQLiteOutbox(Outbox):
         statement = self._read_after.get(events_table)
         if statement is None:
             statement = self._read_after[events_table] = (
-                "SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, o.body "
-                f'FROM "{events_table}" AS e LEFT JOIN "{self.table}" AS o '
-                "ON o.position = e.rowid WHERE e.rowid > ? ORDER BY e.rowid LIMIT ?"
+                "SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, "
+                f'(SELECT o.body FROM "{self.table}" AS o WHERE o.position = e.rowid) '
+                f'FROM "{events_table}" AS e WHERE e.rowid > ? ORDER BY e.rowid LIMIT ?'
             )
         with self._lock:
             rows = self._connected().execute(statement, (after, limit)).fetchall()
@@ -481,13 +481,15 @@ class PostgresOutbox(Outbox):
         if statement is None:
             from psycopg import sql
 
+            # The batch first, then each body by its key: as a join, the generic plan of the
+            # prepared statement merges with the whole outbox (6 ms at 20,000 rows).
             statement = self._read_after[events_table] = sql.SQL(
                 "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, "
-                "e.state, o.body FROM {} AS e LEFT JOIN {} AS o "
-                "ON o.position = e.notification_id WHERE e.notification_id > %s "
-                "ORDER BY e.notification_id LIMIT %s"
-            ).format(sql.Identifier(self.schema, events_table),
-                     sql.Identifier(self.schema, self.table))
+                "e.state, (SELECT o.body FROM {} AS o WHERE o.position = e.notification_id) "
+                "FROM (SELECT * FROM {} WHERE notification_id > %s "
+                "ORDER BY notification_id LIMIT %s) AS e ORDER BY e.notification_id"
+            ).format(sql.Identifier(self.schema, self.table),
+                     sql.Identifier(self.schema, events_table))
 
         def work(connection: Any) -> list[Any]:
             return list(connection.execute(statement, (after, limit), prepare=True).fetchall())
