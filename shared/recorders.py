@@ -33,7 +33,7 @@ import sqlite3
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -313,7 +313,7 @@ class SQLiteCommandRecorder(NeverReusedIds, SQLiteProcessRecorder, CommandLog, S
 # PostgreSQL: one schema per service.
 
 
-@dataclass
+@dataclass(eq=False)  # each is itself: ``in`` compares identities
 class _Waiting:
     """One insert waiting to be written with the others of its group (PostgreSQL)."""
 
@@ -321,7 +321,7 @@ class _Waiting:
     record: CommandRecord | None
     positions: Sequence[int] | None = None
     error: BaseException | None = None
-    done: bool = field(default=False, compare=False)
+    done: bool = False
 
 
 class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog, SignsIntoOutbox):
