@@ -313,6 +313,11 @@ class SQLiteCommandRecorder(NeverReusedIds, SQLiteProcessRecorder, CommandLog, S
 # PostgreSQL: one schema per service.
 
 
+# At most this many commands in one group: its events are signed, between the transaction's
+# two round trips, while the eventlet hub serves nothing else.
+GROUP_LIMIT = 50
+
+
 @dataclass(eq=False)  # each is itself: ``in`` compares identities
 class _Waiting:
     """One insert waiting to be written with the others of its group (PostgreSQL)."""
@@ -403,9 +408,13 @@ class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog, SignsIntoOutb
         self._waiting.append(waiting)
         with self._writer:
             if not waiting.done:
-                group, self._waiting = self._waiting, []
+                # The longest waiting first, at most GROUP_LIMIT: the rest wait for the next.
+                group = self._waiting[:GROUP_LIMIT]
+                del self._waiting[:GROUP_LIMIT]
                 if waiting not in group:  # its group's writer was killed before writing
                     group.append(waiting)
+                    if waiting in self._waiting:
+                        self._waiting.remove(waiting)
                 self._write_group(group)
         if waiting.error is not None:
             raise waiting.error

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,7 @@ import pytest
 
 from services.responsibility.application import Responsibilities
 from services.responsibility.domain import Unit
+from shared import recorders
 from shared.actors import Actor
 from shared.envelope import format_position
 from shared.outbox import open_outbox
@@ -149,3 +151,16 @@ def test_a_lone_save_is_written_as_before(app: Responsibilities) -> None:
     with pytest.raises(CommandAlreadyRecordedError):
         app.save(new_unit(), command=record)
     assert list(transactions_of(app, before)) == [before + 1]
+
+
+def test_a_group_holds_at_most_the_limit_and_the_rest_wait_for_the_next(
+    app: Responsibilities, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(recorders, "GROUP_LIMIT", 3)
+    before = last_position(app)
+    units = [new_unit() for _ in range(10)]
+    outcomes = save_together(app, *((unit, None) for unit in units))
+    assert not [o for o in outcomes if isinstance(o, Exception)]
+    sizes = Counter(transactions_of(app, before).values())
+    assert sum(sizes.values()) == 10
+    assert max(sizes.values()) == 3  # groups formed, none larger than the limit
