@@ -168,13 +168,13 @@ class Outbox(ABC):
         committed, the last at ``position``: wake the relay unless the commit did."""
         self.wake(position)
 
+    @abstractmethod
     def read_after(
         self, events_table: str, after: int, limit: int
-    ) -> list[tuple[Notification, str | None]] | None:
-        """The events after position ``after`` (at most ``limit``, in order) each with its
-        stored body (None: it has none), in one read of the store; None when this outbox
-        cannot read ``events_table`` (the relay then reads the log and :meth:`bodies_for`)."""
-        return None
+    ) -> list[tuple[Notification, str | None]]:
+        """The events of ``events_table`` (the store's notification log, beside this table)
+        after position ``after``, at most ``limit``, in order, each with its stored body
+        (None: it has none), in one read of the store."""
 
     def bodies_for(self, notifications: Sequence[Notification]) -> Mapping[int, str]:
         """The stored bodies of ``notifications`` (by position); none if the outbox cannot be
@@ -316,7 +316,7 @@ class SQLiteOutbox(Outbox):
 
     def read_after(
         self, events_table: str, after: int, limit: int
-    ) -> list[tuple[Notification, str | None]] | None:
+    ) -> list[tuple[Notification, str | None]]:
         statement = self._read_after.get(events_table)
         if statement is None:
             statement = self._read_after[events_table] = (
@@ -476,7 +476,7 @@ class PostgresOutbox(Outbox):
 
     def read_after(
         self, events_table: str, after: int, limit: int
-    ) -> list[tuple[Notification, str | None]] | None:
+    ) -> list[tuple[Notification, str | None]]:
         statement = self._read_after.get(events_table)
         if statement is None:
             from psycopg import sql
@@ -492,7 +492,8 @@ class PostgresOutbox(Outbox):
                      sql.Identifier(self.schema, events_table))
 
         def work(connection: Any) -> list[Any]:
-            return list(connection.execute(statement, (after, limit), prepare=True).fetchall())
+            rows: list[Any] = connection.execute(statement, (after, limit), prepare=True).fetchall()
+            return rows
 
         with self._lock:
             rows = self._run(work)

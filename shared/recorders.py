@@ -326,7 +326,10 @@ class _Waiting:
     record: CommandRecord | None
     positions: Sequence[int] | None = None
     error: BaseException | None = None
-    done: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.positions is not None or self.error is not None
 
 
 class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog, SignsIntoOutbox):
@@ -410,11 +413,9 @@ class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog, SignsIntoOutb
             if not waiting.done:
                 # The longest waiting first, at most GROUP_LIMIT: the rest wait for the next.
                 group = self._waiting[:GROUP_LIMIT]
-                del self._waiting[:GROUP_LIMIT]
-                if waiting not in group:  # its group's writer was killed before writing
-                    group.append(waiting)
-                    if waiting in self._waiting:
-                        self._waiting.remove(waiting)
+                if waiting not in group:  # beyond the limit, or its writer was killed
+                    group[GROUP_LIMIT - 1:] = [waiting]
+                self._waiting = [w for w in self._waiting if w not in group]
                 self._write_group(group)
         if waiting.error is not None:
             raise waiting.error
@@ -422,23 +423,26 @@ class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog, SignsIntoOutb
         return waiting.positions
 
     def _write_group(self, group: list[_Waiting]) -> None:
-        if len(group) > 1:
-            try:
-                written = self._write(group)
-            except Exception:
-                log.debug("a group of %d inserts failed; writing them one by one", len(group),
-                          exc_info=True)
-                written = False
-            else:
-                if written:
-                    return
-                log.debug("a group of %d inserts holds a command that ran already; writing "
-                          "them one by one", len(group))
+        if len(group) > 1 and self._write_together(group):
+            return
         for waiting in group:
             try:
                 self._write([waiting])
             except Exception as error:  # noqa: BLE001 - raised again in its own caller
-                waiting.error, waiting.done = error, True
+                waiting.error = error
+
+    def _write_together(self, group: list[_Waiting]) -> bool:
+        """``group`` in one transaction; False (nothing stored) if it must go one by one."""
+        try:
+            if self._write(group):
+                return True
+        except Exception:
+            log.debug("a group of %d inserts failed; writing them one by one", len(group),
+                      exc_info=True)
+            return False
+        log.debug("a group of %d inserts holds a command that ran already; writing them one "
+                  "by one", len(group))
+        return False
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def _write(self, group: Sequence[_Waiting]) -> bool:
@@ -508,7 +512,7 @@ class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog, SignsIntoOutb
         start = 0
         for waiting in group:
             end = start + len(waiting.stored_events)
-            waiting.positions, waiting.done = positions[start:end], True
+            waiting.positions = positions[start:end]
             start = end
         return True
 

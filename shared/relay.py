@@ -343,7 +343,6 @@ class Relay:
         # The events the service signed after each commit (None: sign every event here).
         self.outbox: Outbox | None = open_outbox_quietly(service, env)
         self._events_table: str = getattr(recorder, "events_table_name", "")
-        self._joined_read = bool(self._events_table)
         relay_env = store_environment(service, settings, purpose="relay")
         self.tracking = created(lambda: open_factory(relay_env).tracking_recorder())
         self.builder = EnvelopeBuilder(service)
@@ -437,19 +436,18 @@ class Relay:
 
     def _read(self, after: int) -> tuple[Sequence[Notification], Mapping[int, str]]:
         """The next batch after position ``after`` and the signed bodies stored with it: one
-        query joining the events to the outbox where the store allows it, else the log
-        first, then the outbox (whose failure leaves every event to be signed here)."""
+        query reading the events with their outbox rows; if that fails (or there is no
+        outbox), the log first, then the outbox (whose failure leaves every event to be
+        signed here)."""
         outbox = self.outbox
-        if outbox is not None and self._joined_read:
+        if outbox is not None:
             try:
                 rows = outbox.read_after(self._events_table, after, self.batch_size)
             except Exception:  # this time, read them apart (and fail as that fails)
                 log.warning("could not read the %s log with its outbox; reading them apart",
                             self.service, exc_info=True)
             else:
-                if rows is not None:
-                    return [n for n, _ in rows], {n.id: b for n, b in rows if b is not None}
-                self._joined_read = False  # this store cannot: never ask again
+                return [n for n, _ in rows], {n.id: b for n, b in rows if b is not None}
         notifications = self.recorder.select_notifications(
             start=after, limit=self.batch_size, inclusive_of_start=False
         )
