@@ -18,6 +18,19 @@ For each backend of ``--backend`` (default sqlite,postgres), on a fresh store:
    are sent open loop at the round's rate (evenly spaced, each from whichever of
    ``--callers`` proxies is free), and the latency of each is the time from the moment its
    call is sent to the moment its event reaches the subscriber (same clock, this process).
+   A relay just started is first warmed (half a second of commands, until their events
+   arrived) outside the timed round, as the first one is by the warm-up before the maximum.
+
+This script is the instrument: its callers stamp each call and its subscriber each arrival.
+Its own cyclic garbage collector is held off while a round is timed (and run between rounds),
+as ``timeit`` does: a full collection here took 55-66 ms, and every arrival stamped meanwhile
+was late by it, a stall of the measuring process counted as the system's latency. The
+service and the relay collect as they always do.
+
+Beside each round, ``bench/stall_probe.py`` notes the machine's own stalls: a sleeping
+process's wake-ups 5 ms late or more, and ``fsync``s of a byte (20 a second, on the store's
+disk) that took 20 ms or more. Each round's line says how many and the longest: a round
+whose tail coincides with them was held up by the shared machine, not by the code under test.
 
 Reported per backend and relay: p50, p99 and max of every command of the rounds pooled, and
 the min/median/max over the rounds of each round's p50 and p99. Every call carries a
@@ -46,6 +59,7 @@ import eventlet  # noqa: E402
 eventlet.monkey_patch()
 
 import argparse  # noqa: E402
+import gc  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import shlex  # noqa: E402
@@ -79,6 +93,7 @@ from end_to_end import (  # noqa: E402  (bench/ is the script's directory)
 )
 from eventlet.queue import LightQueue  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
+from stall_probe import StallProbe, Stalls  # noqa: E402  (bench/ is the script's directory)
 
 from dutytrail_ops.acting import Acting  # noqa: E402
 from shared.nameko_kit import service_config  # noqa: E402
@@ -197,6 +212,7 @@ class Round:
     replies: list[float] = field(default_factory=list)  # seconds, call sent -> RPC reply
     after_reply: list[float] = field(default_factory=list)  # seconds, reply -> event in
     cpu: dict[str, float] = field(default_factory=dict)  # share of one core, per process
+    stalls: Stalls | None = None  # the machine's, while the round ran (bench/stall_probe.py)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -235,18 +251,23 @@ def open_loop(proxies: LightQueue, rate: float, seconds: float, phase: str, pref
 
     total = max(1, int(rate * seconds))
     pool = eventlet.GreenPool(1000)
-    started = time.perf_counter()
-    for n in range(total):
-        delay = started + n / rate - time.perf_counter()
-        if delay > 0:
-            eventlet.sleep(delay)
-        pool.spawn_n(send, n)
-    pool.waitall()
-    result.seconds = time.perf_counter() - started
+    gc.collect()
+    gc.disable()  # the instrument's own pauses are not the system's latency (module doc)
+    try:
+        started = time.perf_counter()
+        for n in range(total):
+            delay = started + n / rate - time.perf_counter()
+            if delay > 0:
+                eventlet.sleep(delay)
+            pool.spawn_n(send, n)
+        pool.waitall()
+        result.seconds = time.perf_counter() - started
+        subscriber.wait_for(phase, total, timeout=120)
+    finally:
+        gc.enable()
     if failures:
         raise RuntimeError(f"{len(failures)} commands failed, e.g. {failures[0]!r}")
     result.sent = total
-    subscriber.wait_for(phase, total, timeout=120)
     for code, at in sent_at.items():
         result.latencies.append(subscriber.arrived[code] - at)
         result.after_reply.append(subscriber.arrived[code] - replied_at[code])
@@ -318,6 +339,7 @@ def measure(backend: str, args: argparse.Namespace) -> BackendResult:
     subscriber: Subscriber | None = None
     clients: list[ClusterRpcProxy] = []
     rounds: list[Round] = []
+    stalls = StallProbe(var_dir / "stalls.txt")
     try:
         dutytrail = str(BIN_DIR / "dutytrail")
         service = start_child("service", [dutytrail, "run", SERVICE], environ, var_dir)
@@ -359,13 +381,18 @@ def measure(backend: str, args: argparse.Namespace) -> BackendResult:
                     relay.stop()
                     relay = start_relay(mode, environ, var_dir)
                     current = mode
+                    warm = run_callers(callers, args.callers, 0.5,
+                                       register(f"w{n}{mode[0]}", prefix))
+                    subscriber.wait_for(f"w{n}{mode[0]}", warm.calls, timeout=60)
                 meter = PostgresCpuMeter({"service": service.process.pid,
                                           "relay": relay.process.pid,
                                           "broker": find_broker_pid()})
                 before, started = meter.snapshot(), time.perf_counter()
+                window = time.monotonic()
                 measured = open_loop(pool, rate, args.seconds, f"r{n}{mode[0]}", prefix,
                                      subscriber, mode)
                 wall = time.perf_counter() - started
+                measured.stalls = stalls.within(window, time.monotonic())
                 measured.cpu = {k: v / wall for k, v in meter.used_since(before).items()}
                 rounds.append(measured)
                 service.check_alive()
@@ -373,11 +400,13 @@ def measure(backend: str, args: argparse.Namespace) -> BackendResult:
                 print(f"  {backend} round {n + 1}, {mode:>7}: {measured.sent} commands at "
                       f"{measured.sent / measured.seconds:,.0f}/s; p50 "
                       f"{1000 * percentile(measured.latencies, 0.5):.1f} ms, p99 "
-                      f"{1000 * percentile(measured.latencies, 0.99):.1f} ms")
+                      f"{1000 * percentile(measured.latencies, 0.99):.1f} ms; machine "
+                      f"stalls: {measured.stalls.summary()}")
         if subscriber.duplicates:
             print(f"  note: {subscriber.duplicates} duplicate deliveries")
         return BackendResult(backend, max_rate, rate, rounds)
     finally:
+        attempt("stopping the stall probe", stalls.stop)
         for client in clients:
             attempt("stopping an RPC proxy", client.stop)
         replies = [name for name in map(reply_queue, clients) if name]
