@@ -59,7 +59,6 @@ import eventlet  # noqa: E402
 eventlet.monkey_patch()
 
 import argparse  # noqa: E402
-import gc  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import shlex  # noqa: E402
@@ -89,6 +88,7 @@ from end_to_end import (  # noqa: E402  (bench/ is the script's directory)
     rpc_consumers,
     run_callers,
     start_child,
+    timed_without_collections,
     wait_until_serving,
 )
 from eventlet.queue import LightQueue  # noqa: E402
@@ -251,9 +251,7 @@ def open_loop(proxies: LightQueue, rate: float, seconds: float, phase: str, pref
 
     total = max(1, int(rate * seconds))
     pool = eventlet.GreenPool(1000)
-    gc.collect()
-    gc.disable()  # the instrument's own pauses are not the system's latency (module doc)
-    try:
+    with timed_without_collections():  # the instrument's pauses are not the system's
         started = time.perf_counter()
         for n in range(total):
             delay = started + n / rate - time.perf_counter()
@@ -263,8 +261,6 @@ def open_loop(proxies: LightQueue, rate: float, seconds: float, phase: str, pref
         pool.waitall()
         result.seconds = time.perf_counter() - started
         subscriber.wait_for(phase, total, timeout=120)
-    finally:
-        gc.enable()
     if failures:
         raise RuntimeError(f"{len(failures)} commands failed, e.g. {failures[0]!r}")
     result.sent = total
