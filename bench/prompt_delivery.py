@@ -260,9 +260,9 @@ def open_loop(proxies: LightQueue, rate: float, seconds: float, phase: str, pref
             pool.spawn_n(send, n)
         pool.waitall()
         result.seconds = time.perf_counter() - started
+        if failures:
+            raise RuntimeError(f"{len(failures)} commands failed, e.g. {failures[0]!r}")
         subscriber.wait_for(phase, total, timeout=120)
-    if failures:
-        raise RuntimeError(f"{len(failures)} commands failed, e.g. {failures[0]!r}")
     result.sent = total
     for code, at in sent_at.items():
         result.latencies.append(subscriber.arrived[code] - at)
