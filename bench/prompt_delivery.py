@@ -29,7 +29,7 @@ service and the relay collect as they always do.
 
 Beside each round, ``bench/stall_probe.py`` notes the machine's own stalls: a sleeping
 process's wake-ups 5 ms late or more, and ``fsync``s of a byte (20 a second, on the store's
-disk) that took 20 ms or more. Each round's line says how many and the longest: a round
+disk) that took 10 ms or more. Each round's line says how many and the longest: a round
 whose tail coincides with them was held up by the shared machine, not by the code under test.
 
 Reported per backend and relay: p50, p99 and max of every command of the rounds pooled, and

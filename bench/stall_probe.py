@@ -8,7 +8,7 @@ This probe is a process of its own with two threads that do nothing else:
   late;
 * **flush**: every ``--flush-every`` seconds (0.05) writes a byte to a file of its own in
   ``--dir`` and ``fsync``s it, as a store does at each commit, and notes each flush that took
-  ``--slow-flush-ms`` (20) or more.
+  ``--slow-flush-ms`` (10, some twenty times a quiet one here) or more.
 
 One line per note, written at once, stamped with ``time.monotonic()`` (the clock the other
 bench scripts stamp with, on Linux)::
@@ -98,8 +98,8 @@ class Stalls:
     def summary(self) -> str:
         wake = (f"wake-ups late >= 5 ms: {len(self.wakes)}, longest {max(self.wakes):.0f} ms"
                 if self.wakes else "no wake-up 5 ms late")
-        flush = (f"fsyncs >= 20 ms: {len(self.flushes)}, longest {max(self.flushes):.0f} ms"
-                 if self.flushes else "no fsync of 20 ms")
+        flush = (f"fsyncs >= 10 ms: {len(self.flushes)}, longest {max(self.flushes):.0f} ms"
+                 if self.flushes else "no fsync of 10 ms")
         return f"{wake}; {flush}"
 
 
@@ -136,8 +136,8 @@ def main() -> int:
     parser.add_argument("--dir", default=".", help="where the flushed file lives (default .)")
     parser.add_argument("--flush-every", type=float, default=0.05,
                         help="seconds between flushes (default 0.05)")
-    parser.add_argument("--slow-flush-ms", type=float, default=20.0,
-                        help="note flushes at least this slow (default 20)")
+    parser.add_argument("--slow-flush-ms", type=float, default=10.0,
+                        help="note flushes at least this slow (default 10)")
     probe(parser.parse_args(), sys.stdout)
     return 0
 
