@@ -26,6 +26,7 @@ second to the disk's load.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -138,7 +139,8 @@ def main() -> int:
                         help="seconds between flushes (default 0.05)")
     parser.add_argument("--slow-flush-ms", type=float, default=10.0,
                         help="note flushes at least this slow (default 10)")
-    probe(parser.parse_args(), sys.stdout)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a person stops it
+        probe(parser.parse_args(), sys.stdout)
     return 0
 
 
