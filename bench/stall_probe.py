@@ -38,6 +38,9 @@ from pathlib import Path
 from typing import IO
 
 TICK = 0.001
+LATE_MS = 5.0  # a wake-up this late is noted
+SLOW_FLUSH_MS = 10.0  # a flush this slow is noted (a quiet one takes 0.4 ms here)
+FLUSH_EVERY = 0.05
 
 
 class _Notes:
@@ -97,10 +100,11 @@ class Stalls:
     flushes: list[float] = field(default_factory=list)
 
     def summary(self) -> str:
-        wake = (f"wake-ups late >= 5 ms: {len(self.wakes)}, longest {max(self.wakes):.0f} ms"
-                if self.wakes else "no wake-up 5 ms late")
-        flush = (f"fsyncs >= 10 ms: {len(self.flushes)}, longest {max(self.flushes):.0f} ms"
-                 if self.flushes else "no fsync of 10 ms")
+        wake = (f"wake-ups late >= {LATE_MS:g} ms: {len(self.wakes)}, longest "
+                f"{max(self.wakes):.0f} ms" if self.wakes else f"no wake-up {LATE_MS:g} ms late")
+        flush = (f"fsyncs >= {SLOW_FLUSH_MS:g} ms: {len(self.flushes)}, longest "
+                 f"{max(self.flushes):.0f} ms" if self.flushes
+                 else f"no fsync of {SLOW_FLUSH_MS:g} ms")
         return f"{wake}; {flush}"
 
 
@@ -132,13 +136,13 @@ class StallProbe:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--late-ms", type=float, default=5.0,
-                        help="note wake-ups at least this late (default 5)")
+    parser.add_argument("--late-ms", type=float, default=LATE_MS,
+                        help=f"note wake-ups at least this late (default {LATE_MS:g})")
     parser.add_argument("--dir", default=".", help="where the flushed file lives (default .)")
-    parser.add_argument("--flush-every", type=float, default=0.05,
-                        help="seconds between flushes (default 0.05)")
-    parser.add_argument("--slow-flush-ms", type=float, default=10.0,
-                        help="note flushes at least this slow (default 10)")
+    parser.add_argument("--flush-every", type=float, default=FLUSH_EVERY,
+                        help=f"seconds between flushes (default {FLUSH_EVERY:g})")
+    parser.add_argument("--slow-flush-ms", type=float, default=SLOW_FLUSH_MS,
+                        help=f"note flushes at least this slow (default {SLOW_FLUSH_MS:g})")
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a person stops it
         probe(parser.parse_args(), sys.stdout)
     return 0
