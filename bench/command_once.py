@@ -17,6 +17,7 @@ import argparse
 import datetime
 import shlex
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -99,6 +100,8 @@ def measure(settings: StoreSettings, commands: int, rounds: int) -> dict[str, li
 
 
 def main(argv: list[str] | None = None) -> int:
+    # SIGTERM unwinds like Ctrl-C, so that the clean-up (schemas, stores, processes) runs.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default="sqlite,postgres")
     parser.add_argument("--commands", type=int, default=200, help="per round and kind")

@@ -43,6 +43,7 @@ import logging
 import random
 import shlex
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -228,7 +229,7 @@ class LetterYear:
                                post_title="区委书记", line_of_work="全面", top_leader=True,
                                actor=self.committee, occurred_at=START)
             self.secretary = app.load(Cadre.create_id(secretary_person), Cadre)
-            self.units = []
+            self.units: list[uuid.UUID] = []
             for first in range(0, max(1, letters // 20), BATCH):
                 batch = [Unit.register(code=f"U{i:05}", name=f"单位{i}",
                                        kind="district_department", parent_unit_id=self.pc,
@@ -477,6 +478,8 @@ def bench_long_task(stores: Stores, events: int, runs: int, commands: int) -> No
 
 
 def main(argv: list[str] | None = None) -> int:
+    # SIGTERM unwinds like Ctrl-C, so that the clean-up (schemas, stores, processes) runs.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL, not SQLite")
     parser.add_argument("--runs", type=int, default=3)

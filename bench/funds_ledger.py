@@ -28,6 +28,7 @@ import gc
 import os
 import shlex
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -77,7 +78,7 @@ class District:
             unit = uuid.uuid4()
             event = UpstreamEvent(
                 data=UnitRegistered(actor=founder, unit_id=unit, code=name, name=name,
-                                    kind=kind, parent_unit_id=None),  # type: ignore[arg-type]
+                                    kind=kind, parent_unit_id=None),
                 id=f"{unit}:1", type="dutytrail.responsibility.unit_registered.v1",
                 source="/dutytrail/responsibility", sequence=n,
                 time=datetime(2026, 1, 1, tzinfo=UTC))
@@ -186,6 +187,8 @@ def ingest(settings: StoreSettings, payments: int, ledger: int, probe: int) -> d
 
 
 def main(argv: list[str] | None = None) -> int:
+    # SIGTERM unwinds like Ctrl-C, so that the clean-up (schemas, stores, processes) runs.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--payments", type=int, default=200_000)
     parser.add_argument("--ledger", type=int, default=500, help="lines per record_ledger")

@@ -39,6 +39,7 @@ eventlet.monkey_patch()
 import argparse  # noqa: E402
 import shlex  # noqa: E402
 import shutil  # noqa: E402
+import signal  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -184,6 +185,8 @@ def spread(values: list[float], unit: float = 1000.0, fmt: str = "{:.1f}") -> st
 
 
 def main(argv: list[str] | None = None) -> int:
+    # SIGTERM unwinds like Ctrl-C, so that the clean-up (schemas, stores, processes) runs.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--events", type=int, nargs="+", default=[10_000, 100_000])

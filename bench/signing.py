@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         temp = Path(tempfile.mkdtemp(prefix="dutytrail-bench-signing-"))
         settings = sqlite_settings(temp)
-    relays: dict[bool, Relay] = {}
+    relays: dict[str, Relay] = {}
     queue: BenchQueue | None = None
     try:
         seconds = store_backlog(settings, args.events, 500)
