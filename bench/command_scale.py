@@ -494,7 +494,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="timed commands a run, on the long task and on fresh ones")
     parser.add_argument("--only", choices=("sign", "bulletin", "task"), action="append")
     args = parser.parse_args(argv)
-    os.environ.setdefault("DUTYTRAIL_KEY_DIR", tempfile.mkdtemp(prefix="dutytrail-bench-keys-"))
+    made_keys = None  # a key directory of this run's own, unless one is configured
+    if "DUTYTRAIL_KEY_DIR" not in os.environ:
+        made_keys = os.environ["DUTYTRAIL_KEY_DIR"] = tempfile.mkdtemp(
+            prefix="dutytrail-bench-keys-"
+        )
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("shared.keys").setLevel(logging.ERROR)
     only = set(args.only or ("sign", "bulletin", "task"))
@@ -519,6 +523,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_long_task(stores, args.events, args.runs, args.commands)
     finally:
         stores.close()
+        if made_keys is not None:
+            shutil.rmtree(made_keys, ignore_errors=True)
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     return 0
 

@@ -230,8 +230,6 @@ def run_backend(backend: str, args: argparse.Namespace, run_id: str) -> list[Res
         temp = Path(tempfile.mkdtemp(prefix="dutytrail-bench-publish-"))
         settings = sqlite_settings(temp)
         print(f"  sqlite: {temp}")
-    os.environ.setdefault("DUTYTRAIL_KEY_DIR", str((temp or Path(tempfile.gettempdir()))
-                                                   / "dutytrail-bench-keys"))
     relay: Relay | None = None
     queue: BenchQueue | None = None
     try:
@@ -366,8 +364,17 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.cpu_count()} CPUs; broker {target.host} vhost {target.virtual_host!r}")
     run_id = uuid.uuid4().hex[:8]
     results: list[Result] = []
-    for backend in backends:
-        results.extend(run_backend(backend, args, run_id))
+    made_keys = None  # a key directory of this run's own, unless one is configured
+    if "DUTYTRAIL_KEY_DIR" not in os.environ:
+        made_keys = os.environ["DUTYTRAIL_KEY_DIR"] = tempfile.mkdtemp(
+            prefix="dutytrail-bench-keys-"
+        )
+    try:
+        for backend in backends:
+            results.extend(run_backend(backend, args, run_id))
+    finally:
+        if made_keys is not None:
+            shutil.rmtree(made_keys, ignore_errors=True)
     print()
     report(results, args)
     return 0
