@@ -36,7 +36,6 @@ import os
 import resource
 import shlex
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,8 @@ import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+
+from cleanup import unwind_on_sigterm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -212,8 +213,7 @@ def child(kind: str, backend: str, place: str, folder: str) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # SIGTERM unwinds like Ctrl-C, so that the clean-up (schemas, stores, processes) runs.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    unwind_on_sigterm()
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--interval", type=int, default=10_000)

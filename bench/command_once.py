@@ -17,7 +17,6 @@ import argparse
 import datetime
 import shlex
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -26,6 +25,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from cleanup import unwind_on_sigterm
 
 from services.responsibility.application import Responsibilities
 from services.responsibility.commands import CreateTask
@@ -100,8 +101,7 @@ def measure(settings: StoreSettings, commands: int, rounds: int) -> dict[str, li
 
 
 def main(argv: list[str] | None = None) -> int:
-    # SIGTERM unwinds like Ctrl-C, so that the clean-up (schemas, stores, processes) runs.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    unwind_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default="sqlite,postgres")
     parser.add_argument("--commands", type=int, default=200, help="per round and kind")

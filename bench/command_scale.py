@@ -43,7 +43,6 @@ import logging
 import random
 import shlex
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -55,6 +54,8 @@ from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
+
+from cleanup import own_directory, unwind_on_sigterm
 
 from services.responsibility.application import Responsibilities
 from services.responsibility.commands import LetterContent
@@ -478,8 +479,7 @@ def bench_long_task(stores: Stores, events: int, runs: int, commands: int) -> No
 
 
 def main(argv: list[str] | None = None) -> int:
-    # SIGTERM unwinds like Ctrl-C, so that the clean-up (schemas, stores, processes) runs.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    unwind_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL, not SQLite")
     parser.add_argument("--runs", type=int, default=3)
@@ -494,11 +494,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="timed commands a run, on the long task and on fresh ones")
     parser.add_argument("--only", choices=("sign", "bulletin", "task"), action="append")
     args = parser.parse_args(argv)
-    made_keys = None  # a key directory of this run's own, unless one is configured
-    if "DUTYTRAIL_KEY_DIR" not in os.environ:
-        made_keys = os.environ["DUTYTRAIL_KEY_DIR"] = tempfile.mkdtemp(
-            prefix="dutytrail-bench-keys-"
-        )
+    own_directory("DUTYTRAIL_KEY_DIR", "dutytrail-bench-keys-")
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("shared.keys").setLevel(logging.ERROR)
     only = set(args.only or ("sign", "bulletin", "task"))
@@ -523,8 +519,6 @@ def main(argv: list[str] | None = None) -> int:
             bench_long_task(stores, args.events, args.runs, args.commands)
     finally:
         stores.close()
-        if made_keys is not None:
-            shutil.rmtree(made_keys, ignore_errors=True)
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     return 0
 

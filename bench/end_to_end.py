@@ -67,6 +67,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import amqp  # noqa: E402
+from cleanup import unwind_on_sigterm  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
 from dutytrail_ops.acting import Acting  # noqa: E402
@@ -681,8 +682,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds < 1 or args.seconds <= 0:
         parser.error("--rounds and --seconds must be positive")
 
-    # SIGTERM unwinds like Ctrl-C, so that the clean-up runs.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    unwind_on_sigterm()
     print(f"command: {shlex.join([sys.executable, *sys.argv])}")
     print(f"date: {datetime.now().astimezone().isoformat(timespec='seconds')}; "
           f"{os.cpu_count()} CPUs; broker {AmqpTarget.from_uri(args.amqp_uri).host}"

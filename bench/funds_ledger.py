@@ -28,7 +28,6 @@ import gc
 import os
 import shlex
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -45,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import store_rate
+from cleanup import unwind_on_sigterm
 
 from services.funds.application import Funds, _facts
 from services.funds.commands import LedgerLine, ReferenceLine
@@ -187,8 +187,7 @@ def ingest(settings: StoreSettings, payments: int, ledger: int, probe: int) -> d
 
 
 def main(argv: list[str] | None = None) -> int:
-    # SIGTERM unwinds like Ctrl-C, so that the clean-up (schemas, stores, processes) runs.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    unwind_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--payments", type=int, default=200_000)
     parser.add_argument("--ledger", type=int, default=500, help="lines per record_ledger")

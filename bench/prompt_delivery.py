@@ -63,7 +63,6 @@ import json  # noqa: E402
 import logging  # noqa: E402
 import shlex  # noqa: E402
 import shutil  # noqa: E402
-import signal  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -74,6 +73,7 @@ from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import amqp  # noqa: E402
+from cleanup import unwind_on_sigterm  # noqa: E402
 from end_to_end import (  # noqa: E402  (bench/ is the script's directory)
     BIN_DIR,
     SERVICE,
@@ -495,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds < 1 or args.seconds <= 0 or args.callers < 1 or args.probe_callers < 1:
         parser.error("--rounds, --seconds, --callers and --probe-callers must be positive")
 
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    unwind_on_sigterm()
     target = AmqpTarget.from_uri(args.amqp_uri)
     print(f"command: {shlex.join([sys.executable, *sys.argv])}")
     print(f"date: {datetime.now().astimezone().isoformat(timespec='seconds')}; "

@@ -39,7 +39,6 @@ eventlet.monkey_patch()
 import argparse  # noqa: E402
 import shlex  # noqa: E402
 import shutil  # noqa: E402
-import signal  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -50,6 +49,8 @@ from datetime import UTC, date, datetime, timedelta  # noqa: E402
 from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
+
+from cleanup import unwind_on_sigterm  # noqa: E402
 
 from dutytrail_ops.collector import freeze_what_startup_made  # noqa: E402
 from services.responsibility.application import Responsibilities  # noqa: E402
@@ -185,8 +186,7 @@ def spread(values: list[float], unit: float = 1000.0, fmt: str = "{:.1f}") -> st
 
 
 def main(argv: list[str] | None = None) -> int:
-    # SIGTERM unwinds like Ctrl-C, so that the clean-up (schemas, stores, processes) runs.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    unwind_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--events", type=int, nargs="+", default=[10_000, 100_000])

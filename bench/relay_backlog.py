@@ -39,7 +39,6 @@ import logging
 import os
 import shlex
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -51,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import amqp
+from cleanup import unwind_on_sigterm
 from kombu.connection import Connection
 from kombu.entity import Exchange
 from kombu.messaging import Producer
@@ -383,8 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("amqp").setLevel(logging.ERROR)
 
-    # SIGTERM unwinds like Ctrl-C, so that the clean-up (schemas, queues) runs.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    unwind_on_sigterm()
     target = AmqpTarget.from_uri(args.amqp_uri)
     print(f"command: {shlex.join([sys.executable, *sys.argv])}")
     print(f"date: {datetime.now().astimezone().isoformat(timespec='seconds')}; "

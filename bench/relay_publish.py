@@ -47,7 +47,6 @@ import logging
 import os
 import shlex
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -59,6 +58,7 @@ from datetime import datetime
 from pathlib import Path
 
 import amqp
+from cleanup import own_directory, unwind_on_sigterm
 from relay_backlog import (  # bench/ is the script's directory
     SERVICE,
     BenchQueue,
@@ -356,25 +356,16 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("shared.keys").setLevel(logging.ERROR)  # "generated a DEVELOPMENT key"
     os.environ.setdefault("DUTYTRAIL_DEV_KEYS", "1")  # unless keys are configured
 
-    # SIGTERM unwinds like Ctrl-C, so that the clean-up (schemas, queues) runs.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    unwind_on_sigterm()
     target = AmqpTarget.from_uri(args.amqp_uri)
     print(f"command: {shlex.join([sys.executable, *sys.argv])}")
     print(f"date: {datetime.now().astimezone().isoformat(timespec='seconds')}; "
           f"{os.cpu_count()} CPUs; broker {target.host} vhost {target.virtual_host!r}")
     run_id = uuid.uuid4().hex[:8]
     results: list[Result] = []
-    made_keys = None  # a key directory of this run's own, unless one is configured
-    if "DUTYTRAIL_KEY_DIR" not in os.environ:
-        made_keys = os.environ["DUTYTRAIL_KEY_DIR"] = tempfile.mkdtemp(
-            prefix="dutytrail-bench-keys-"
-        )
-    try:
-        for backend in backends:
-            results.extend(run_backend(backend, args, run_id))
-    finally:
-        if made_keys is not None:
-            shutil.rmtree(made_keys, ignore_errors=True)
+    own_directory("DUTYTRAIL_KEY_DIR", "dutytrail-bench-keys-")
+    for backend in backends:
+        results.extend(run_backend(backend, args, run_id))
     print()
     report(results, args)
     return 0

@@ -32,7 +32,6 @@ eventlet.monkey_patch()
 import argparse  # noqa: E402
 import shlex  # noqa: E402
 import shutil  # noqa: E402
-import signal  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -41,6 +40,7 @@ from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+from cleanup import unwind_on_sigterm  # noqa: E402
 from end_to_end import (  # noqa: E402  (bench/ is the script's directory)
     BIN_DIR,
     SERVICE,
@@ -111,8 +111,7 @@ def spread(values: list[float], fmt: str = "{:.0f}") -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # SIGTERM unwinds like Ctrl-C, so that the clean-up (schemas, stores, processes) runs.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    unwind_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--callers", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=5.0)

@@ -35,7 +35,6 @@ import logging
 import os
 import shlex
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -47,6 +46,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cleanup import own_directory, unwind_on_sigterm
 from relay_backlog import (  # bench/ is the script's directory
     PAGE,
     SERVICE,
@@ -205,13 +205,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--queue takes classic, quorum and/or none")
     if args.events < 1 or args.rounds < 1 or not 1 <= args.consumer_events <= args.events:
         parser.error("--events, --rounds positive; --consumer-events between 1 and --events")
-    keys = tempfile.mkdtemp(prefix="dutytrail-bench-keys-")
     os.environ.setdefault("DUTYTRAIL_DEV_KEYS", "1")  # development keys, for this run only
-    os.environ.setdefault("DUTYTRAIL_KEY_DIR", keys)
+    own_directory("DUTYTRAIL_KEY_DIR", "dutytrail-bench-keys-")
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("amqp").setLevel(logging.ERROR)
     logging.getLogger("shared.keys").setLevel(logging.ERROR)
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    unwind_on_sigterm()
 
     target = AmqpTarget.from_uri(args.amqp_uri)
     print(f"command: {shlex.join([sys.executable, *sys.argv])}")
@@ -310,7 +309,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.backend == "postgres":
             dropped = drop_postgres_schemas(settings)
             print(f"  postgres: dropped schemas {', '.join(dropped) or '(none)'}")
-        shutil.rmtree(keys, ignore_errors=True)
 
     print()
     header = (f"{'':<26} | {'with':>5} {'events/s':>10} (rounds) | {'without':>7} "

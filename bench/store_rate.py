@@ -19,13 +19,14 @@ import argparse
 import json
 import shlex
 import shutil
-import signal
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
+
+from cleanup import unwind_on_sigterm
 
 from services.responsibility.application import Responsibilities
 from shared.actors import Actor
@@ -69,8 +70,7 @@ def measure(
 
 
 def main(argv: list[str] | None = None) -> int:
-    # SIGTERM unwinds like Ctrl-C, so that the clean-up (schemas, stores, processes) runs.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    unwind_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--events", type=int, default=2000, help="saves to time (default 2000)")

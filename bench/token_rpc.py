@@ -15,26 +15,19 @@ directory (``DUTYTRAIL_DEV_KEYS=1``).
 from __future__ import annotations
 
 import os
-import tempfile
+
+from cleanup import own_directory, unwind_on_sigterm
 
 os.environ.setdefault("DUTYTRAIL_DEV_KEYS", "1")
-# Unless configured: made here, removed at the end.
-MADE_DIRS = []
-for _name, _prefix in (("DUTYTRAIL_KEY_DIR", "dutytrail-bench-keys-"),
-                       ("DUTYTRAIL_VAR_DIR", "dutytrail-bench-var-")):
-    if _name not in os.environ:
-        os.environ[_name] = tempfile.mkdtemp(prefix=_prefix)
-        MADE_DIRS.append(os.environ[_name])
+own_directory("DUTYTRAIL_KEY_DIR", "dutytrail-bench-keys-")
+own_directory("DUTYTRAIL_VAR_DIR", "dutytrail-bench-var-")
 
 import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
 import argparse  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
 import statistics  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from typing import Any  # noqa: E402
@@ -86,8 +79,7 @@ def timed(
 
 
 def main() -> None:
-    # SIGTERM unwinds like Ctrl-C, so that the clean-up (the service, the directories) runs.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    unwind_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
@@ -114,8 +106,6 @@ def main() -> None:
                 proxy._worker_ctx.data["authorization"] = f"Bearer {token}"
     finally:
         container.stop()
-        for made in MADE_DIRS:
-            shutil.rmtree(made, ignore_errors=True)
     print(f"calls per variant: {len(plain)} ({args.rounds} alternating rounds)")
     base = statistics.median(plain)
     for label, latencies in [
