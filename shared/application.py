@@ -71,6 +71,7 @@ from shared.recorders import (
     CommandRecord,
     SignsIntoOutbox,
     command_recorder,
+    committed_up_to,
     signs_in_transaction,
 )
 from shared.settings import clock_skew_seconds
@@ -649,7 +650,9 @@ class ServiceApplication(Application[UUID], Generic[P]):
         if self._outbox is None or not recordings:
             return
         if signs_in_transaction(self.recorder):
-            self._outbox.committed(max(r.notification.id for r in recordings))
+            self._outbox.committed(
+                committed_up_to(self.recorder, max(r.notification.id for r in recordings))
+            )
             return
         try:
             self._outbox.record(

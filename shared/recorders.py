@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -128,6 +129,116 @@ def _record_of(kwargs: dict[str, Any]) -> CommandRecord | None:
         msg = f"{COMMAND}= takes a CommandRecord, not {type(record).__name__}"
         raise ProgrammingError(msg)
     return record
+
+
+# Group commit, on both stores.
+
+
+# At most this many commands in one group: its events are signed, inside its transaction,
+# while the eventlet hub serves nothing else.
+GROUP_LIMIT = 50
+
+
+@dataclass(eq=False)  # each is itself: ``in`` compares identities
+class _Waiting:
+    """One insert waiting to be written with the others of its group."""
+
+    stored_events: Sequence[StoredEvent]
+    record: CommandRecord | None
+    positions: Sequence[int] | None = None
+    error: BaseException | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.positions is not None or self.error is not None
+
+
+class GroupCommit(ABC):
+    """**Group commit**: a command's events (and its record, and their signed CloudEvents)
+    are written in one transaction with the inserts that wait when it is written. Each
+    transaction pays its commit (an ``fsync`` on SQLite, a round trip and a WAL flush on
+    PostgreSQL), and wakes the relay, which publishes, and the broker and the subscribers
+    take, what one commit stored together. Whoever holds the writer's lock writes every
+    waiting insert at once; the others find theirs written when they get the lock. A group
+    that fails in any way (a command already recorded, a conflicting version, a lost
+    connection) is rolled back whole and its inserts written one by one, each failing or not
+    on its own, as without grouping."""
+
+    # The last position a group wrote: every insert of the group wakes the relay up to it,
+    # so the relay is woken once a group (shared.outbox, ``Outbox.committed``).
+    last_written = 0
+
+    def _start_grouping(self) -> None:
+        self._writer = threading.Lock()
+        self._waiting: list[_Waiting] = []
+
+    def _insert_grouped(
+        self, stored_events: Sequence[StoredEvent], record: CommandRecord | None
+    ) -> Sequence[int]:
+        waiting = _Waiting(stored_events, record)
+        self._waiting.append(waiting)
+        with self._writer:
+            if not waiting.done:
+                self._gather()
+                # The longest waiting first, at most GROUP_LIMIT: the rest wait for the next.
+                group = self._waiting[:GROUP_LIMIT]
+                if waiting not in group:  # beyond the limit, or its writer was killed
+                    group[GROUP_LIMIT - 1:] = [waiting]
+                self._waiting = [w for w in self._waiting if w not in group]
+                self._write_group(group)
+        if waiting.error is not None:
+            raise waiting.error
+        assert waiting.positions is not None
+        return waiting.positions
+
+    def _gather(self) -> None:
+        """Let the inserts that are about to arrive join the group (nothing here: on
+        PostgreSQL they queue while the one before is written)."""
+        return
+
+    def _write_group(self, group: list[_Waiting]) -> None:
+        if len(group) > 1 and self._write_together(group):
+            return
+        for waiting in group:
+            try:
+                self._write([waiting])
+            except Exception as error:  # noqa: BLE001 - raised again in its own caller
+                waiting.error = error
+
+    def _write_together(self, group: list[_Waiting]) -> bool:
+        """``group`` in one transaction; False (nothing stored) if it must go one by one."""
+        try:
+            if self._write(group):
+                return True
+        except Exception:
+            log.debug("a group of %d inserts failed; writing them one by one", len(group),
+                      exc_info=True)
+            return False
+        log.debug("a group of %d inserts holds a command that ran already; writing them one "
+                  "by one", len(group))
+        return False
+
+    @abstractmethod
+    def _write(self, group: Sequence[_Waiting]) -> bool:
+        """``group`` in one transaction, setting each insert's positions; False (rolled
+        back) if a command of a group of several was recorded already."""
+
+    def _share_out(self, group: Sequence[_Waiting], positions: Sequence[int]) -> None:
+        start = 0
+        for waiting in group:
+            end = start + len(waiting.stored_events)
+            waiting.positions = positions[start:end]
+            start = end
+        if positions:
+            self.last_written = max(self.last_written, positions[-1])
+
+
+def committed_up_to(recorder: Any, position: int) -> int:
+    """The last position committed with (or before) an insert that ended at ``position``:
+    the end of its group, if it was written with others."""
+    if isinstance(recorder, GroupCommit):
+        return max(position, recorder.last_written)
+    return position
 
 
 # SQLite: one file per service.
@@ -233,7 +344,14 @@ class SQLiteEventsRecorder(NeverReusedIds, SQLiteApplicationRecorder):
         return self._never_reused(super().construct_create_table_statements())
 
 
-class SQLiteCommandRecorder(NeverReusedIds, SQLiteProcessRecorder, CommandLog, SignsIntoOutbox):
+# How many times, at most, a writer lets the eventlet hub go round before it takes its group
+# (SQLiteCommandRecorder._gather).
+GATHER_ROUNDS = 4
+
+
+class SQLiteCommandRecorder(
+    NeverReusedIds, SQLiteProcessRecorder, CommandLog, SignsIntoOutbox, GroupCommit
+):
     def __init__(
         self, datastore: Any, *, events_table_name: str = "stored_events",
         commands_table: str = "commands",
@@ -244,6 +362,45 @@ class SQLiteCommandRecorder(NeverReusedIds, SQLiteProcessRecorder, CommandLog, S
         self._select_previous = (
             f"SELECT max(rowid) FROM {self.events_table_name} WHERE rowid < ?"
         )
+        self._start_grouping()
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if stored_events and kwargs.get("tracking") is None and set(kwargs) <= {
+            COMMAND, "tracking"
+        }:
+            return self._insert_grouped(stored_events, _record_of(kwargs))
+        ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+        return ids
+
+    def _gather(self) -> None:
+        """A command runs from its message to its insert without ever yielding the eventlet
+        hub (SQLite's calls block it), so no insert can queue while another is written. The
+        writer lets the hub go round instead, until a round brings no new insert (at least
+        twice: a message read in one round starts its worker in the next)."""
+        seen = len(self._waiting)
+        for round_ in range(GATHER_ROUNDS):
+            time.sleep(0)
+            now = len(self._waiting)
+            if round_ and now == seen:
+                return
+            seen = now
+
+    def _write(self, group: Sequence[_Waiting]) -> bool:
+        positions: list[int] = []
+        try:
+            with self.datastore.transaction(commit=True) as c:
+                for waiting in group:
+                    kwargs = {} if waiting.record is None else {COMMAND: waiting.record}
+                    positions.extend(self._insert_events(c, waiting.stored_events, **kwargs)
+                                     or ())
+        except CommandAlreadyRecordedError:
+            if len(group) > 1:
+                return False
+            raise
+        self._share_out(group, positions)
+        return True
 
     def construct_create_table_statements(self) -> list[str]:
         statements = self._never_reused(super().construct_create_table_statements())
@@ -313,26 +470,9 @@ class SQLiteCommandRecorder(NeverReusedIds, SQLiteProcessRecorder, CommandLog, S
 # PostgreSQL: one schema per service.
 
 
-# At most this many commands in one group: its events are signed, between the transaction's
-# two round trips, while the eventlet hub serves nothing else.
-GROUP_LIMIT = 50
-
-
-@dataclass(eq=False)  # each is itself: ``in`` compares identities
-class _Waiting:
-    """One insert waiting to be written with the others of its group (PostgreSQL)."""
-
-    stored_events: Sequence[StoredEvent]
-    record: CommandRecord | None
-    positions: Sequence[int] | None = None
-    error: BaseException | None = None
-
-    @property
-    def done(self) -> bool:
-        return self.positions is not None or self.error is not None
-
-
-class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog, SignsIntoOutbox):
+class PostgresCommandRecorder(
+    PostgresProcessRecorder, CommandLog, SignsIntoOutbox, GroupCommit
+):
     def __init__(
         self, datastore: Any, *, events_table_name: str = "stored_events",
         tracking_table_name: str = "notification_tracking", commands_table: str = "commands",
@@ -368,10 +508,9 @@ class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog, SignsIntoOutb
             "UPDATE {0}.{1} SET answer = %s WHERE command_id = %s"
         ).format(*table)
         self._two_trip: dict[str, bytes] | None = None
-        # Group commit: inserts that arrive while one is being written wait here, and the
-        # next writer stores them all in one transaction.
-        self._writer = threading.Lock()
-        self._waiting: list[_Waiting] = []
+        # Group commit: inserts that arrive while one is being written wait, and the next
+        # writer stores them all in one transaction.
+        self._start_grouping()
         # Each inserted row also returns the largest position stored before the statement:
         # its sub-select sees the statement's snapshot, without the statement's own rows,
         # and the table lock taken just before it makes every earlier position final. The
@@ -399,50 +538,10 @@ class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog, SignsIntoOutb
         self, stored_events: Sequence[StoredEvent], record: CommandRecord | None
     ) -> Sequence[int]:
         """A command's events, and its record, in a transaction of two round trips
-        (:meth:`_write`), shared with the inserts that are waiting when it starts: **group
-        commit**. Under load, commands queue for the events' table lock (seven at a time on
-        average at 10 callers); each paid for its own transaction, commit, notification and
-        relay wake-up. Whoever holds the writer's lock writes every waiting insert at once;
-        the others find theirs written when they get the lock. A group that fails in any way
-        (a command already recorded, a conflicting version, a lost connection) is rolled
-        back whole and its inserts written one by one, each failing or not on its own, as
-        without grouping."""
-        waiting = _Waiting(stored_events, record)
-        self._waiting.append(waiting)
-        with self._writer:
-            if not waiting.done:
-                # The longest waiting first, at most GROUP_LIMIT: the rest wait for the next.
-                group = self._waiting[:GROUP_LIMIT]
-                if waiting not in group:  # beyond the limit, or its writer was killed
-                    group[GROUP_LIMIT - 1:] = [waiting]
-                self._waiting = [w for w in self._waiting if w not in group]
-                self._write_group(group)
-        if waiting.error is not None:
-            raise waiting.error
-        assert waiting.positions is not None
-        return waiting.positions
-
-    def _write_group(self, group: list[_Waiting]) -> None:
-        if len(group) > 1 and self._write_together(group):
-            return
-        for waiting in group:
-            try:
-                self._write([waiting])
-            except Exception as error:  # noqa: BLE001 - raised again in its own caller
-                waiting.error = error
-
-    def _write_together(self, group: list[_Waiting]) -> bool:
-        """``group`` in one transaction; False (nothing stored) if it must go one by one."""
-        try:
-            if self._write(group):
-                return True
-        except Exception:
-            log.debug("a group of %d inserts failed; writing them one by one", len(group),
-                      exc_info=True)
-            return False
-        log.debug("a group of %d inserts holds a command that ran already; writing them one "
-                  "by one", len(group))
-        return False
+        (:meth:`_write`), shared with the inserts that are waiting when it starts
+        (:class:`GroupCommit`). Under load, commands queue for the events' table lock (seven
+        at a time on average at 10 callers)."""
+        return self._insert_grouped(stored_events, record)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def _write(self, group: Sequence[_Waiting]) -> bool:
@@ -509,11 +608,7 @@ class PostgresCommandRecorder(PostgresProcessRecorder, CommandLog, SignsIntoOutb
             finally:
                 if not committed and conn.info.transaction_status != TransactionStatus.IDLE:
                     conn.execute("ROLLBACK")
-        start = 0
-        for waiting in group:
-            end = start + len(waiting.stored_events)
-            waiting.positions = positions[start:end]
-            start = end
+        self._share_out(group, positions)
         return True
 
     def _two_trip_sql(self, conn: Any) -> dict[str, bytes]:

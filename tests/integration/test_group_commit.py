@@ -1,16 +1,19 @@
-"""Group commit on PostgreSQL (shared/recorders.py, ``PostgresCommandRecorder``;
-docs/reliability.md): inserts that arrive while another is being written are stored together,
-in one transaction, by the next writer; a group that fails is rolled back whole and written
-one insert at a time, each failing or not on its own, as without grouping.
+"""Group commit, on both stores (shared/recorders.py, ``GroupCommit``; docs/reliability.md):
+inserts that arrive together are stored together, in one transaction, by one writer; a group
+that fails is rolled back whole and written one insert at a time, each failing or not on its
+own, as without grouping.
 
-Green threads save concurrently: the first writes alone, the others queue behind the writer's
-lock and make the next group. Which rows share a transaction is read from PostgreSQL itself
-(``xmin``, the id of the transaction that inserted the row)."""
+Green threads save concurrently. On PostgreSQL the first writes alone and the others queue
+behind the writer's lock; on SQLite, where nothing yields while a command runs, the first
+writer lets the hub go round until no more inserts join. Which rows share a transaction is
+read from the store itself: PostgreSQL's ``xmin`` (the id of the transaction that inserted a
+row), the statements SQLite ran on each connection (its trace callback)."""
 
 from __future__ import annotations
 
 import json
 import logging
+import socket
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -19,15 +22,21 @@ from typing import Any
 
 import eventlet
 import pytest
+from eventsourcing.sqlite import SQLiteConnectionPool
 
 from services.responsibility.application import Responsibilities
 from services.responsibility.domain import Unit
 from shared import recorders
 from shared.actors import Actor
 from shared.envelope import format_position
-from shared.outbox import open_outbox
+from shared.outbox import nudge_address, open_outbox
 from shared.persistence import store_environment
-from shared.recorders import CommandAlreadyRecordedError, CommandRecord, PostgresCommandRecorder
+from shared.recorders import (
+    CommandAlreadyRecordedError,
+    CommandRecord,
+    PostgresCommandRecorder,
+    SQLiteCommandRecorder,
+)
 from shared.settings import StoreSettings
 from shared.signing import EventVerifier
 
@@ -36,9 +45,52 @@ CLERK = Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4())
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
+class SQLiteTransactions:
+    """What each committed transaction of the SQLite store inserted into a table, from the
+    statements each connection ran (in order; one OS thread, so no two run at once)."""
+
+    def __init__(self) -> None:
+        self.open: dict[int, list[str]] = {}
+        self.committed: list[list[str]] = []
+
+    def statement(self, connection: int, sql: str) -> None:
+        word = sql.split(None, 1)[0].upper() if sql.strip() else ""
+        if word == "BEGIN":
+            self.open[connection] = []
+        elif word == "COMMIT":
+            self.committed.append(self.open.pop(connection, []))
+        elif word == "ROLLBACK":
+            self.open.pop(connection, None)
+        elif connection in self.open:
+            self.open[connection].append(sql)
+
+    def inserts_into(self, table: str) -> list[int]:
+        """Rows inserted into ``table`` by each committed transaction that inserted any."""
+        head = f"INSERT INTO {table} "
+        counts = [sum(s.startswith(head) for s in tx) for tx in self.committed]
+        return [count for count in counts if count]
+
+
 @pytest.fixture
-def app(postgres_store: StoreSettings) -> Iterator[Responsibilities]:
-    application = Responsibilities(store_environment(SERVICE, postgres_store))
+def sqlite_transactions(monkeypatch: pytest.MonkeyPatch) -> SQLiteTransactions:
+    watch = SQLiteTransactions()
+    create = SQLiteConnectionPool._create_connection
+
+    def traced(pool: SQLiteConnectionPool) -> Any:
+        connection = create(pool)
+        key = id(connection)
+        connection._sqlite_conn.set_trace_callback(lambda sql: watch.statement(key, sql))
+        return connection
+
+    monkeypatch.setattr(SQLiteConnectionPool, "_create_connection", traced)
+    return watch
+
+
+@pytest.fixture
+def app(
+    any_store: StoreSettings, sqlite_transactions: SQLiteTransactions
+) -> Iterator[Responsibilities]:
+    application = Responsibilities(store_environment(SERVICE, any_store))
     yield application
     application.close()
 
@@ -49,19 +101,30 @@ def new_unit(code: str | None = None) -> Unit:
                          actor=CLERK, occurred_at=AT)
 
 
-def transactions_of(app: Responsibilities, after: int) -> dict[int, str]:
-    """Position -> the id of the transaction that inserted it, for positions after ``after``."""
+def group_sizes(
+    app: Responsibilities, after: int, sqlite_transactions: SQLiteTransactions
+) -> list[int]:
+    """How many events each committed transaction stored, for events after ``after`` (on
+    SQLite: every transaction since the test began)."""
     recorder = app.recorder
+    if isinstance(recorder, SQLiteCommandRecorder):
+        return sqlite_transactions.inserts_into(recorder.events_table_name)
     assert isinstance(recorder, PostgresCommandRecorder)
     with recorder.datastore.transaction(commit=False) as curs:
         curs.execute(
-            f'SELECT notification_id, xmin::text AS tx FROM "{recorder.datastore.schema}".'
+            f'SELECT xmin::text AS tx FROM "{recorder.datastore.schema}".'
             f'"{recorder.events_table_name}" WHERE notification_id > %s', (after,)
         )
-        return {row["notification_id"]: row["tx"] for row in curs.fetchall()}
+        return list(Counter(row["tx"] for row in curs.fetchall()).values())
 
 
-def last_position(app: Responsibilities) -> int:
+def positions_after(app: Responsibilities, after: int) -> list[int]:
+    return [n.id for n in app.recorder.select_notifications(after + 1, 100)]
+
+
+def start(app: Responsibilities, sqlite_transactions: SQLiteTransactions) -> int:
+    """The log's last position, from which the test counts (and SQLite's transactions)."""
+    sqlite_transactions.committed.clear()
     return app.recorder.max_notification_id() or 0
 
 
@@ -79,38 +142,41 @@ def save_together(app: Responsibilities, *saves: tuple[Unit, CommandRecord | Non
 
 
 def test_concurrent_saves_share_a_transaction_and_chain_their_signatures(
-    app: Responsibilities, postgres_store: StoreSettings
+    app: Responsibilities, any_store: StoreSettings, sqlite_transactions: SQLiteTransactions
 ) -> None:
-    before = last_position(app)
+    before = start(app, sqlite_transactions)
     units = [new_unit() for _ in range(8)]
     outcomes = save_together(app, *((unit, None) for unit in units))
     assert not [o for o in outcomes if isinstance(o, Exception)]
-    transactions = transactions_of(app, before)
-    assert sorted(transactions) == list(range(before + 1, before + 9))  # no hole, none twice
-    assert len(set(transactions.values())) < len(units)  # some were written together
+    positions = positions_after(app, before)
+    assert positions == list(range(before + 1, before + 9))  # no hole, none twice
+    sizes = group_sizes(app, before, sqlite_transactions)
+    assert sum(sizes) == 8
+    assert max(sizes) > 1  # some were written together
     stored = {n.originator_id for n in app.recorder.select_notifications(before + 1, 100)}
     assert stored == {unit.id for unit in units}
     # Each body was signed in its transaction over its real previous position.
-    outbox = open_outbox(SERVICE, store_environment(SERVICE, postgres_store))
+    outbox = open_outbox(SERVICE, store_environment(SERVICE, any_store))
     assert outbox is not None
     try:
         bodies = outbox.bodies(before + 1, before + 8)
     finally:
         outbox.close()
     verifier = EventVerifier.for_service(SERVICE)
-    events = [verifier.verify(json.loads(bodies[p])) for p in sorted(transactions)]
-    assert [e["sequence"] for e in events] == [format_position(p) for p in sorted(transactions)]
+    events = [verifier.verify(json.loads(bodies[p])) for p in positions]
+    assert [e["sequence"] for e in events] == [format_position(p) for p in positions]
     assert [e["prevsequence"] for e in events] == [
         format_position(p) for p in range(before, before + 8)
     ]
 
 
 def test_a_conflict_in_a_group_fails_only_its_own_save(
-    app: Responsibilities, caplog: pytest.LogCaptureFixture
+    app: Responsibilities, sqlite_transactions: SQLiteTransactions,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     taken = new_unit()
     app.save(taken)
-    before = last_position(app)
+    before = start(app, sqlite_transactions)
     units = [new_unit() for _ in range(5)]
     again = new_unit(taken.code)  # the same id as a stored unit: its insert conflicts
     caplog.set_level(logging.DEBUG, logger="shared.recorders")
@@ -121,14 +187,17 @@ def test_a_conflict_in_a_group_fails_only_its_own_save(
     assert len(failed) == 1 and outcomes[2] is failed[0]
     stored = {n.originator_id for n in app.recorder.select_notifications(before + 1, 100)}
     assert stored == {unit.id for unit in units}
-    # Five rows (the rolled-back group used up positions: a log has holes, never doubles).
-    assert len(transactions_of(app, before)) == 5
+    # Five rows, each once (on PostgreSQL the rolled-back group used up positions: a log
+    # has holes, never doubles).
+    assert len(positions_after(app, before)) == 5
+    assert sum(group_sizes(app, before, sqlite_transactions)) == 5
 
 
 def test_one_command_twice_in_a_group_is_stored_once(
-    app: Responsibilities, caplog: pytest.LogCaptureFixture
+    app: Responsibilities, sqlite_transactions: SQLiteTransactions,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    before = last_position(app)
+    before = start(app, sqlite_transactions)
     record = CommandRecord(uuid.uuid4(), "register_unit", "d", '"answer"')
     first, second = new_unit(), new_unit()
     others = [new_unit() for _ in range(3)]
@@ -143,24 +212,64 @@ def test_one_command_twice_in_a_group_is_stored_once(
     assert app.command_log.select_command(record.command_id) == record
 
 
-def test_a_lone_save_is_written_as_before(app: Responsibilities) -> None:
-    before = last_position(app)
+def test_a_lone_save_is_written_as_before(
+    app: Responsibilities, sqlite_transactions: SQLiteTransactions
+) -> None:
+    before = start(app, sqlite_transactions)
     record = CommandRecord(uuid.uuid4(), "register_unit", "d", '"answer"')
     unit = new_unit()
     app.save(unit, command=record)
     with pytest.raises(CommandAlreadyRecordedError):
         app.save(new_unit(), command=record)
-    assert list(transactions_of(app, before)) == [before + 1]
+    assert positions_after(app, before) == [before + 1]
+    assert group_sizes(app, before, sqlite_transactions) == [1]
 
 
 def test_a_group_holds_at_most_the_limit_and_the_rest_wait_for_the_next(
-    app: Responsibilities, monkeypatch: pytest.MonkeyPatch
+    app: Responsibilities, sqlite_transactions: SQLiteTransactions,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(recorders, "GROUP_LIMIT", 3)
-    before = last_position(app)
+    before = start(app, sqlite_transactions)
     units = [new_unit() for _ in range(10)]
     outcomes = save_together(app, *((unit, None) for unit in units))
     assert not [o for o in outcomes if isinstance(o, Exception)]
-    sizes = Counter(transactions_of(app, before).values())
-    assert sum(sizes.values()) == 10
-    assert max(sizes.values()) == 3  # groups formed, none larger than the limit
+    sizes = group_sizes(app, before, sqlite_transactions)
+    assert sum(sizes) == 10
+    assert max(sizes) == 3  # groups formed, none larger than the limit
+
+
+def test_a_sqlite_group_wakes_the_relay_once_up_to_its_last_position(
+    sqlite_store: StoreSettings, sqlite_transactions: SQLiteTransactions,
+) -> None:
+    """Every insert of a group wakes the relay up to the group's end, so only the first
+    datagram goes: a relay is woken once a group, with the position where the group ends.
+    (PostgreSQL's transaction sends its own NOTIFY: one a group.)"""
+    app = Responsibilities(store_environment(SERVICE, sqlite_store))
+    address = nudge_address(str(sqlite_store.var_dir / f"{SERVICE}.sqlite"))
+    assert address is not None
+    relay_side = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    relay_side.bind(address)
+    relay_side.setblocking(False)
+    try:
+        before = start(app, sqlite_transactions)
+        units = [new_unit() for _ in range(8)]
+        outcomes = save_together(app, *((unit, None) for unit in units))
+        assert not [o for o in outcomes if isinstance(o, Exception)]
+        sizes = group_sizes(app, before, sqlite_transactions)
+        nudges = []
+        while True:
+            try:
+                nudges.append(int(relay_side.recv(64)))
+            except BlockingIOError:
+                break
+    finally:
+        relay_side.close()
+        app.close()
+    ends = []
+    end = before
+    for size in sizes:
+        end += size
+        ends.append(end)
+    assert max(sizes) > 1
+    assert nudges == ends  # one a group, each with the group's last position
