@@ -69,6 +69,7 @@ from shared.recorders import (
     CommandAlreadyRecordedError,
     CommandLog,
     CommandRecord,
+    GroupCommit,
     SignsIntoOutbox,
     command_recorder,
     committed_up_to,
@@ -663,6 +664,13 @@ class ServiceApplication(Application[UUID], Generic[P]):
                 "could not store %d signed events in the %s outbox; the relay signs them",
                 len(recordings), self.service_name, exc_info=True,
             )
+
+    def count_work_with(self, counter: Callable[[], int]) -> None:
+        """How many units of work (calls, handled events) the service has in hand, started
+        or about to start: a command's writer waits for others to join its group only while
+        there are others (shared.recorders, ``GroupCommit``)."""
+        if isinstance(self.recorder, GroupCommit):
+            self.recorder.count_work_with(counter)
 
     def leave_signing_to_the_relay(self) -> None:
         """Store events without their signed CloudEvents from now on (benchmarks that

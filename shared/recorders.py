@@ -33,7 +33,7 @@ import sqlite3
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -167,6 +167,14 @@ class GroupCommit(ABC):
     # The last position a group wrote: every insert of the group wakes the relay up to it,
     # so the relay is woken once a group (shared.outbox, ``Outbox.committed``).
     last_written = 0
+    # How many units of work (a service's workers, started or about to start) the process
+    # has in hand, the writers among them; None: unknown (see ``count_work_with``).
+    work_in_hand: Callable[[], int] | None = None
+
+    def count_work_with(self, counter: Callable[[], int] | None) -> None:
+        """Tell the writers how much work the process has in hand: a writer that is the
+        only work (``counter()`` no more than the inserts waiting) waits for no one."""
+        self.work_in_hand = counter
 
     def _start_grouping(self) -> None:
         self._writer = threading.Lock()
@@ -378,9 +386,13 @@ class SQLiteCommandRecorder(
         """A command runs from its message to its insert without ever yielding the eventlet
         hub (SQLite's calls block it), so no insert can queue while another is written. The
         writer lets the hub go round instead, until a round brings no new insert (at least
-        twice: a message read in one round starts its worker in the next)."""
+        twice: a message read in one round starts its worker in the next), unless the
+        process has no other work in hand (:meth:`count_work_with`): then no one can join,
+        and a lone command is written at once."""
         seen = len(self._waiting)
         for round_ in range(GATHER_ROUNDS):
+            if self.work_in_hand is not None and self.work_in_hand() <= seen:
+                return  # nothing else is running or about to start: no one can join
             time.sleep(0)
             now = len(self._waiting)
             if round_ and now == seen:

@@ -45,6 +45,9 @@ class ApplicationProvider(DependencyProvider):
 
     def setup(self) -> None:
         self.app = self.factory()
+        # The container's workers, spawned or running (nameko keeps them until they end).
+        workers = self.container._worker_threads
+        self.app.count_work_with(lambda: len(workers))
 
     def stop(self) -> None:
         if self.app is not None:

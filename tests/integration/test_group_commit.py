@@ -23,12 +23,18 @@ from typing import Any
 import eventlet
 import pytest
 from eventsourcing.sqlite import SQLiteConnectionPool
+from nameko.containers import ServiceContainer
+from nameko.standalone.rpc import ClusterRpcProxy
 
+from dutytrail_ops.acting import Acting
 from services.responsibility.application import Responsibilities
 from services.responsibility.domain import Unit
+from services.responsibility.service import ResponsibilityService
 from shared import recorders
 from shared.actors import Actor
 from shared.envelope import format_position
+from shared.nameko_kit import service_config
+from shared.nameko_kit.providers import _application_of
 from shared.outbox import nudge_address, open_outbox
 from shared.persistence import store_environment
 from shared.recorders import (
@@ -37,6 +43,7 @@ from shared.recorders import (
     PostgresCommandRecorder,
     SQLiteCommandRecorder,
 )
+from shared.roles import PARTY_COMMITTEE
 from shared.settings import StoreSettings
 from shared.signing import EventVerifier
 
@@ -273,3 +280,69 @@ def test_a_sqlite_group_wakes_the_relay_once_up_to_its_last_position(
         ends.append(end)
     assert max(sizes) > 1
     assert nudges == ends  # one a group, each with the group's last position
+
+
+def test_a_lone_writer_with_no_other_work_in_hand_waits_for_no_one(
+    sqlite_store: StoreSettings, sqlite_transactions: SQLiteTransactions,
+) -> None:
+    """A writer that the process says is its only work writes at once: green threads that are
+    not work (here: the other saves, which the counter leaves out) find it written already."""
+    app = Responsibilities(store_environment(SERVICE, sqlite_store))
+    try:
+        recorder = app.recorder
+        assert isinstance(recorder, SQLiteCommandRecorder)
+        before = start(app, sqlite_transactions)
+        app.count_work_with(lambda: len(recorder._waiting))
+        outcomes = save_together(app, *((new_unit(), None) for _ in range(6)))
+        assert not [o for o in outcomes if isinstance(o, Exception)]
+        assert group_sizes(app, before, sqlite_transactions) == [1] * 6
+        # Counting them as work, the same saves are written together.
+        app.count_work_with(lambda: 6)
+        start(app, sqlite_transactions)
+        outcomes = save_together(app, *((new_unit(), None) for _ in range(6)))
+        assert not [o for o in outcomes if isinstance(o, Exception)]
+        assert max(group_sizes(app, before, sqlite_transactions)) > 1
+    finally:
+        app.close()
+
+
+def test_commands_sent_together_over_rpc_share_transactions(
+    sqlite_store: StoreSettings, use_store: Any, amqp_uri: str,
+    sqlite_transactions: SQLiteTransactions,
+) -> None:
+    """The service over real RabbitMQ, on SQLite: ten calls sent at once are stored in fewer
+    transactions than ten, each unit once; one call sent alone is stored alone, and the
+    service counts its workers for its writers."""
+    use_store(sqlite_store)
+    config = service_config(AMQP_URI=amqp_uri, METRICS_PORT=0)
+    container = ServiceContainer(ResponsibilityService, config)
+    container.start()
+    try:
+        app = _application_of(container)
+        assert isinstance(app, Responsibilities)
+        recorder = app.recorder
+        assert isinstance(recorder, SQLiteCommandRecorder)
+        assert recorder.work_in_hand is not None and recorder.work_in_hand() == 0
+        with ClusterRpcProxy(config, timeout=20) as proxy:
+            acting = Acting(proxy)
+            founder = acting.as_(uuid.uuid4(), uuid.uuid4(), PARTY_COMMITTEE).responsibility
+            pc = founder.register_unit({"code": "PC", "name": "**区委",
+                                        "kind": "party_committee"})
+            clerk = acting.as_(uuid.uuid4(), pc, PARTY_COMMITTEE).responsibility
+            before = start(app, sqlite_transactions)
+            clerk.register_unit({"code": "T00", "name": "单位T00", "kind": "town",
+                                 "parent_unit_id": pc})
+            assert group_sizes(app, before, sqlite_transactions) == [1]
+            before = start(app, sqlite_transactions)
+            replies = [
+                clerk.register_unit.call_async({"code": f"T{n:02}", "name": f"单位T{n:02}",
+                                                "kind": "town", "parent_unit_id": pc})
+                for n in range(1, 11)
+            ]
+            units = [reply.result() for reply in replies]
+        sizes = group_sizes(app, before, sqlite_transactions)
+        assert len(set(units)) == 10
+        assert sum(sizes) == len(positions_after(app, before)) == 10
+        assert len(sizes) < 10
+    finally:
+        container.stop()
