@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import sys
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -357,6 +358,17 @@ class SQLiteEventsRecorder(NeverReusedIds, SQLiteApplicationRecorder):
 GATHER_ROUNDS = 4
 
 
+def green() -> bool:
+    """Whether this process runs under eventlet's monkey-patching (a service), where
+    SQLite's calls block every green thread; in plain threads SQLite's commit lets the others
+    run, and they queue behind the writer as on PostgreSQL."""
+    if "eventlet" not in sys.modules:
+        return False
+    from eventlet import patcher
+
+    return bool(patcher.is_monkey_patched("time"))
+
+
 class SQLiteCommandRecorder(
     NeverReusedIds, SQLiteProcessRecorder, CommandLog, SignsIntoOutbox, GroupCommit
 ):
@@ -388,7 +400,11 @@ class SQLiteCommandRecorder(
         writer lets the hub go round instead, until a round brings no new insert (at least
         twice: a message read in one round starts its worker in the next), unless the
         process has no other work in hand (:meth:`count_work_with`): then no one can join,
-        and a lone command is written at once."""
+        and a lone command is written at once. In plain threads nothing is gathered: a
+        ``time.sleep(0)`` there hands the GIL to any other thread, which may keep it for
+        its whole switch interval (5 ms)."""
+        if not green():
+            return
         seen = len(self._waiting)
         for round_ in range(GATHER_ROUNDS):
             if self.work_in_hand is not None and self.work_in_hand() <= seen:

@@ -346,3 +346,21 @@ def test_commands_sent_together_over_rpc_share_transactions(
         assert len(sizes) < 10
     finally:
         container.stop()
+
+
+def test_in_plain_threads_a_sqlite_writer_gathers_no_one(
+    sqlite_store: StoreSettings, sqlite_transactions: SQLiteTransactions,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Outside eventlet the writer does not let anything run before it writes (SQLite's own
+    commit lets plain threads queue): here, with the hub's green threads taken for plain
+    ones, each save is written on its own."""
+    app = Responsibilities(store_environment(SERVICE, sqlite_store))
+    try:
+        monkeypatch.setattr(recorders, "green", lambda: False)
+        before = start(app, sqlite_transactions)
+        outcomes = save_together(app, *((new_unit(), None) for _ in range(6)))
+        assert not [o for o in outcomes if isinstance(o, Exception)]
+        assert group_sizes(app, before, sqlite_transactions) == [1] * 6
+    finally:
+        app.close()
