@@ -72,7 +72,6 @@ from shared.recorders import (
     GroupCommit,
     SignsIntoOutbox,
     command_recorder,
-    committed_up_to,
     signs_in_transaction,
 )
 from shared.settings import clock_skew_seconds
@@ -644,17 +643,14 @@ class ServiceApplication(Application[UUID], Generic[P]):
             listener(names)
 
     def _write_outbox(self, recordings: list[Recording[Any]]) -> None:
-        """Wake the relay for the events just committed with their signed CloudEvents; or,
-        for a recorder that does not sign in its transaction, sign them now and store them
-        for the relay (a failure then only leaves the signing to the relay: the command has
-        succeeded)."""
+        """For a recorder that does not sign in its transaction, sign the events just
+        committed and store them for the relay (a failure then only leaves the signing to the
+        relay: the command has succeeded). A recorder that signs in its transaction stored
+        them, and woke the relay, at its commit."""
         if self._outbox is None or not recordings:
             return
         if signs_in_transaction(self.recorder):
-            self._outbox.committed(
-                committed_up_to(self.recorder, max(r.notification.id for r in recordings))
-            )
-            return
+            return  # the recorder's commit woke the relay
         try:
             self._outbox.record(
                 self._envelopes, self.recorder, [r.notification for r in recordings]

@@ -253,7 +253,6 @@ class SQLiteOutbox(Outbox):
         self._connection: sqlite3.Connection | None = None
         self.nudge_address = nudge_address(dbname)
         self._nudger: socket.socket | None = None
-        self._woken = 0  # the largest position a nudge has announced
         self._read_after: dict[str, str] = {}  # events' table -> the joined read
         # What a recorder runs, inside its transaction, with (position, body) rows.
         self.insert_statement = (
@@ -294,11 +293,8 @@ class SQLiteOutbox(Outbox):
     def wake(self, position: int) -> None:
         """A datagram to the relay's socket: non-blocking, and lost if no relay listens (or
         if its queue is full: it is awake then anyway)."""
-        if self.nudge_address is None or position <= self._woken:
-            # Announced already: the commands of one group each wake the relay up to the
-            # group's end, and a datagram costs about 0.1 ms of the service's CPU.
+        if self.nudge_address is None:
             return
-        self._woken = position
         try:
             if self._nudger is None:
                 # The unpatched socket under eventlet: a non-blocking send never waits, so

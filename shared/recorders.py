@@ -165,9 +165,6 @@ class GroupCommit(ABC):
     connection) is rolled back whole and its inserts written one by one, each failing or not
     on its own, as without grouping."""
 
-    # The last position a group wrote: every insert of the group wakes the relay up to it,
-    # so the relay is woken once a group (shared.outbox, ``Outbox.committed``).
-    last_written = 0
     # How many units of work (a service's workers, started or about to start) the process
     # has in hand, the writers among them; None: unknown (see ``count_work_with``).
     work_in_hand: Callable[[], int] | None = None
@@ -232,22 +229,13 @@ class GroupCommit(ABC):
         """``group`` in one transaction, setting each insert's positions; False (rolled
         back) if a command of a group of several was recorded already."""
 
-    def _share_out(self, group: Sequence[_Waiting], positions: Sequence[int]) -> None:
+    @staticmethod
+    def _share_out(group: Sequence[_Waiting], positions: Sequence[int]) -> None:
         start = 0
         for waiting in group:
             end = start + len(waiting.stored_events)
             waiting.positions = positions[start:end]
             start = end
-        if positions:
-            self.last_written = max(self.last_written, positions[-1])
-
-
-def committed_up_to(recorder: Any, position: int) -> int:
-    """The last position committed with (or before) an insert that ended at ``position``:
-    the end of its group, if it was written with others."""
-    if isinstance(recorder, GroupCommit):
-        return max(position, recorder.last_written)
-    return position
 
 
 # SQLite: one file per service.
@@ -392,7 +380,15 @@ class SQLiteCommandRecorder(
         }:
             return self._insert_grouped(stored_events, _record_of(kwargs))
         ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+        self._committed(ids)
         return ids
+
+    def _committed(self, positions: Sequence[int] | None) -> None:
+        """Wake the relay for the signed events a transaction of this recorder has just
+        committed: once a transaction, so once a group (PostgreSQL's transaction sends its
+        own ``NOTIFY``)."""
+        if self.signing is not None and positions:
+            self.signing.outbox.committed(max(positions))
 
     def _gather(self) -> None:
         """A command runs from its message to its insert without ever yielding the eventlet
@@ -428,6 +424,7 @@ class SQLiteCommandRecorder(
                 return False
             raise
         self._share_out(group, positions)
+        self._committed(positions)
         return True
 
     def construct_create_table_statements(self) -> list[str]:
