@@ -143,16 +143,29 @@ class ViewStore(TrackingRecorder):
 
 class _Writer:
     """The version rules, written once for both databases over a DB-API cursor; ``sql``
-    holds each backend's statements."""
+    holds each backend's statements. ``currents``, when given, holds each changed record's
+    current ``valid_from`` (None: no current version), read beforehand in one query: the
+    writer then reads nothing for the usual changes and its statements can go in one round
+    trip; a record it does not hold is read when needed."""
 
-    def __init__(self, cursor: Any, sql: Mapping[str, str]) -> None:
+    def __init__(
+        self, cursor: Any, sql: Mapping[str, str],
+        currents: dict[tuple[str, str], int | None] | None = None,
+    ) -> None:
         self.cursor = cursor
         self.sql = sql
+        self.currents = currents
 
     def current_from(self, kind: str, key: str) -> int | None:
+        if self.currents is not None and (kind, key) in self.currents:
+            return self.currents[(kind, key)]
         self.cursor.execute(self.sql["current"], (kind, key))
         row = self.cursor.fetchone()
         return None if row is None else int(row[0])
+
+    def _now_current(self, change: RecordChange, valid_from: int | None) -> None:
+        if self.currents is not None:
+            self.currents[(change.kind, change.key)] = valid_from
 
     def apply(self, event: EventChanges, recompute: Recompute) -> None:
         t = event.moment
@@ -168,6 +181,7 @@ class _Writer:
                 self.cursor.execute(
                     self.sql["record"], (change.kind, change.key, t, event.position)
                 )
+                self._now_current(change, t)
             elif t > current:
                 self.cursor.execute(self.sql["close"], (t, change.kind, change.key, current))
                 if change.body is not None:
@@ -175,9 +189,11 @@ class _Writer:
                         self.sql["insert"], (change.kind, change.key, t, None, event.position,
                                              change.body),
                     )
+                self._now_current(change, None if change.body is None else t)
             elif t == current:
                 if change.body is None:
                     self.cursor.execute(self.sql["delete"], (change.kind, change.key, current))
+                    self._now_current(change, None)
                 else:
                     self.cursor.execute(
                         self.sql["update"], (change.body, event.position, change.kind,
@@ -185,6 +201,8 @@ class _Writer:
                     )
             else:
                 self.backdated(event, change, recompute)
+                if self.currents is not None:  # read again if the record changes again
+                    self.currents.pop((change.kind, change.key), None)
 
     def backdated(self, event: EventChanges, change: RecordChange, recompute: Recompute) -> None:
         """An act whose business time is earlier than the record's current version: applied to
@@ -365,6 +383,10 @@ class PostgresViewStore(ViewStore):
         v, r, t = (f'"{schema}"."{self.prefix}_{s}"' for s in ("versions", "records", "tracking"))
         self._tables = (v, r, t)
         self.sql = _statements(v, r, t, "%s")
+        self.sql["currents"] = (
+            f"SELECT kind, key, valid_from FROM {v} WHERE valid_to IS NULL "
+            "AND (kind, key) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+        )
         self._lock_key = f"{schema}.{self.prefix}"
         creates = [
             f"CREATE TABLE IF NOT EXISTS {v} (kind text NOT NULL, key text NOT NULL, "
@@ -401,7 +423,9 @@ class PostgresViewStore(ViewStore):
             self._connection.execute("SET synchronous_commit = off")
         try:
             return work(self._connection)
-        except (psycopg.OperationalError, psycopg.InterfaceError):
+        except psycopg.Error:
+            # A connection that failed mid-pipeline may hold statements psycopg counts as
+            # prepared but the server never prepared: the next write starts on a new one.
             connection, self._connection = self._connection, None
             with contextlib.suppress(Exception):
                 connection.close()
@@ -419,15 +443,29 @@ class PostgresViewStore(ViewStore):
         self, tracking: Tracking, events: Sequence[EventChanges], recompute: Recompute,
         latest: int | None = None,
     ) -> bool:
+        # Pipelined: the lock, the stored position and the changed records' current versions
+        # in one round trip, then every write, the tracking and the commit in another. Each
+        # statement waited for its own answer before: about eleven round trips for a signed
+        # letter's changes, a third of the signing's time on PostgreSQL.
+        keys = sorted({(c.kind, c.key) for event in events for c in event.changes})
+
         def work(connection: Any) -> bool:
-            with connection.transaction(), connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._lock_key,))
+            with (connection.pipeline(), connection.transaction(),
+                  connection.cursor() as cursor, connection.cursor() as found):
+                connection.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                                   (self._lock_key,))
                 cursor.execute(self.sql["position"], (self.name,))
+                if keys:
+                    found.execute(self.sql["currents"], ([k for k, _ in keys],
+                                                         [key for _, key in keys]))
                 row = cursor.fetchone()
                 stored = int(row[0]) if row else 0
                 if stored >= tracking.notification_id:
                     return False
-                writer = _Writer(cursor, self.sql)
+                currents: dict[tuple[str, str], int | None] = dict.fromkeys(keys)
+                if keys:
+                    currents.update(((k, key), int(v)) for k, key, v in found.fetchall())
+                writer = _Writer(cursor, self.sql, currents)
                 for event in events:
                     if event.position > stored:
                         writer.apply(event, recompute)
