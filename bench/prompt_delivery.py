@@ -20,6 +20,9 @@ For each backend of ``--backend`` (default sqlite,postgres), on a fresh store:
    call is sent to the moment its event reaches the subscriber (same clock, this process).
    A relay just started is first warmed (half a second of commands, until their events
    arrived) outside the timed round, as the first one is by the warm-up before the maximum.
+   Each round starts with the no-op ``ping`` sent the same way, at the same pace, for as long:
+   the floor of a command's reply at that load (the broker, nameko, this process), which no
+   change to the command or the relay can go below.
 
 This script is the instrument: its callers stamp each call and its subscriber each arrival.
 Its own cyclic garbage collector is held off while a round is timed (and run between rounds),
@@ -108,6 +111,7 @@ AIM_P99_MS = 15.0
 POLL_SECONDS = 0.05
 RELAY_READY = "relay for responsibility starts at position"
 MODES = ("woken", "polling")
+PING = "ping"  # the no-op RPC at the rounds' pace: the floor of any command's reply
 
 
 class Subscriber:
@@ -226,8 +230,10 @@ def ms(values: list[float], q: float) -> float:
 
 def open_loop(proxies: LightQueue, rate: float, seconds: float, phase: str, prefix: str,
               subscriber: Subscriber, mode: str) -> Round:
-    """Commands at ``rate`` per second for ``seconds``, evenly spaced, whatever the replies."""
+    """Commands at ``rate`` per second for ``seconds``, evenly spaced, whatever the replies;
+    for ``mode`` "ping", the no-op RPC at the same pace instead (replies only)."""
     result = Round(mode, rate)
+    pinging = mode == PING
     sent_at: dict[str, float] = {}
     replied_at: dict[str, float] = {}
     failures: list[BaseException] = []
@@ -238,10 +244,13 @@ def open_loop(proxies: LightQueue, rate: float, seconds: float, phase: str, pref
         try:
             started = time.perf_counter()
             sent_at[code] = started
-            proxy.responsibility.register_unit({
-                "code": code, "name": f"prompt unit {phase}/{index}",
-                "kind": "district_department", "parent_unit_id": None,
-            })
+            if pinging:
+                proxy.responsibility.ping()
+            else:
+                proxy.responsibility.register_unit({
+                    "code": code, "name": f"prompt unit {phase}/{index}",
+                    "kind": "district_department", "parent_unit_id": None,
+                })
             replied_at[code] = time.perf_counter()
             result.replies.append(replied_at[code] - started)
         except BaseException as error:  # noqa: BLE001 - reported after the phase
@@ -262,8 +271,11 @@ def open_loop(proxies: LightQueue, rate: float, seconds: float, phase: str, pref
         result.seconds = time.perf_counter() - started
         if failures:
             raise RuntimeError(f"{len(failures)} commands failed, e.g. {failures[0]!r}")
-        subscriber.wait_for(phase, total, timeout=120)
+        if not pinging:
+            subscriber.wait_for(phase, total, timeout=120)
     result.sent = total
+    if pinging:
+        return result
     for code, at in sent_at.items():
         result.latencies.append(subscriber.arrived[code] - at)
         result.after_reply.append(subscriber.arrived[code] - replied_at[code])
@@ -372,8 +384,8 @@ def measure(backend: str, args: argparse.Namespace) -> BackendResult:
         current = "woken"
         for n in range(args.rounds):
             order = MODES if n % 2 == 0 else tuple(reversed(MODES))
-            for mode in order:
-                if mode != current:
+            for mode in (PING, *order):
+                if mode not in (current, PING):
                     relay.stop()
                     relay = start_relay(mode, environ, var_dir)
                     current = mode
@@ -393,10 +405,12 @@ def measure(backend: str, args: argparse.Namespace) -> BackendResult:
                 rounds.append(measured)
                 service.check_alive()
                 relay.check_alive()
-                print(f"  {backend} round {n + 1}, {mode:>7}: {measured.sent} commands at "
+                timed = measured.replies if mode == PING else measured.latencies
+                print(f"  {backend} round {n + 1}, {mode:>7}: {measured.sent} "
+                      f"{'pings' if mode == PING else 'commands'} at "
                       f"{measured.sent / measured.seconds:,.0f}/s; p50 "
-                      f"{1000 * percentile(measured.latencies, 0.5):.1f} ms, p99 "
-                      f"{1000 * percentile(measured.latencies, 0.99):.1f} ms; machine "
+                      f"{1000 * percentile(timed, 0.5):.1f} ms, p99 "
+                      f"{1000 * percentile(timed, 0.99):.1f} ms; machine "
                       f"stalls: {measured.stalls.summary()}")
         if subscriber.duplicates:
             print(f"  note: {subscriber.duplicates} duplicate deliveries")
@@ -450,6 +464,15 @@ def report(results: list[BackendResult]) -> None:
                   f"{ms(after, 0.5):>9.1f} {ms(after, 0.99):>9.1f} | "
                   f"{'met' if p99 <= AIM_P99_MS else 'NOT MET'}")
     print()
+    print("ping at the same pace (call sent -> reply; the floor of a command's RPC):")
+    for result in results:
+        pings = [r for r in result.rounds if r.mode == PING]
+        replies = [x for r in pings for x in r.replies]
+        p99s = [1000 * percentile(r.replies, 0.99) for r in pings]
+        print(f"  {result.backend:>8}: p50 {ms(replies, 0.5):.1f} ms, p99 "
+              f"{ms(replies, 0.99):.1f} ms (rounds {' / '.join(f'{x:.1f}' for x in p99s)}), "
+              f"max {1000 * max(replies):.1f} ms")
+    print()
     names = ("service", "relay", "broker", "postgres", "machine")
     print("CPU during the rounds, share of one core (machine: busy share of all its cores):")
     for result in results:
@@ -462,12 +485,16 @@ def report(results: list[BackendResult]) -> None:
     print()
     for result in results:
         print(f"{result.backend}: maximum {result.max_rate:,.0f} commands/s end to end; "
-              f"rounds at {result.rate:,.0f}/s; {len(result.rounds) // 2} rounds per relay")
+              f"rounds at {result.rate:,.0f}/s; {rounds_per_relay(result)} rounds per relay")
     print("latency: the command's call sent -> its event at the outside subscriber (same "
           "clock); RPC: call sent -> reply; after reply: reply -> event at the subscriber "
           "(negative: the event came first).")
     print("woken: `dutytrail relay responsibility`; polling: `dutytrail relay responsibility "
           f"--poll {POLL_SECONDS}`.")
+
+
+def rounds_per_relay(result: BackendResult) -> int:
+    return sum(1 for r in result.rounds if r.mode == MODES[0])
 
 
 def main(argv: list[str] | None = None) -> int:
