@@ -28,6 +28,7 @@ same rows.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -119,6 +120,78 @@ class TrackedDict(dict):  # type: ignore[type-arg]
     def reset(self) -> None:
         self.touched.clear()
         self.every = False
+
+
+class _WholeAttributeNeededError(LookupError):
+    """A handler went through every record of an attribute while recomputing one record."""
+
+
+class _Overlay(dict):  # type: ignore[type-arg]
+    """A stored attribute of the projection that recomputes one past version: the live
+    projection's records, each copied when the handler first looks at it, and whatever the
+    handler writes, kept here. The live records never change."""
+
+    def __init__(self, live: dict[Any, Any]) -> None:
+        super().__init__()
+        self._live = live
+        self._gone: set[Any] = set()
+
+    def _fetch(self, key: Any) -> bool:
+        if dict.__contains__(self, key):
+            return True
+        if key in self._gone or not dict.__contains__(self._live, key):
+            return False
+        dict.__setitem__(self, key, copy.deepcopy(dict.__getitem__(self._live, key)))
+        return True
+
+    def absent(self, key: Any) -> None:
+        """The record ``key`` did not stand at the moment recomputed."""
+        dict.pop(self, key, None)
+        self._gone.add(key)
+
+    def holds(self, key: Any) -> bool:
+        """Whether the handler left ``key`` here (set it, or kept the copy it read)."""
+        return dict.__contains__(self, key)
+
+    def __getitem__(self, key: Any) -> Any:
+        if not self._fetch(key):
+            raise KeyError(key)
+        return dict.__getitem__(self, key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return dict.__getitem__(self, key) if self._fetch(key) else default
+
+    def __contains__(self, key: object) -> bool:
+        return self._fetch(key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._gone.discard(key)
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        if not self._fetch(key):
+            raise KeyError(key)
+        dict.__delitem__(self, key)
+        self._gone.add(key)
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if not self._fetch(key):
+            self[key] = default
+        return dict.__getitem__(self, key)
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        if self._fetch(key):
+            value = dict.__getitem__(self, key)
+            del self[key]
+            return value
+        if default:
+            return default[0]
+        raise KeyError(key)
+
+    def _everything(self, *_: Any) -> Any:
+        raise _WholeAttributeNeededError
+
+    __iter__ = keys = values = items = __len__ = _everything
 
 
 class Projection(LibraryProjection[ViewStore]):
@@ -350,23 +423,40 @@ class Projection(LibraryProjection[ViewStore]):
                 self._bodies[(name, SCALAR_KEY)] = body
         return changes
 
-    def _recompute(self, domain_event: Any, kind: str, key: str, body: str) -> str | None:
-        """A past version of one record with ``domain_event`` applied (a backdated act), on a
-        projection holding that record only; None if the handler needs more than the record."""
+    def _recompute(
+        self, domain_event: Any, kind: str, key: str, body: str | None
+    ) -> str | None:
+        """A past version of one record (``body``; None: the record did not stand) with
+        ``domain_event`` applied (a backdated act): the handler runs on a projection whose
+        record is that version and whose other records are the live ones, copied as the
+        handler reads them (a payment's handler reads its programme); None if it cannot run
+        so (it went through a whole attribute, or failed) or left no record.
+
+        The other records are taken as they stand now, not as they stood then: exact for a
+        handler that reads from them what does not change (a programme's unit, a unit's
+        kind), and for the record's own sums and lists."""
         codec = self.codec()
         alone = type(self)()
+        for name in self.stored:
+            setattr(alone, name, _Overlay(getattr(self, name)))
+        for name in self.stored_scalars:
+            setattr(alone, name, copy.deepcopy(getattr(self, name)))
         record_key = codec.decode(key)
         if kind in self.stored_scalars:
-            setattr(alone, kind, codec.decode(body))
+            # Where no version stood, the plain attribute had its initial value.
+            setattr(alone, kind, getattr(type(self)(), kind) if body is None
+                    else codec.decode(body))
+        elif body is None:
+            getattr(alone, kind).absent(record_key)
         else:
             getattr(alone, kind)[record_key] = codec.decode(body)
         try:
             alone._handle(domain_event)
-        except (KeyError, AttributeError, TypeError, ValueError):
-            # The handler looked up another record: the act is applied from the record's
-            # current version on, not to this past one.
+        except (_WholeAttributeNeededError, KeyError, AttributeError, TypeError, ValueError):
+            # The act is applied from the record's current version on, not to this past one.
             return None
         if kind in self.stored_scalars:
             return codec.encode(getattr(alone, kind))
-        records = getattr(alone, kind)
-        return codec.encode(records[record_key]) if record_key in records else None
+        records: _Overlay = getattr(alone, kind)
+        return codec.encode(dict.__getitem__(records, record_key)) if records.holds(
+            record_key) else None

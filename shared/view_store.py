@@ -42,9 +42,10 @@ log = logging.getLogger(__name__)
 SQLITE_MODULE = "eventsourcing.sqlite"
 POSTGRES_MODULE = "eventsourcing.postgres"
 
-# A version's new body when an earlier (backdated) event is applied to it: None when the
-# event's handler could not be applied to the record on its own (the version is kept).
-Recompute = Callable[[Any, str, str, str], str | None]
+# A version's new body when an earlier (backdated) event is applied to it (None for the body:
+# to the record where it did not stand, a body if the event creates it): None when the
+# event's handler could not be applied to that version (it is kept) or left no record.
+Recompute = Callable[[Any, str, str, str | None], str | None]
 
 
 @dataclass
@@ -143,57 +144,61 @@ class ViewStore(TrackingRecorder):
 
 class _Writer:
     """The version rules, written once for both databases over a DB-API cursor; ``sql``
-    holds each backend's statements. ``currents``, when given, holds each changed record's
-    current ``valid_from`` (None: no current version), read beforehand in one query: the
-    writer then reads nothing for the usual changes and its statements can go in one round
-    trip; a record it does not hold is read when needed."""
+    holds each backend's statements. ``latest``, when given, holds each changed record's
+    latest version as ``(valid_from, valid_to)`` (None: no version at all), read beforehand
+    in one query: the writer then reads nothing for the usual changes and its statements can
+    be pipelined; a record it does not hold is read when needed."""
 
     def __init__(
         self, cursor: Any, sql: Mapping[str, str],
-        currents: dict[tuple[str, str], int | None] | None = None,
+        latest: dict[tuple[str, str], tuple[int, int | None] | None] | None = None,
     ) -> None:
         self.cursor = cursor
         self.sql = sql
-        self.currents = currents
+        self.latest = latest
 
-    def current_from(self, kind: str, key: str) -> int | None:
-        if self.currents is not None and (kind, key) in self.currents:
-            return self.currents[(kind, key)]
-        self.cursor.execute(self.sql["current"], (kind, key))
+    def latest_of(self, kind: str, key: str) -> tuple[int, int | None] | None:
+        """The record's version that began last (versions do not overlap, so it also ends
+        last): its ``valid_to`` is None while the record stands."""
+        if self.latest is not None and (kind, key) in self.latest:
+            return self.latest[(kind, key)]
+        self.cursor.execute(self.sql["latest_version"], (kind, key))
         row = self.cursor.fetchone()
-        return None if row is None else int(row[0])
+        return None if row is None else (int(row[0]), None if row[1] is None else int(row[1]))
 
-    def _now_current(self, change: RecordChange, valid_from: int | None) -> None:
-        if self.currents is not None:
-            self.currents[(change.kind, change.key)] = valid_from
+    def _now_latest(self, change: RecordChange, version: tuple[int, int | None] | None) -> None:
+        if self.latest is not None:
+            self.latest[(change.kind, change.key)] = version
+
+    def _forget(self, change: RecordChange) -> None:
+        if self.latest is not None:  # read again if the record changes again
+            self.latest.pop((change.kind, change.key), None)
 
     def apply(self, event: EventChanges, recompute: Recompute) -> None:
         t = event.moment
         for change in event.changes:
-            current = self.current_from(change.kind, change.key)
+            latest = self.latest_of(change.kind, change.key)
+            current = None if latest is None or latest[1] is not None else latest[0]
             if current is None:
                 if change.body is None:
                     continue
-                self.cursor.execute(
-                    self.sql["insert"], (change.kind, change.key, t, None, event.position,
-                                         change.body),
-                )
-                self.cursor.execute(
-                    self.sql["record"], (change.kind, change.key, t, event.position)
-                )
-                self._now_current(change, t)
+                if latest is not None and latest[1] is not None and latest[1] > t:
+                    # Removed, and created again by an act dated before the removal (a
+                    # payment reversed, then paid again for the same month, dated earlier).
+                    self.backdated(event, change, recompute)
+                    self._forget(change)
+                    continue
+                self._insert(change, t, None, event.position, change.body)
+                self._now_latest(change, (t, None))
             elif t > current:
                 self.cursor.execute(self.sql["close"], (t, change.kind, change.key, current))
                 if change.body is not None:
-                    self.cursor.execute(
-                        self.sql["insert"], (change.kind, change.key, t, None, event.position,
-                                             change.body),
-                    )
-                self._now_current(change, None if change.body is None else t)
+                    self._insert(change, t, None, event.position, change.body)
+                self._now_latest(change, (current, t) if change.body is None else (t, None))
             elif t == current:
                 if change.body is None:
                     self.cursor.execute(self.sql["delete"], (change.kind, change.key, current))
-                    self._now_current(change, None)
+                    self._forget(change)
                 else:
                     self.cursor.execute(
                         self.sql["update"], (change.body, event.position, change.kind,
@@ -201,49 +206,94 @@ class _Writer:
                     )
             else:
                 self.backdated(event, change, recompute)
-                if self.currents is not None:  # read again if the record changes again
-                    self.currents.pop((change.kind, change.key), None)
+                self._forget(change)
+
+    def _insert(
+        self, change: RecordChange, valid_from: int, valid_to: int | None, position: int,
+        body: str,
+    ) -> None:
+        self.cursor.execute(
+            self.sql["insert"], (change.kind, change.key, valid_from, valid_to, position, body)
+        )
+        self.cursor.execute(self.sql["record"], (change.kind, change.key, valid_from, position))
+
+    def _versions_from(self, change: RecordChange, t: int) -> list[tuple[int, int | None, str]]:
+        self.cursor.execute(self.sql["from"], (change.kind, change.key, t))
+        return [(int(r[0]), None if r[1] is None else int(r[1]), r[2])
+                for r in self.cursor.fetchall()]
 
     def backdated(self, event: EventChanges, change: RecordChange, recompute: Recompute) -> None:
-        """An act whose business time is earlier than the record's current version: applied to
-        every version from its time on, as a replay "as of" each of those days would."""
+        """An act dated before the record's latest version (the record standing now or
+        removed since): applied from its time on as a replay "as of" each later day would
+        apply it. A version from that time on gets the act applied to it (``recompute``; the
+        current one gets the act's own result), split at the act's time if it began before;
+        in a gap, where the record did not stand, the act creates it if it would from
+        nothing; and a record removed since stands again, as the act leaves it, from its last
+        removal on."""
         t = event.moment
-        self.cursor.execute(self.sql["from"], (change.kind, change.key, t))
-        rows = [(int(r[0]), None if r[1] is None else int(r[1]), r[2])
-                for r in self.cursor.fetchall()]
-        for valid_from, valid_to, body in rows:
-            if valid_to is None:
-                new_body = change.body
-            else:
-                new_body = recompute(event.domain_event, change.kind, change.key, body)
-                if new_body is None:
-                    continue
-            if new_body is None:  # removed from now on
-                self.cursor.execute(self.sql["close"], (max(t, valid_from), change.kind,
-                                                        change.key, valid_from))
+        at = t  # every moment before ``at`` is done
+        standing = False
+        for valid_from, valid_to, old in self._versions_from(change, t):
+            if valid_to is not None and valid_to <= valid_from:
+                # Valid at no moment (left by an earlier version of these rules).
+                self.cursor.execute(self.sql["delete"], (change.kind, change.key, valid_from))
                 continue
-            if valid_from < t:
-                self.cursor.execute(self.sql["close"], (t, change.kind, change.key, valid_from))
-                self.cursor.execute(
-                    self.sql["insert"], (change.kind, change.key, t, valid_to, event.position,
-                                         new_body),
-                )
-            else:
-                self.cursor.execute(
-                    self.sql["update"], (new_body, event.position, change.kind, change.key,
-                                         valid_from),
-                )
+            if valid_from > at:
+                created = recompute(event.domain_event, change.kind, change.key, None)
+                if created is not None:
+                    self._insert(change, at, valid_from, event.position, created)
+            if valid_to is None:
+                standing = True
+                if change.body is None:  # removed from the act's time on
+                    if valid_from >= t:  # this version began after it: it never stood
+                        self.cursor.execute(self.sql["delete"], (change.kind, change.key,
+                                                                 valid_from))
+                    else:
+                        self.cursor.execute(self.sql["close"], (t, change.kind, change.key,
+                                                                valid_from))
+                else:
+                    self._rewrite(event, change, valid_from, valid_to, change.body)
+                break
+            new_body = recompute(event.domain_event, change.kind, change.key, old)
+            if new_body is not None:
+                self._rewrite(event, change, valid_from, valid_to, new_body)
+            at = valid_to
+        if not standing and change.body is not None:
+            self._insert(change, at, None, event.position, change.body)
+
+    def _rewrite(
+        self, event: EventChanges, change: RecordChange, valid_from: int, valid_to: int | None,
+        new_body: str,
+    ) -> None:
+        """The version ``valid_from`` with the act at ``event.moment`` applied: split at the
+        act's time when it began before it."""
+        t = event.moment
+        if valid_from < t:
+            self.cursor.execute(self.sql["close"], (t, change.kind, change.key, valid_from))
+            self.cursor.execute(
+                self.sql["insert"], (change.kind, change.key, t, valid_to, event.position,
+                                     new_body),
+            )
+        else:
+            self.cursor.execute(
+                self.sql["update"], (new_body, event.position, change.kind, change.key,
+                                     valid_from),
+            )
 
 
 def _statements(versions: str, records: str, tracking: str, mark: str) -> dict[str, str]:
     p = mark
     return {
-        "current": f"SELECT valid_from FROM {versions} WHERE kind = {p} AND key = {p} "
-                   "AND valid_to IS NULL",
+        "latest_version": f"SELECT valid_from, valid_to FROM {versions} WHERE kind = {p} "
+                          f"AND key = {p} ORDER BY valid_from DESC LIMIT 1",
         "insert": f"INSERT INTO {versions} (kind, key, valid_from, valid_to, position, body) "
                   f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
-        "record": f"INSERT INTO {records} (kind, key, first_from, first_position) "
-                  f"VALUES ({p}, {p}, {p}, {p}) ON CONFLICT (kind, key) DO NOTHING",
+        # A record an act dated back creates before it first began (``_Writer.backdated``) begins
+        # earlier: "as of" finds a record only from its ``first_from`` on.
+        "record": f"INSERT INTO {records} AS r (kind, key, first_from, first_position) "
+                  f"VALUES ({p}, {p}, {p}, {p}) ON CONFLICT (kind, key) DO UPDATE "
+                  "SET first_from = excluded.first_from "
+                  "WHERE excluded.first_from < r.first_from",
         "close": f"UPDATE {versions} SET valid_to = {p} WHERE kind = {p} AND key = {p} "
                  f"AND valid_from = {p}",
         "update": f"UPDATE {versions} SET body = {p}, position = {p} WHERE kind = {p} "
@@ -383,9 +433,11 @@ class PostgresViewStore(ViewStore):
         v, r, t = (f'"{schema}"."{self.prefix}_{s}"' for s in ("versions", "records", "tracking"))
         self._tables = (v, r, t)
         self.sql = _statements(v, r, t, "%s")
-        self.sql["currents"] = (
-            f"SELECT kind, key, valid_from FROM {v} WHERE valid_to IS NULL "
-            "AND (kind, key) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+        self.sql["latest_versions"] = (
+            "SELECT k.kind, k.key, v.valid_from, v.valid_to "
+            "FROM unnest(%s::text[], %s::text[]) AS k (kind, key) "
+            f"JOIN LATERAL (SELECT valid_from, valid_to FROM {v} WHERE kind = k.kind "
+            "AND key = k.key ORDER BY valid_from DESC LIMIT 1) AS v ON true"
         )
         self._lock_key = f"{schema}.{self.prefix}"
         creates = [
@@ -443,7 +495,7 @@ class PostgresViewStore(ViewStore):
         self, tracking: Tracking, events: Sequence[EventChanges], recompute: Recompute,
         latest: int | None = None,
     ) -> bool:
-        # Pipelined: the lock, the stored position and the changed records' current versions
+        # Pipelined: the lock, the stored position and the changed records' latest versions
         # are read in one round trip; every write, the tracking and the commit follow without
         # waiting for each other (psycopg syncs the pipeline at the transaction's end and at
         # the commit): three round trips whatever the page changed. Each statement waited for
@@ -458,16 +510,18 @@ class PostgresViewStore(ViewStore):
                                    (self._lock_key,))
                 cursor.execute(self.sql["position"], (self.name,))
                 if keys:
-                    found.execute(self.sql["currents"], ([k for k, _ in keys],
-                                                         [key for _, key in keys]))
+                    found.execute(self.sql["latest_versions"], ([k for k, _ in keys],
+                                                                [key for _, key in keys]))
                 row = cursor.fetchone()
                 stored = int(row[0]) if row else 0
                 if stored >= tracking.notification_id:
                     return False
-                currents: dict[tuple[str, str], int | None] = dict.fromkeys(keys)
+                versions: dict[tuple[str, str], tuple[int, int | None] | None] = (
+                    dict.fromkeys(keys))
                 if keys:
-                    currents.update(((k, key), int(v)) for k, key, v in found.fetchall())
-                writer = _Writer(cursor, self.sql, currents)
+                    versions.update(((k, key), (int(f), None if to is None else int(to)))
+                                    for k, key, f, to in found.fetchall())
+                writer = _Writer(cursor, self.sql, versions)
                 for event in events:
                     if event.position > stored:
                         writer.apply(event, recompute)
