@@ -40,7 +40,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection as LibraryProjection
 
 from shared.record_codec import RecordCodec
-from shared.view_store import EventChanges, RecordChange, ViewStore
+from shared.view_store import REMOVED, EventChanges, RecordChange, Removed, ViewStore
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SCALAR_KEY = "null"  # the key of a plain attribute's row
@@ -293,8 +293,12 @@ class Projection(LibraryProjection[ViewStore]):
             self.apply(domain_event)
             return []
         self._reset_marks()
+        before = self.latest
         self.apply(domain_event)
-        changes = self._changes()
+        # An act dated before acts already applied may change the past versions of records
+        # it only looked at (a "set unless present" on a record that is present now).
+        dated_back = before is not None and business_time(domain_event) < before
+        changes = self._changes(dated_back)
         if not changes:
             return []
         return [EventChanges(
@@ -398,8 +402,11 @@ class Projection(LibraryProjection[ViewStore]):
             if isinstance(tracked, TrackedDict):
                 tracked.reset()
 
-    def _changes(self) -> list[RecordChange]:
-        """The records the last event changed, as rows (compared with what was stored)."""
+    def _changes(self, dated_back: bool = False) -> list[RecordChange]:
+        """The records the last event changed, as rows (compared with what was stored); for
+        an act ``dated_back``, also those it looked up by key without changing them (not
+        those it went through: the past versions of a whole attribute are left as they
+        were)."""
         codec, changes = self.codec(), []
         for name in self.stored:
             tracked = self.__dict__[name]
@@ -416,6 +423,8 @@ class Projection(LibraryProjection[ViewStore]):
                         self._bodies.pop((name, key), None)
                     else:
                         self._bodies[(name, key)] = body
+                elif dated_back and record_key in tracked.touched:
+                    changes.append(RecordChange(name, key, body, unchanged=True))
         for name in self.stored_scalars:
             body = codec.encode(getattr(self, name))
             if self._bodies.get((name, SCALAR_KEY)) != body:
@@ -425,12 +434,13 @@ class Projection(LibraryProjection[ViewStore]):
 
     def _recompute(
         self, domain_event: Any, kind: str, key: str, body: str | None
-    ) -> str | None:
+    ) -> str | Removed | None:
         """A past version of one record (``body``; None: the record did not stand) with
         ``domain_event`` applied (a backdated act): the handler runs on a projection whose
         record is that version and whose other records are the live ones, copied as the
-        handler reads them (a payment's handler reads its programme); None if it cannot run
-        so (it went through a whole attribute, or failed) or left no record.
+        handler reads them (a payment's handler reads its programme); REMOVED if the handler
+        removed the record; None if it cannot run so (it went through a whole attribute, or
+        failed), or created nothing where the record did not stand.
 
         The other records are taken as they stand now, not as they stood then: exact for a
         handler that reads from them what does not change (a programme's unit, a unit's
@@ -458,5 +468,6 @@ class Projection(LibraryProjection[ViewStore]):
         if kind in self.stored_scalars:
             return codec.encode(getattr(alone, kind))
         records: _Overlay = getattr(alone, kind)
-        return codec.encode(dict.__getitem__(records, record_key)) if records.holds(
-            record_key) else None
+        if records.holds(record_key):
+            return codec.encode(dict.__getitem__(records, record_key))
+        return None if body is None else REMOVED

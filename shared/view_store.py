@@ -26,6 +26,7 @@ This module is storage only; shared/readmodel.py decides what changed.
 from __future__ import annotations
 
 import contextlib
+import enum
 import logging
 import sqlite3
 import threading
@@ -42,19 +43,31 @@ log = logging.getLogger(__name__)
 SQLITE_MODULE = "eventsourcing.sqlite"
 POSTGRES_MODULE = "eventsourcing.postgres"
 
+class Removed(enum.Enum):
+    """A backdated event's handler, applied to a past version, removed the record."""
+
+    REMOVED = "removed"
+
+
+REMOVED = Removed.REMOVED
+
 # A version's new body when an earlier (backdated) event is applied to it (None for the body:
-# to the record where it did not stand, a body if the event creates it): None when the
-# event's handler could not be applied to that version (it is kept) or left no record.
-Recompute = Callable[[Any, str, str, str | None], str | None]
+# to the record where it did not stand, a body if the event creates it): REMOVED if the
+# handler removed the record; None when it could not be applied to that version (it is kept)
+# or, where the record did not stand, created nothing.
+Recompute = Callable[[Any, str, str, str | None], str | Removed | None]
 
 
 @dataclass
 class RecordChange:
-    """A record's body after an event (None: the record was removed)."""
+    """A record's body after an event (None: the record was removed, or is not there).
+    ``unchanged``: the event did not change it now, but is dated before later acts and
+    looked at it, so it may have changed the record's past versions."""
 
     kind: str
     key: str
     body: str | None
+    unchanged: bool = False
 
 
 @dataclass
@@ -178,35 +191,37 @@ class _Writer:
         t = event.moment
         for change in event.changes:
             latest = self.latest_of(change.kind, change.key)
-            current = None if latest is None or latest[1] is not None else latest[0]
-            if current is None:
-                if change.body is None:
-                    continue
-                if latest is not None and latest[1] is not None and latest[1] > t:
-                    # Removed, and created again by an act dated before the removal (a
-                    # payment reversed, then paid again for the same month, dated earlier).
-                    self.backdated(event, change, recompute)
-                    self._forget(change)
-                    continue
-                self._insert(change, t, None, event.position, change.body)
-                self._now_latest(change, (t, None))
-            elif t > current:
-                self.cursor.execute(self.sql["close"], (t, change.kind, change.key, current))
+            if latest is None:  # a record never seen
                 if change.body is not None:
                     self._insert(change, t, None, event.position, change.body)
-                self._now_latest(change, (current, t) if change.body is None else (t, None))
-            elif t == current:
-                if change.body is None:
-                    self.cursor.execute(self.sql["delete"], (change.kind, change.key, current))
+                    self._now_latest(change, (t, None))
+                continue
+            begun, ended = latest
+            if ended is not None:  # removed at ``ended``
+                if t < ended:  # e.g. a payment reversed, then paid again, dated earlier
+                    self.backdated(event, change, recompute)
                     self._forget(change)
-                else:
-                    self.cursor.execute(
-                        self.sql["update"], (change.body, event.position, change.kind,
-                                             change.key, current),
-                    )
-            else:
+                elif change.body is not None and not change.unchanged:
+                    self._insert(change, t, None, event.position, change.body)
+                    self._now_latest(change, (t, None))
+            elif t < begun:
                 self.backdated(event, change, recompute)
                 self._forget(change)
+            elif change.unchanged:
+                continue  # nothing before the act to correct, and the act changed nothing
+            elif t > begun:
+                self.cursor.execute(self.sql["close"], (t, change.kind, change.key, begun))
+                if change.body is not None:
+                    self._insert(change, t, None, event.position, change.body)
+                self._now_latest(change, (begun, t) if change.body is None else (t, None))
+            elif change.body is None:
+                self.cursor.execute(self.sql["delete"], (change.kind, change.key, begun))
+                self._forget(change)
+            else:
+                self.cursor.execute(
+                    self.sql["update"], (change.body, event.position, change.kind,
+                                         change.key, begun),
+                )
 
     def _insert(
         self, change: RecordChange, valid_from: int, valid_to: int | None, position: int,
@@ -240,26 +255,32 @@ class _Writer:
                 continue
             if valid_from > at:
                 created = recompute(event.domain_event, change.kind, change.key, None)
-                if created is not None:
+                if isinstance(created, str):
                     self._insert(change, at, valid_from, event.position, created)
             if valid_to is None:
                 standing = True
-                if change.body is None:  # removed from the act's time on
-                    if valid_from >= t:  # this version began after it: it never stood
-                        self.cursor.execute(self.sql["delete"], (change.kind, change.key,
-                                                                 valid_from))
-                    else:
-                        self.cursor.execute(self.sql["close"], (t, change.kind, change.key,
-                                                                valid_from))
-                else:
+                if change.body is None:
+                    self._removed(event, change, valid_from)
+                elif change.body != old:
                     self._rewrite(event, change, valid_from, valid_to, change.body)
                 break
             new_body = recompute(event.domain_event, change.kind, change.key, old)
-            if new_body is not None:
+            if new_body is REMOVED:
+                self._removed(event, change, valid_from)
+            elif new_body is not None and new_body != old:
                 self._rewrite(event, change, valid_from, valid_to, new_body)
             at = valid_to
         if not standing and change.body is not None:
             self._insert(change, at, None, event.position, change.body)
+
+    def _removed(self, event: EventChanges, change: RecordChange, valid_from: int) -> None:
+        """The version ``valid_from`` with the act that removes the record applied: it ends
+        at the act's time, or, begun at or after it, never stood."""
+        t = event.moment
+        if valid_from >= t:
+            self.cursor.execute(self.sql["delete"], (change.kind, change.key, valid_from))
+        else:
+            self.cursor.execute(self.sql["close"], (t, change.kind, change.key, valid_from))
 
     def _rewrite(
         self, event: EventChanges, change: RecordChange, valid_from: int, valid_to: int | None,
