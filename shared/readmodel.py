@@ -450,16 +450,17 @@ class Projection(LibraryProjection[ViewStore]):
         for name in self.stored:
             setattr(alone, name, _Overlay(getattr(self, name)))
         for name in self.stored_scalars:
-            setattr(alone, name, copy.deepcopy(getattr(self, name)))
+            # Where no version of ``kind`` stood, it keeps its initial value.
+            if name != kind:
+                setattr(alone, name, copy.deepcopy(getattr(self, name)))
+            elif body is not None:
+                setattr(alone, name, codec.decode(body))
         record_key = codec.decode(key)
-        if kind in self.stored_scalars:
-            # Where no version stood, the plain attribute had its initial value.
-            setattr(alone, kind, getattr(type(self)(), kind) if body is None
-                    else codec.decode(body))
-        elif body is None:
-            getattr(alone, kind).absent(record_key)
-        else:
-            getattr(alone, kind)[record_key] = codec.decode(body)
+        if kind in self.stored:
+            if body is None:
+                getattr(alone, kind).absent(record_key)
+            else:
+                getattr(alone, kind)[record_key] = codec.decode(body)
         try:
             alone._handle(domain_event)
         except (_WholeAttributeNeededError, KeyError, AttributeError, TypeError, ValueError):

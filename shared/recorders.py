@@ -554,19 +554,13 @@ class PostgresCommandRecorder(
             raise ProgrammingError(msg)
         if (stored_events and kwargs.get("tracking") is None
                 and not self.datastore.enable_db_functions):
-            inserted: Sequence[int] = self._insert_in_two_trips(stored_events, record)
-            return inserted
+            # A command's events, and its record, in a transaction of two round trips
+            # (:meth:`_write`), shared with the inserts waiting when it starts
+            # (:class:`GroupCommit`): under load, commands queue for the events' table lock
+            # (seven at a time on average at 10 callers).
+            return self._insert_grouped(stored_events, record)
         ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
         return ids
-
-    def _insert_in_two_trips(
-        self, stored_events: Sequence[StoredEvent], record: CommandRecord | None
-    ) -> Sequence[int]:
-        """A command's events, and its record, in a transaction of two round trips
-        (:meth:`_write`), shared with the inserts that are waiting when it starts
-        (:class:`GroupCommit`). Under load, commands queue for the events' table lock (seven
-        at a time on average at 10 callers)."""
-        return self._insert_grouped(stored_events, record)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def _write(self, group: Sequence[_Waiting]) -> bool:
@@ -637,7 +631,7 @@ class PostgresCommandRecorder(
         return True
 
     def _two_trip_sql(self, conn: Any) -> dict[str, bytes]:
-        """The fixed parts of :meth:`_insert_in_two_trips`'s statements, as bytes, made
+        """The fixed parts of :meth:`_write`'s statements, as bytes, made
         once (psycopg's ``SQL.format`` parses its template on every call)."""
         if self._two_trip is None:
             schema = Identifier(self.datastore.schema).as_bytes(conn)

@@ -157,10 +157,11 @@ class ViewStore(TrackingRecorder):
 
 class _Writer:
     """The version rules, written once for both databases over a DB-API cursor; ``sql``
-    holds each backend's statements. ``latest``, when given, holds each changed record's
-    latest version as ``(valid_from, valid_to)`` (None: no version at all), read beforehand
-    in one query: the writer then reads nothing for the usual changes and its statements can
-    be pipelined; a record it does not hold is read when needed."""
+    holds each backend's statements. ``latest`` holds records' latest versions as
+    ``(valid_from, valid_to)`` (None: no version at all), kept as the writer writes; a
+    backend may fill it beforehand in one query, so that the writer reads nothing for the
+    usual changes and its statements can be pipelined; a record it does not hold is read
+    when needed."""
 
     def __init__(
         self, cursor: Any, sql: Mapping[str, str],
@@ -168,24 +169,23 @@ class _Writer:
     ) -> None:
         self.cursor = cursor
         self.sql = sql
-        self.latest = latest
+        self.latest = {} if latest is None else latest
 
     def latest_of(self, kind: str, key: str) -> tuple[int, int | None] | None:
         """The record's version that began last (versions do not overlap, so it also ends
         last): its ``valid_to`` is None while the record stands."""
-        if self.latest is not None and (kind, key) in self.latest:
-            return self.latest[(kind, key)]
-        self.cursor.execute(self.sql["latest_version"], (kind, key))
-        row = self.cursor.fetchone()
-        return None if row is None else (int(row[0]), None if row[1] is None else int(row[1]))
+        if (kind, key) not in self.latest:
+            self.cursor.execute(self.sql["latest_version"], (kind, key))
+            row = self.cursor.fetchone()
+            self.latest[(kind, key)] = None if row is None else (
+                int(row[0]), None if row[1] is None else int(row[1]))
+        return self.latest[(kind, key)]
 
     def _now_latest(self, change: RecordChange, version: tuple[int, int | None] | None) -> None:
-        if self.latest is not None:
-            self.latest[(change.kind, change.key)] = version
+        self.latest[(change.kind, change.key)] = version
 
     def _forget(self, change: RecordChange) -> None:
-        if self.latest is not None:  # read again if the record changes again
-            self.latest.pop((change.kind, change.key), None)
+        self.latest.pop((change.kind, change.key), None)  # read again if it changes again
 
     def apply(self, event: EventChanges, recompute: Recompute) -> None:
         t = event.moment
