@@ -553,7 +553,8 @@ class ServiceApplication(Application[UUID], Generic[P]):
         found = self._read_models.get(kind)
         if found is None:
             found = kind()
-            store = (open_view_store(self.service_name, kind.tracking_name(), self.env)
+            store = (open_view_store(self.service_name, kind.tracking_name(), self.env,
+                                     kind.rules_digest())
                      if kind.stored else None)
             if store is not None:
                 found.attach(store)

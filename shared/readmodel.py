@@ -29,6 +29,7 @@ same rows.
 from __future__ import annotations
 
 import copy
+import hashlib
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -40,7 +41,14 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection as LibraryProjection
 
 from shared.record_codec import RecordCodec
-from shared.view_store import REMOVED, EventChanges, RecordChange, Removed, ViewStore
+from shared.view_store import (
+    REMOVED,
+    WRITER_RULES,
+    EventChanges,
+    RecordChange,
+    Removed,
+    ViewStore,
+)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SCALAR_KEY = "null"  # the key of a plain attribute's row
@@ -194,6 +202,15 @@ class _Overlay(dict):  # type: ignore[type-arg]
     __iter__ = keys = values = items = __len__ = _everything
 
 
+def _fields_of(record: type[Any]) -> list[tuple[str, str]]:
+    """A record class's fields and their types, as text (a dataclass or a pydantic model)."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(record):
+        return [(f.name, str(f.type)) for f in dataclasses.fields(record)]
+    return [(name, str(info.annotation)) for name, info in record.model_fields.items()]
+
+
 class Projection(LibraryProjection[ViewStore]):
     """Applies each stored domain event once, in log order; subclasses add ``on_<Qualname>``
     handlers and name the attributes their records live in."""
@@ -203,6 +220,11 @@ class Projection(LibraryProjection[ViewStore]):
     stored: ClassVar[tuple[str, ...]] = ()
     stored_scalars: ClassVar[tuple[str, ...]] = ()
     record_classes: ClassVar[tuple[type[Any], ...]] = ()
+    # The version of this read model's own rules: raise it when a handler would write other
+    # records for the same history. The rows are named after the rules that wrote them
+    # (:meth:`rules_digest`), so a store whose rows other rules wrote drops them and writes
+    # them again from the log at the next start (docs/architecture.md, "Rules and rebuilding").
+    rules: ClassVar[int] = 1
     # Small enough that one page is applied in a few milliseconds: between pages the catch-up
     # yields (under eventlet, ``time.sleep(0)`` lets the hub run), so a long catch-up never
     # holds up ``ping`` or another caller's RPC for more than one page.
@@ -229,6 +251,19 @@ class Projection(LibraryProjection[ViewStore]):
             codec = RecordCodec(cls.record_classes)
             cls._codec = codec  # type: ignore[attr-defined]
         return codec
+
+    @classmethod
+    def rules_digest(cls) -> str:
+        """Names the rules that write this read model's rows: the version writer's
+        (``WRITER_RULES``), this class's ``rules``, and the shape of what it stores (its
+        attributes, and each record class's fields with their types), so a change of shape
+        is caught without anyone remembering to raise ``rules``."""
+        shapes = sorted(
+            (record.__module__, record.__qualname__, _fields_of(record))
+            for record in cls.record_classes
+        )
+        described = repr((WRITER_RULES, cls.rules, cls.stored, cls.stored_scalars, shapes))
+        return hashlib.sha256(described.encode()).hexdigest()[:12]
 
     @classmethod
     def tracking_name(cls) -> str:

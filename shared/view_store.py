@@ -8,7 +8,9 @@ then a query (for each record, its version valid at D: one index seek a record),
 and the live answer is the versions with no ``valid_to``: both come from the same rows.
 
 Tables, next to eventsourcing's (the same SQLite file; the same PostgreSQL schema), per read
-model ``<service>_view_<name>``:
+model ``<service>_view_<name>_<rules>``, where ``rules`` is the digest of the rules that wrote
+them (``Projection.rules_digest``; the tables of other rules are dropped when a store opens,
+and the rows written again from the log):
 
 - ``..._versions (kind, key, valid_from, valid_to, position, body)``, primary key
   ``(kind, key, valid_from)``; ``kind`` is the read model's attribute (``letters``), ``key`` the
@@ -28,11 +30,12 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
+import re
 import sqlite3
 import threading
 import time
 from abc import abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,15 +86,55 @@ class EventChanges:
 # Rows fetched between two yields to the hub (see SQLiteViewStore._select_in_pages).
 SELECT_PAGE = 100
 
+# The version of this module's rules for turning a page of changes into versions (_Writer).
+# Raise it when a change here would write other rows for the same history: it is part of every
+# read model's rules digest, so each store drops its rows and writes them again from the log at
+# its next start (docs/architecture.md, "Rules and rebuilding"). 2: acts recorded late, to
+# the letter of "as of" (removals end past versions, gaps, records only looked up).
+WRITER_RULES = 2
+
+# The tables of one read model, by any rules (a digest) or by none (before rules were named).
+_TABLE_SUFFIX = r"(?:_(?P<rules>[0-9a-f]{12}))?_(?:versions|records|tracking)"
+
+
+class ReadModelGoneError(LookupError):
+    """A read model's tables were dropped under a running process: a process with other
+    rules (another version of the service) started on the same store and rebuilt them."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"The stored rows of read model {name} were dropped by a process that writes them "
+            "by other rules (another version of this service started on the same store). "
+            "Run one version of a service on a store: restart this one on the new version."
+        )
+
 
 class ViewStore(TrackingRecorder):
     """The rows of one read model; a tracking recorder of the eventsourcing library (its
     position is the read model's ``Tracking``)."""
 
-    def __init__(self, service: str, name: str) -> None:
-        self.prefix = f"{service}_view_{name.lower()}"
+    def __init__(self, service: str, name: str, rules: str = "") -> None:
+        # The tables are named after the rules that write them (``Projection.rules_digest``):
+        # rows written by other rules are never read as if this code had written them.
+        self.base = f"{service}_view_{name.lower()}"
+        self.rules = rules
+        self.prefix = f"{self.base}_{rules}" if rules else self.base
         self.name = name
         self._lock = threading.Lock()
+
+    def _stale(self, tables: Sequence[str]) -> list[str]:
+        """Among ``tables``, this read model's tables written by other rules."""
+        pattern = re.compile(re.escape(self.base) + _TABLE_SUFFIX)
+        return sorted(
+            table for table in tables
+            if (found := pattern.fullmatch(table)) and (found["rules"] or "") != self.rules
+        )
+
+    def _log_dropped(self, stale: Sequence[str]) -> None:
+        log.warning(
+            "read model %s: dropped %s, written by other rules; its rows are written again "
+            "from the log (rules %s)", self.name, ", ".join(stale), self.rules or "unnamed",
+        )
 
     # eventsourcing's TrackingRecorder interface.
 
@@ -348,34 +391,50 @@ def _statements(versions: str, records: str, tracking: str, mark: str) -> dict[s
 class SQLiteViewStore(ViewStore):
     """The tables in the service's SQLite file, on a connection of their own."""
 
-    def __init__(self, service: str, name: str, dbname: str, lock_timeout: float) -> None:
-        super().__init__(service, name)
+    def __init__(
+        self, service: str, name: str, dbname: str, lock_timeout: float, rules: str = "",
+    ) -> None:
+        super().__init__(service, name, rules)
         self.dbname = dbname
         self.lock_timeout = lock_timeout
         self._connection: sqlite3.Connection | None = None
         v, r, t = (f'"{self.prefix}_{s}"' for s in ("versions", "records", "tracking"))
         self._tables = (v, r, t)
         self.sql = _statements(v, r, t, "?")
-        with self._lock:
-            connection = self._connected()
-            connection.execute(
-                f"CREATE TABLE IF NOT EXISTS {v} (kind TEXT NOT NULL, key TEXT NOT NULL, "
-                "valid_from INTEGER NOT NULL, valid_to INTEGER, position INTEGER NOT NULL, "
-                "body TEXT NOT NULL, PRIMARY KEY (kind, key, valid_from)) WITHOUT ROWID"
-            )
-            connection.execute(
-                f'CREATE INDEX IF NOT EXISTS "{self.prefix}_live" ON {v} (kind, key) '
-                "WHERE valid_to IS NULL"
-            )
-            connection.execute(
-                f"CREATE TABLE IF NOT EXISTS {r} (kind TEXT NOT NULL, key TEXT NOT NULL, "
-                "first_from INTEGER NOT NULL, first_position INTEGER NOT NULL, "
-                "PRIMARY KEY (kind, key)) WITHOUT ROWID"
-            )
-            connection.execute(
-                f"CREATE TABLE IF NOT EXISTS {t} (name TEXT PRIMARY KEY, "
-                "position INTEGER NOT NULL, latest INTEGER)"
-            )
+        creates = [
+            f"CREATE TABLE IF NOT EXISTS {v} (kind TEXT NOT NULL, key TEXT NOT NULL, "
+            "valid_from INTEGER NOT NULL, valid_to INTEGER, position INTEGER NOT NULL, "
+            "body TEXT NOT NULL, PRIMARY KEY (kind, key, valid_from)) WITHOUT ROWID",
+            f'CREATE INDEX IF NOT EXISTS "{self.prefix}_live" ON {v} (kind, key) '
+            "WHERE valid_to IS NULL",
+            f"CREATE TABLE IF NOT EXISTS {r} (kind TEXT NOT NULL, key TEXT NOT NULL, "
+            "first_from INTEGER NOT NULL, first_position INTEGER NOT NULL, "
+            "PRIMARY KEY (kind, key)) WITHOUT ROWID",
+            f"CREATE TABLE IF NOT EXISTS {t} (name TEXT PRIMARY KEY, "
+            "position INTEGER NOT NULL, latest INTEGER)",
+        ]
+        with self._lock, self._in_transaction() as connection:
+            # One transaction: a process with other rules starting at the same moment finds
+            # either all of its tables or none.
+            stale = self._stale([row[0] for row in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")])
+            for table in stale:
+                connection.execute(f'DROP TABLE "{table}"')
+            for statement in creates:
+                connection.execute(statement)
+        if stale:
+            self._log_dropped(stale)
+
+    @contextlib.contextmanager
+    def _in_transaction(self) -> Iterator[sqlite3.Connection]:
+        connection = self._connected()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
 
     def _connected(self) -> sqlite3.Connection:
         if self._connection is None:
@@ -389,15 +448,24 @@ class SQLiteViewStore(ViewStore):
         return self._connection
 
     def _select(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._lock:
+        with self._lock, self._tables_there():
             return self._connected().execute(statement, params).fetchall()
+
+    @contextlib.contextmanager
+    def _tables_there(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.OperationalError as error:
+            if "no such table" in str(error):
+                raise ReadModelGoneError(self.name) from error
+            raise
 
     def _select_in_pages(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         # SQLite runs the query in this thread, stepping as rows are fetched: fetched a page
         # at a time, with a yield between pages, an "as of" over a long history never holds
         # up the eventlet hub (a ``ping``) for the whole query.
         rows: list[Any] = []
-        with self._lock:
+        with self._lock, self._tables_there():
             cursor = self._connected().execute(statement, params)
             while page := cursor.fetchmany(SELECT_PAGE):
                 rows.extend(page)
@@ -409,26 +477,18 @@ class SQLiteViewStore(ViewStore):
         self, tracking: Tracking, events: Sequence[EventChanges], recompute: Recompute,
         latest: int | None = None,
     ) -> bool:
-        with self._lock:
-            connection = self._connected()
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                cursor = connection.cursor()
-                cursor.execute(self.sql["position"], (self.name,))
-                row = cursor.fetchone()
-                stored = int(row[0]) if row else 0
-                if stored >= tracking.notification_id:
-                    connection.execute("ROLLBACK")
-                    return False
-                writer = _Writer(cursor, self.sql)
-                for event in events:
-                    if event.position > stored:
-                        writer.apply(event, recompute)
-                cursor.execute(self.sql["track"], (self.name, tracking.notification_id, latest))
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+        with self._lock, self._tables_there(), self._in_transaction() as connection:
+            cursor = connection.cursor()
+            cursor.execute(self.sql["position"], (self.name,))
+            row = cursor.fetchone()
+            stored = int(row[0]) if row else 0
+            if stored >= tracking.notification_id:
+                return False  # nothing written: the commit ends an empty transaction
+            writer = _Writer(cursor, self.sql)
+            for event in events:
+                if event.position > stored:
+                    writer.apply(event, recompute)
+            cursor.execute(self.sql["track"], (self.name, tracking.notification_id, latest))
             return True
 
     def close(self) -> None:
@@ -446,8 +506,11 @@ class SQLiteViewStore(ViewStore):
 class PostgresViewStore(ViewStore):
     """The tables in the service's PostgreSQL schema, on a connection of their own."""
 
-    def __init__(self, service: str, name: str, schema: str, connect: Mapping[str, Any]) -> None:
-        super().__init__(service, name)
+    def __init__(
+        self, service: str, name: str, schema: str, connect: Mapping[str, Any],
+        rules: str = "",
+    ) -> None:
+        super().__init__(service, name, rules)
         self.schema = schema
         self._connect = dict(connect)
         self._connection: Any = None
@@ -478,15 +541,25 @@ class PostgresViewStore(ViewStore):
             import psycopg
 
             with connection.transaction():
+                # Locked by the read model's name, not its rules: a process with other rules
+                # starting at the same moment waits, then finds all of its tables or none.
                 connection.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
-                                   (self._lock_key,))
+                                   (f"{schema}.{self.base}",))
+                tables = [row[0] for row in connection.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,))]
+                stale[:] = self._stale(tables)
+                for table in stale:
+                    connection.execute(f'DROP TABLE "{schema}"."{table}"')
                 for statement in creates:
                     with contextlib.suppress(psycopg.errors.UniqueViolation,
                                              psycopg.errors.DuplicateTable):
                         connection.execute(statement)
 
+        stale: list[str] = []
         with self._lock:
             self._run(create)
+        if stale:
+            self._log_dropped(stale)
 
     def _run(self, work: Callable[[Any], Any]) -> Any:
         import psycopg
@@ -496,12 +569,14 @@ class PostgresViewStore(ViewStore):
             self._connection.execute("SET synchronous_commit = off")
         try:
             return work(self._connection)
-        except psycopg.Error:
+        except psycopg.Error as error:
             # A connection that failed mid-pipeline may hold statements psycopg counts as
             # prepared but the server never prepared: the next write starts on a new one.
             connection, self._connection = self._connection, None
             with contextlib.suppress(Exception):
                 connection.close()
+            if isinstance(error, psycopg.errors.UndefinedTable):
+                raise ReadModelGoneError(self.name) from error
             raise
 
     def _select(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
@@ -569,16 +644,20 @@ class PostgresViewStore(ViewStore):
             self._run(work)
 
 
-def open_view_store(service: str, name: str, env: Mapping[str, str]) -> ViewStore | None:
+def open_view_store(
+    service: str, name: str, env: Mapping[str, str], rules: str = "",
+) -> ViewStore | None:
     """The rows of read model ``name`` in the store ``env`` describes
-    (``shared.persistence.store_environment``); None for a store in memory (the read model is
-    then kept in memory and "as of" replays the log)."""
+    (``shared.persistence.store_environment``), written by ``rules``
+    (``Projection.rules_digest``; the tables of other rules are dropped); None for a store in
+    memory (the read model is then kept in memory and "as of" replays the log)."""
     module = env.get("PERSISTENCE_MODULE") or ""
     if module == SQLITE_MODULE:
         dbname = env.get("SQLITE_DBNAME") or ""
         if not dbname or ":memory:" in dbname or "mode=memory" in dbname:
             return None
-        return SQLiteViewStore(service, name, dbname, float(env.get("SQLITE_LOCK_TIMEOUT") or 5))
+        return SQLiteViewStore(service, name, dbname,
+                               float(env.get("SQLITE_LOCK_TIMEOUT") or 5), rules)
     if module == POSTGRES_MODULE:
         connect: dict[str, Any] = {
             "host": env.get("POSTGRES_HOST") or "127.0.0.1",
@@ -589,5 +668,5 @@ def open_view_store(service: str, name: str, env: Mapping[str, str]) -> ViewStor
             "connect_timeout": int(env.get("POSTGRES_CONNECT_TIMEOUT") or 5),
         }
         return PostgresViewStore(service, name, env.get("POSTGRES_SCHEMA") or "public",
-                                 connect)
+                                 connect, rules)
     return None

@@ -24,6 +24,7 @@ from psycopg import sql
 
 from dutytrail_ops.cli import main
 from services.casework.application import Casework
+from services.responsibility.views import District
 from shared.actors import Actor
 from shared.feed import UpstreamFeed
 from shared.outbox import postgres_connect
@@ -100,7 +101,7 @@ def tamper(store: Any) -> None:
     """Rename the department in the responsibility read model's rows, behind its back."""
     env = store_environment("responsibility", store)
     statement = "UPDATE {} SET body = replace(body, '区财政局', '区财政所')"
-    table = "responsibility_view_district_versions"
+    table = f"responsibility_view_district_{District.rules_digest()}_versions"
     if store.backend == "sqlite":
         with sqlite3.connect(env["SQLITE_DBNAME"]) as connection:
             changed = connection.execute(statement.format(f'"{table}"')).rowcount

@@ -1,0 +1,246 @@
+"""Read models named after the rules that wrote them, on SQLite and on PostgreSQL
+(docs/architecture.md, "Rules and rebuilding").
+
+Rows written by other rules (an older version of a service, or a store from before the rules
+had names) are dropped at the next start and written again from the log; rows written by the
+same rules are kept and nothing is replayed; a process whose rows another version dropped
+under it refuses with a named error instead of writing into tables that are gone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import sqlite3
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import psycopg
+import pytest
+from eventsourcing.persistence import Tracking
+from psycopg import sql
+
+from services.responsibility.application import Responsibilities
+from services.responsibility.views import District
+from shared.actors import Actor
+from shared.outbox import postgres_connect
+from shared.persistence import store_environment
+from shared.readmodel import Projection
+from shared.settings import StoreSettings
+from shared.view_store import WRITER_RULES, ReadModelGoneError, ViewStore, open_view_store
+from tests.integration.test_read_models_in_store import state, versions_of_every_record
+
+START = datetime(2025, 1, 2, 9, tzinfo=UTC)
+
+
+def register_some_units(app: Responsibilities, count: int, first_day: int = 0) -> None:
+    founder = Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4())
+    pc = app.register_unit(code=f"PC{first_day}", name="区委", kind="party_committee",
+                           actor=founder, occurred_at=START + timedelta(days=first_day))
+    committee = Actor(person_id=uuid.uuid4(), unit_id=pc)
+    for n in range(count):
+        app.register_unit(
+            code=f"U{first_day + n:03}", name=f"单位{first_day + n}",
+            kind="district_department", parent_unit_id=pc, actor=committee,
+            occurred_at=START + timedelta(days=first_day + n + 1),
+        )
+
+
+def tables(settings: StoreSettings) -> list[str]:
+    """The read-model tables of the responsibility store."""
+    env = store_environment("responsibility", settings)
+    if settings.backend == "sqlite":
+        with sqlite3.connect(env["SQLITE_DBNAME"]) as connection:
+            names = [r[0] for r in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")]
+    else:
+        with psycopg.connect(autocommit=True, **postgres_connect(env)) as connection:
+            names = [r[0] for r in connection.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s",
+                (env["POSTGRES_SCHEMA"],))]
+    return sorted(n for n in names if n.startswith("responsibility_view_district"))
+
+
+def rename_in_rows(settings: StoreSettings, table: str, old: str, new: str) -> None:
+    """Edit a read model's rows behind its back (the rows are derived: the log is not touched)."""
+    env = store_environment("responsibility", settings)
+    statement = "UPDATE {} SET body = replace(body, %s, %s)"
+    if settings.backend == "sqlite":
+        with sqlite3.connect(env["SQLITE_DBNAME"]) as connection:
+            changed = connection.execute(
+                statement.replace("%s", "?").format(f'"{table}"'), (old, new)).rowcount
+    else:
+        with psycopg.connect(autocommit=True, **postgres_connect(env)) as connection:
+            query = sql.SQL(statement).format(sql.Identifier(env["POSTGRES_SCHEMA"], table))
+            changed = connection.execute(query, (old, new)).rowcount
+    assert changed > 0
+
+
+@pytest.fixture
+def app(any_store: StoreSettings) -> Iterator[Responsibilities]:
+    opened = Responsibilities(store_environment("responsibility", any_store))
+    yield opened
+    opened.close()
+
+
+def unit_names(projection: Any) -> set[str]:
+    return {unit.name for unit in projection.units.values()}
+
+
+def test_rows_of_the_same_rules_are_kept_and_rows_of_other_rules_are_written_again_from_the_log(
+    any_store, app, monkeypatch, caplog
+):
+    register_some_units(app, 12)
+    before = state(app.as_of())
+    store = app.as_of().store
+    assert store is not None
+    written = versions_of_every_record(store, app.as_of())
+    digest = District.rules_digest()
+    assert tables(any_store) == [f"responsibility_view_district_{digest}_{t}"
+                                 for t in ("records", "tracking", "versions")]
+    app.close()
+    rename_in_rows(any_store, f"responsibility_view_district_{digest}_versions",
+                   "单位3", "单位三")
+
+    # The same rules: the rows are read as they are (the edit shows: nothing was replayed).
+    same = Responsibilities(store_environment("responsibility", any_store))
+    try:
+        assert "单位三" in unit_names(same.as_of()) and "单位3" not in unit_names(same.as_of())
+    finally:
+        same.close()
+
+    # Other rules: the old tables are dropped and the rows written again from the log.
+    monkeypatch.setattr(District, "rules", District.rules + 1)
+    new_digest = District.rules_digest()
+    assert new_digest != digest
+    with caplog.at_level(logging.WARNING, logger="shared.view_store"):
+        rebuilt = Responsibilities(store_environment("responsibility", any_store))
+    try:
+        assert tables(any_store) == [f"responsibility_view_district_{new_digest}_{t}"
+                                     for t in ("records", "tracking", "versions")]
+        assert any("District" in r.getMessage() and digest in r.getMessage()
+                   and "written again" in r.getMessage() for r in caplog.records)
+        assert state(rebuilt.as_of()) == before
+        again = rebuilt.as_of().store
+        assert again is not None
+        assert versions_of_every_record(again, rebuilt.as_of()) == written
+    finally:
+        rebuilt.close()
+
+
+def test_rows_from_before_the_rules_had_names_are_written_again(any_store, app):
+    register_some_units(app, 5)
+    expected = state(app.as_of())
+    app.close()
+    env = store_environment("responsibility", any_store)
+    # A store as an earlier version left it: tables without a digest, holding other rows.
+    legacy = open_view_store("responsibility", District.name, env)
+    assert legacy is not None
+    legacy.insert_tracking(Tracking(District.name, 10**6))
+    legacy.close()
+    assert "responsibility_view_district_tracking" in tables(any_store)
+
+    reopened = Responsibilities(env)
+    try:
+        assert state(reopened.as_of()) == expected
+        assert not any(name.startswith("responsibility_view_district_tracking")
+                       for name in tables(any_store))
+    finally:
+        reopened.close()
+
+
+def test_a_process_whose_rows_another_version_dropped_refuses_to_write_them(
+    any_store, app, monkeypatch
+):
+    register_some_units(app, 3)
+    app.as_of()
+    monkeypatch.setattr(District, "rules", District.rules + 1)
+    newer = Responsibilities(store_environment("responsibility", any_store))
+    try:
+        newer.as_of()
+        with pytest.raises(ReadModelGoneError, match="other rules"):
+            register_some_units(app, 2, first_day=100)
+            app.as_of()
+        # The newer version's rows are whole, and know nothing the old process wrote.
+        assert state(newer.as_of()) == state(District.replayed(newer, START + timedelta(
+            days=1000)))
+    finally:
+        newer.close()
+
+
+def test_another_read_models_tables_are_not_taken_for_stale_ones(any_store, app):
+    env = store_environment("responsibility", any_store)
+    kept: list[ViewStore] = []
+    try:
+        for name, rules in (("district", "0123456789ab"), ("districts", ""),
+                            ("district_x", "")):
+            store = open_view_store("responsibility", name, env, rules)
+            assert store is not None
+            kept.append(store)
+            store.insert_tracking(Tracking(name, 7))
+        assert [store.position() for store in kept] == [7, 7, 7]
+        # Other rules for "district": its old tables go, the others' stay.
+        newer = open_view_store("responsibility", "district", env, "ba9876543210")
+        assert newer is not None
+        kept.append(newer)
+        assert newer.position() == 0
+        assert [store.position() for store in kept[1:3]] == [7, 7]
+        with pytest.raises(ReadModelGoneError):
+            kept[0].position()
+    finally:
+        for store in kept:
+            store.close()
+
+
+@dataclasses.dataclass
+class Counter:
+    count: int = 0
+
+
+class Counting(Projection):
+    stored: ClassVar[tuple[str, ...]] = ("counters",)
+    record_classes: ClassVar[tuple[type[Any], ...]] = (Counter,)
+
+
+def test_the_digest_follows_the_rules_and_the_shape_of_the_records(monkeypatch):
+    digest = Counting.rules_digest()
+    assert Counting.rules_digest() == digest
+
+    @dataclasses.dataclass
+    class Counter:  # the same name, one more field
+        count: int = 0
+        label: str = ""
+
+    class Widened(Counting):
+        record_classes = (Counter,)
+
+    class Retyped(Counting):
+        record_classes = (dataclasses.make_dataclass("Counter", [("count", float)]),)
+
+    class MoreAttributes(Counting):
+        stored = ("counters", "totals")
+
+    assert len({digest, Widened.rules_digest(), Retyped.rules_digest(),
+                MoreAttributes.rules_digest()}) == 4
+    monkeypatch.setattr(Counting, "rules", 2)
+    assert Counting.rules_digest() != digest
+    monkeypatch.setattr(Counting, "rules", 1)
+    assert Counting.rules_digest() == digest
+    monkeypatch.setattr("shared.readmodel.WRITER_RULES", WRITER_RULES + 1)
+    assert Counting.rules_digest() != digest
+
+
+def test_the_digest_is_the_same_in_every_process():
+    code = ("from services.responsibility.views import District; "
+            "print(District.rules_digest())")
+    digests = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       check=True, env=dict(os.environ, PYTHONHASHSEED=seed)).stdout.strip()
+        for seed in ("1", "2")
+    }
+    assert digests == {District.rules_digest()}
