@@ -627,6 +627,22 @@ class ServiceApplication(Application[UUID], Generic[P]):
     def last_position(self) -> int:
         return int(self.recorder.max_notification_id() or 0)
 
+    def read_models_being_written(self, log_position: int, behind: int) -> list[str]:
+        """A line for each stored read model a catch-up is writing while it is more than
+        ``behind`` events short of ``log_position``: a store whose rows are being written
+        again from the log (other rules, docs/architecture.md) or a first start on a long
+        log; queries of it wait until it is done."""
+        found = []
+        for kind, read_model in self._read_models.items():
+            if read_model.store is not None and read_model.writing():
+                position = read_model.position
+                if log_position - position > behind:
+                    found.append(
+                        f"read model {kind.tracking_name()}: being written from the log, at "
+                        f"{position:,} of {log_position:,}; its queries wait until it is done"
+                    )
+        return found
+
     def record_processed(self, processing: ProcessingEvent[Any]) -> None:
         """Store new events and an upstream position in one transaction."""
         recordings = self._record(processing)

@@ -314,6 +314,10 @@ class Projection(LibraryProjection[ViewStore]):
                     return
                 time.sleep(0)
 
+    def writing(self) -> bool:
+        """Whether a catch-up (or a unit of work) is applying events now."""
+        return self._lock.locked()
+
     def _start(self) -> None:
         if self._store is not None and not self._loaded:
             self._load_live(self._store)

@@ -146,6 +146,12 @@ def feed_limits() -> tuple[int, float]:
             float(env("DUTYTRAIL_READY_FEED_MAX_SECONDS", "300")))
 
 
+def view_limit() -> int:
+    """How far behind the log a read model being written may be before the service is not
+    ready (``DUTYTRAIL_READY_VIEW_MAX_EVENTS``, 1000 events)."""
+    return int(env("DUTYTRAIL_READY_VIEW_MAX_EVENTS", "1000"))
+
+
 def feed_readiness(feeds: Mapping[str, UpstreamFeed]) -> tuple[dict[str, Any], list[str]]:
     """Each upstream feed's position, the upstream's highest known and how long it has been
     behind; and a problem naming each feed behind by more than :func:`feed_limits`."""
@@ -177,14 +183,17 @@ def readiness(
     app: ServiceApplication[Any], broker: Callable[[], str | None],
     feeds: Mapping[str, UpstreamFeed] | None = None,
 ) -> Response:
-    """``GET /readyz``: 200 when the store and the broker answer and no upstream feed is
-    behind by more than :func:`feed_limits`; else 503 naming each problem (and the feeds)."""
+    """``GET /readyz``: 200 when the store and the broker answer, no read model is being
+    written further than :func:`view_limit` behind the log, and no upstream feed is behind
+    by more than :func:`feed_limits`; else 503 naming each problem (and the feeds)."""
     problems: list[str] = []
     try:
         position = app.last_position()
     except Exception as error:  # noqa: BLE001 - reported, not raised
         problems.append(f"store: {type(error).__name__}: {error}")
         position = None
+    if position is not None:
+        problems += app.read_models_being_written(position, view_limit())
     found = broker()
     if found:
         problems.append(found)

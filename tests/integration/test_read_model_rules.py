@@ -10,14 +10,17 @@ under it refuses with a named error instead of writing into tables that are gone
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, ClassVar
 
 import psycopg
@@ -28,6 +31,7 @@ from psycopg import sql
 from services.responsibility.application import Responsibilities
 from services.responsibility.views import District
 from shared.actors import Actor
+from shared.nameko_kit.http import broker_problem, readiness
 from shared.outbox import postgres_connect
 from shared.persistence import store_environment
 from shared.readmodel import Projection
@@ -244,3 +248,51 @@ def test_the_digest_is_the_same_in_every_process():
         for seed in ("1", "2")
     }
     assert digests == {District.rules_digest()}
+
+
+def test_a_read_model_written_again_far_behind_the_log_makes_the_service_not_ready(
+    any_store, app, monkeypatch, amqp_uri
+):
+    register_some_units(app, 30)
+    app.as_of()
+    app.close()
+    monkeypatch.setenv("DUTYTRAIL_READY_VIEW_MAX_EVENTS", "10")
+    monkeypatch.setattr(District, "rules", District.rules + 1)
+    monkeypatch.setattr(District, "page_size", 5)
+    rebuilt = Responsibilities(store_environment("responsibility", any_store))
+
+    def ready() -> tuple[int, dict[str, Any]]:
+        answer = readiness(rebuilt, partial(broker_problem, amqp_uri))
+        return answer.status_code, json.loads(answer.get_data())
+
+    try:
+        log_position = rebuilt.last_position()
+        # Behind, but nothing is writing it: it catches up at its next query.
+        assert ready()[0] == 200
+        paused, go_on = threading.Event(), threading.Event()
+        select = rebuilt.recorder.select_notifications
+
+        def held(*args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("start") == 10:  # two pages of five written
+                paused.set()
+                go_on.wait(10)
+            return select(*args, **kwargs)
+
+        rebuilt.recorder.select_notifications = held  # type: ignore[method-assign]
+        writer = threading.Thread(target=rebuilt.as_of)
+        writer.start()
+        try:
+            assert paused.wait(10)
+            status, body = ready()
+            assert status == 503 and body["ready"] is False
+            assert body["problems"] == [
+                f"read model District: being written from the log, at 10 of {log_position}; "
+                "its queries wait until it is done"
+            ]
+        finally:
+            go_on.set()
+            writer.join()
+        assert rebuilt.as_of().position == log_position
+        assert ready() == (200, {"ready": True, "problems": [], "position": log_position})
+    finally:
+        rebuilt.close()
