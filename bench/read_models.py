@@ -2,7 +2,7 @@
 "as of" query, how long the eventlet hub is held up while each runs, and the process's memory.
 
     .venv/bin/python bench/read_models.py [--backend sqlite|postgres] [--events 10000 100000]
-        [--runs 3] [--keep DIR]
+        [--runs 3] [--keep DIR] [--rebuild]
 
 For each history size a responsibility store is filled once (units, cadres, tasks, and weekly
 progress reports through the domain, saved in batches, no outbox), then each run starts a
@@ -21,6 +21,11 @@ service runs:
   ``as of`` query (what a ``ping`` to the same service would have waited);
 - ``rss``: resident memory after the queries, and of the same process before the store was
   opened (the empty-service baseline in the same run).
+
+With ``--rebuild``, once per size after the runs: the read model's tables are dropped (as a
+start under other rules drops them: docs/architecture.md, "Rules and rebuilding") and a fresh
+application's first query writes the rows again from the log; the seconds it took, the
+longest the hub was held meanwhile, and the memory after it.
 
 Figures: bench/README.md ("Read models").
 """
@@ -180,6 +185,23 @@ def measure(settings: StoreSettings) -> dict[str, float]:
         app.close()
 
 
+def rebuild(settings: StoreSettings) -> tuple[float, float, float]:
+    app = quiet_app(settings)
+    try:
+        store = app.live.store
+        assert store is not None, "the read model is not kept in the store"
+        store.drop()
+    finally:
+        app.close()
+    app = quiet_app(settings)
+    try:
+        took, held = worst_stall(app.list_units)
+        assert app.live.position == app.last_position()
+        return took, held, rss_mb()
+    finally:
+        app.close()
+
+
 def spread(values: list[float], unit: float = 1000.0, fmt: str = "{:.1f}") -> str:
     scaled = [v * unit for v in values]
     return "/".join(fmt.format(x) for x in (min(scaled), statistics.median(scaled), max(scaled)))
@@ -194,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, default=None,
                         help="keep each filled store under this directory (PostgreSQL: a "
                              "schema named after the size) and reuse it on the next run")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="also time writing the read model again from the log")
     args = parser.parse_args(argv)
     print(f"command: {shlex.join([sys.executable, *sys.argv])}")
     print(f"{args.backend}; each figure min/median/max of {args.runs} runs, milliseconds "
@@ -229,6 +253,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"(before opening the store {spread(column['rss_before'], 1, '{:.0f}')} MB)",
                 flush=True,
             )
+            if args.rebuild:
+                took, held, rss = rebuild(settings)
+                print(f"{stored:>9,} events: read model written again from the log in "
+                      f"{took:.1f} s ({stored / took:,.0f} events/s), hub held at most "
+                      f"{held * 1000:.1f} ms, RSS after {rss:.0f} MB", flush=True)
         finally:
             if kept is None:
                 shutil.rmtree(var_dir, ignore_errors=True)

@@ -229,6 +229,9 @@ class Projection(LibraryProjection[ViewStore]):
     # yields (under eventlet, ``time.sleep(0)`` lets the hub run), so a long catch-up never
     # holds up ``ping`` or another caller's RPC for more than one page.
     page_size = 200
+    # A catch-up of this many events or more (a rebuild, a first start on a long log) tidies
+    # the store after it.
+    tidy_after = 10_000
 
     def __init__(self, until: datetime | None = None) -> None:
         # Not the library's __init__: the view is attached later, and an "as of" projection
@@ -295,24 +298,32 @@ class Projection(LibraryProjection[ViewStore]):
                 self._flush(tracking, self._process(domain_event, tracking))
 
     def catch_up(self, app: Application[Any]) -> None:
-        """Apply what the log holds beyond the tracking position, a page per transaction."""
+        """Apply what the log holds beyond the tracking position, a page per transaction;
+        after a long one, tidy the store (``ViewStore.tidy``)."""
         with self._lock:
             self._start()
-            while True:
-                notifications = app.recorder.select_notifications(
-                    start=self.position, limit=self.page_size, inclusive_of_start=False
+            started = self.position
+            self._catch_up(app)
+            caught_up = self.position - started
+        if self._store is not None and caught_up >= self.tidy_after:
+            self._store.tidy()
+
+    def _catch_up(self, app: Application[Any]) -> None:
+        while True:
+            notifications = app.recorder.select_notifications(
+                start=self.position, limit=self.page_size, inclusive_of_start=False
+            )
+            pending: list[EventChanges] = []
+            for notification in notifications:
+                tracking = Tracking(self.tracking_name(), notification.id)
+                pending.extend(
+                    self._process(app.mapper.to_domain_event(notification), tracking)
                 )
-                pending: list[EventChanges] = []
-                for notification in notifications:
-                    tracking = Tracking(self.tracking_name(), notification.id)
-                    pending.extend(
-                        self._process(app.mapper.to_domain_event(notification), tracking)
-                    )
-                if notifications:
-                    self._flush(Tracking(self.tracking_name(), notifications[-1].id), pending)
-                if len(notifications) < self.page_size:
-                    return
-                time.sleep(0)
+            if notifications:
+                self._flush(Tracking(self.tracking_name(), notifications[-1].id), pending)
+            if len(notifications) < self.page_size:
+                return
+            time.sleep(0)
 
     def writing(self) -> bool:
         """Whether a catch-up (or a unit of work) is applying events now."""

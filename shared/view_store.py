@@ -41,6 +41,8 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
+from shared.outbox import postgres_connect
+
 log = logging.getLogger(__name__)
 
 SQLITE_MODULE = "eventsourcing.sqlite"
@@ -189,6 +191,10 @@ class ViewStore(TrackingRecorder):
     ) -> bool:
         """Apply the events above the stored position and store ``tracking``, in one
         transaction; False if the rows were already at or beyond ``tracking``."""
+
+    def tidy(self) -> None:
+        """After a long catch-up (a rebuild, a first start on a long log): make the rows as
+        quick to read as if they had been written slowly. Nothing to do on SQLite."""
 
     @abstractmethod
     def close(self) -> None: ...
@@ -525,9 +531,14 @@ class PostgresViewStore(ViewStore):
         )
         self._lock_key = f"{schema}.{self.prefix}"
         creates = [
+            # Each new version ends the one before it (an UPDATE of valid_to), which leaves a
+            # dead row behind in the table and in both indexes: vacuumed from 2 % dead rows
+            # on (not PostgreSQL's 20 %), a start's read of the open versions, through the
+            # partial index, does not wade through a million dead entries.
             f"CREATE TABLE IF NOT EXISTS {v} (kind text NOT NULL, key text NOT NULL, "
             "valid_from bigint NOT NULL, valid_to bigint, position bigint NOT NULL, "
-            "body text NOT NULL, PRIMARY KEY (kind, key, valid_from))",
+            "body text NOT NULL, PRIMARY KEY (kind, key, valid_from)) "
+            "WITH (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_threshold = 1000)",
             f'CREATE INDEX IF NOT EXISTS "{self.prefix}_live" ON {v} (kind, key) '
             "WHERE valid_to IS NULL",
             f"CREATE TABLE IF NOT EXISTS {r} (kind text NOT NULL, key text NOT NULL, "
@@ -628,6 +639,17 @@ class PostgresViewStore(ViewStore):
             done: bool = self._run(work)
             return done
 
+    def tidy(self) -> None:
+        # A long catch-up ended a version at nearly every event it wrote: the dead rows it
+        # left made the next start's first read of the open versions take 4.3 s at 1 M
+        # events (43 ms once vacuumed; bench/README.md). VACUUM cannot run in a transaction,
+        # and on a connection of its own it holds up no query of the rows meanwhile.
+        import psycopg
+
+        with psycopg.connect(autocommit=True, **self._connect) as connection:
+            for table in self._tables[:2]:  # the versions and the records
+                connection.execute(f"VACUUM (ANALYZE) {table}")
+
     def close(self) -> None:
         with self._lock:
             connection, self._connection = self._connection, None
@@ -659,14 +681,6 @@ def open_view_store(
         return SQLiteViewStore(service, name, dbname,
                                float(env.get("SQLITE_LOCK_TIMEOUT") or 5), rules)
     if module == POSTGRES_MODULE:
-        connect: dict[str, Any] = {
-            "host": env.get("POSTGRES_HOST") or "127.0.0.1",
-            "port": env.get("POSTGRES_PORT") or "5432",
-            "user": env.get("POSTGRES_USER") or "postgres",
-            "password": env.get("POSTGRES_PASSWORD") or None,
-            "dbname": env.get("POSTGRES_DBNAME") or "postgres",
-            "connect_timeout": int(env.get("POSTGRES_CONNECT_TIMEOUT") or 5),
-        }
         return PostgresViewStore(service, name, env.get("POSTGRES_SCHEMA") or "public",
-                                 connect, rules)
+                                 postgres_connect(env), rules)
     return None

@@ -296,3 +296,45 @@ def test_a_read_model_written_again_far_behind_the_log_makes_the_service_not_rea
         assert ready() == (200, {"ready": True, "problems": [], "position": log_position})
     finally:
         rebuilt.close()
+
+
+def vacuumed(settings: StoreSettings) -> dict[str, bool]:
+    """Whether each of the District read model's tables was vacuumed by hand (not autovacuum)."""
+    env = store_environment("responsibility", settings)
+    with psycopg.connect(autocommit=True, **postgres_connect(env)) as connection:
+        rows = connection.execute(
+            "SELECT relname, last_vacuum IS NOT NULL FROM pg_stat_user_tables "
+            "WHERE schemaname = %s AND relname LIKE 'responsibility_view_district%%'",
+            (env["POSTGRES_SCHEMA"],)).fetchall()
+    return {name.rsplit("_", 1)[1]: done for name, done in rows}
+
+
+def test_a_long_catch_up_on_postgresql_vacuums_the_rows_it_wrote_and_a_short_one_does_not(
+    postgres_store, monkeypatch
+):
+    monkeypatch.setattr(District, "tidy_after", 40)
+    app = Responsibilities(store_environment("responsibility", postgres_store))
+    try:
+        register_some_units(app, 30)
+        app.as_of()  # a catch-up of 31 events: below the limit
+        assert vacuumed(postgres_store) == {"versions": False, "records": False,
+                                            "tracking": False}
+    finally:
+        app.close()
+    # A restart with nothing new to apply: its store's position is not a catch-up.
+    monkeypatch.setattr(District, "tidy_after", 20)
+    restarted = Responsibilities(store_environment("responsibility", postgres_store))
+    try:
+        restarted.as_of()
+        assert not any(vacuumed(postgres_store).values())
+    finally:
+        restarted.close()
+    # Written again from the log (other rules): 31 events, above the limit.
+    monkeypatch.setattr(District, "rules", District.rules + 1)
+    rebuilt = Responsibilities(store_environment("responsibility", postgres_store))
+    try:
+        rebuilt.as_of()
+        assert vacuumed(postgres_store) == {"versions": True, "records": True,
+                                            "tracking": False}
+    finally:
+        rebuilt.close()
