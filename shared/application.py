@@ -633,7 +633,8 @@ class ServiceApplication(Application[UUID], Generic[P]):
         again from the log (other rules, docs/architecture.md) or a first start on a long
         log; queries of it wait until it is done."""
         found = []
-        for kind, read_model in self._read_models.items():
+        # A copy: a query may add a read model while /readyz looks.
+        for kind, read_model in list(self._read_models.items()):
             if read_model.store is not None and read_model.writing():
                 position = read_model.position
                 if log_position - position > behind:

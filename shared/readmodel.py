@@ -29,6 +29,7 @@ same rows.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import threading
 import time
@@ -63,7 +64,6 @@ def micros(moment: datetime) -> int:
 
 def records_of(module_name: str, *more: type[Any]) -> tuple[type[Any], ...]:
     """The dataclasses defined in a views module (its records), and ``more``."""
-    import dataclasses
     import sys
 
     module = sys.modules[module_name]
@@ -204,8 +204,6 @@ class _Overlay(dict):  # type: ignore[type-arg]
 
 def _fields_of(record: type[Any]) -> list[tuple[str, str]]:
     """A record class's fields and their types, as text (a dataclass or a pydantic model)."""
-    import dataclasses
-
     if dataclasses.is_dataclass(record):
         return [(f.name, str(f.type)) for f in dataclasses.fields(record)]
     return [(name, str(info.annotation)) for name, info in record.model_fields.items()]
