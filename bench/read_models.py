@@ -194,6 +194,7 @@ def rebuild(settings: StoreSettings) -> tuple[float, float, float]:
     finally:
         app.close()
     app = quiet_app(settings)
+    freeze_what_startup_made()  # as `dutytrail run` does once its service has started
     try:
         took, held = worst_stall(app.list_units)
         assert app.live.position == app.last_position()
