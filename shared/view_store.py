@@ -419,15 +419,20 @@ class SQLiteViewStore(ViewStore):
             f"CREATE TABLE IF NOT EXISTS {t} (name TEXT PRIMARY KEY, "
             "position INTEGER NOT NULL, latest INTEGER)",
         ]
-        with self._lock, self._in_transaction() as connection:
-            # One transaction: a process with other rules starting at the same moment finds
-            # either all of its tables or none.
-            stale = self._stale([row[0] for row in connection.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")])
-            for table in stale:
-                connection.execute(f'DROP TABLE "{table}"')
-            for statement in creates:
-                connection.execute(statement)
+        own = {name.strip('"') for name in self._tables}
+        listed = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        with self._lock:
+            tables = {row[0] for row in self._connected().execute(listed)}
+            if own <= tables and not self._stale(sorted(tables)):
+                return  # the usual start: nothing to create, so no write lock to wait for
+            with self._in_transaction() as connection:
+                # One transaction: a process with other rules starting at the same moment
+                # finds either all of its tables or none.
+                stale = self._stale([row[0] for row in connection.execute(listed)])
+                for table in stale:
+                    connection.execute(f'DROP TABLE "{table}"')
+                for statement in creates:
+                    connection.execute(statement)
         if stale:
             self._log_dropped(stale)
 
