@@ -338,3 +338,23 @@ def test_a_long_catch_up_on_postgresql_vacuums_the_rows_it_wrote_and_a_short_one
                                             "tracking": False}
     finally:
         rebuilt.close()
+
+
+def test_a_start_on_sqlite_with_its_tables_in_place_does_not_wait_for_the_write_lock(
+    sqlite_store, tmp_path
+):
+    app = Responsibilities(store_environment("responsibility", sqlite_store))
+    app.close()  # the file and the read models' tables are there
+    env = dict(store_environment("responsibility", sqlite_store), SQLITE_LOCK_TIMEOUT="0.2")
+    writer = sqlite3.connect(env["SQLITE_DBNAME"], isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # another process is writing
+        store = open_view_store("responsibility", District.name, env, District.rules_digest())
+        assert store is not None
+        store.close()
+        # Tables to create (other rules) need the lock: refused after the timeout, not skipped.
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            open_view_store("responsibility", District.name, env, "0" * 12)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
