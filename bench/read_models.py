@@ -41,6 +41,10 @@ import eventlet
 
 eventlet.monkey_patch()
 
+from shared.green_psycopg import install  # noqa: E402
+
+install()  # psycopg waits as in a service (dutytrail_ops/runner.py)
+
 import argparse  # noqa: E402
 import shlex  # noqa: E402
 import shutil  # noqa: E402

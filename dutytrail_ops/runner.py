@@ -47,6 +47,9 @@ def run_service(service: str) -> None:
     import eventlet
 
     eventlet.monkey_patch()
+    from shared.green_psycopg import install
+
+    install()  # cooperative waits that skip the hub when the socket is ready
     from nameko.runners import ServiceRunner
 
     from shared.logs import configure_logging

@@ -19,6 +19,10 @@ import eventlet
 
 eventlet.monkey_patch()
 
+from shared.green_psycopg import install  # noqa: E402
+
+install()  # psycopg waits as in a service (dutytrail_ops/runner.py)
+
 import subprocess  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
