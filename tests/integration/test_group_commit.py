@@ -310,9 +310,14 @@ def test_commands_sent_together_over_rpc_share_transactions(
     sqlite_store: StoreSettings, use_store: Any, amqp_uri: str,
     sqlite_transactions: SQLiteTransactions,
 ) -> None:
-    """The service over real RabbitMQ, on SQLite: ten calls sent at once are stored in fewer
-    transactions than ten, each unit once; one call sent alone is stored alone, and the
-    service counts its workers for its writers."""
+    """The service over real RabbitMQ, on SQLite: ten calls that arrive while a write is
+    under way are stored in fewer transactions than ten, each unit once; one call sent alone
+    is stored alone, and the service counts its workers for its writers.
+
+    Sent at once, ten calls need not overlap: on a fast machine each may be written before
+    the next message arrives, and then each is rightly alone. So the first of them is held in
+    its write (letting the hub run) until the ten workers are in hand, as a slow disk would
+    hold it."""
     use_store(sqlite_store)
     config = service_config(AMQP_URI=amqp_uri, METRICS_PORT=0)
     container = ServiceContainer(ResponsibilityService, config)
@@ -334,12 +339,26 @@ def test_commands_sent_together_over_rpc_share_transactions(
                                  "parent_unit_id": pc})
             assert group_sizes(app, before, sqlite_transactions) == [1]
             before = start(app, sqlite_transactions)
+            write, held = recorder._write, [False]
+            work_in_hand = recorder.work_in_hand
+
+            def first_held(group: Any) -> bool:
+                if not held[0]:
+                    held[0] = True
+                    for _ in range(5000):
+                        if work_in_hand() >= 10:
+                            break
+                        eventlet.sleep(0.001)
+                return write(group)
+
+            recorder._write = first_held  # type: ignore[method-assign]
             replies = [
                 clerk.register_unit.call_async({"code": f"T{n:02}", "name": f"单位T{n:02}",
                                                 "kind": "town", "parent_unit_id": pc})
                 for n in range(1, 11)
             ]
             units = [reply.result() for reply in replies]
+            assert held[0]
         sizes = group_sizes(app, before, sqlite_transactions)
         assert len(set(units)) == 10
         assert sum(sizes) == len(positions_after(app, before)) == 10
