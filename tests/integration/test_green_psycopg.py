@@ -4,6 +4,7 @@ every few milliseconds; results and errors are psycopg's own."""
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import time
@@ -11,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import eventlet
+import eventlet.event
 import psycopg
 import psycopg.waiting
 import pytest
@@ -28,27 +30,24 @@ def connection() -> Iterator[psycopg.Connection[Any]]:
 
 
 def gaps_while(work: Callable[[], Any]) -> tuple[Any, list[float]]:
-    """Run ``work`` in this green thread while another ticks every millisecond; the work's
-    result and the gaps between ticks."""
-    gaps: list[float] = []
-    running = True
+    """Run ``work`` in this green thread while another notes the time every millisecond;
+    the work's result and the gaps between the notes."""
+    noted = [time.perf_counter()]
+    done = eventlet.event.Event()
 
-    def tick() -> None:
-        last = time.perf_counter()
-        while running:
+    def note() -> None:
+        while not done.ready():
             eventlet.sleep(0.001)
-            now = time.perf_counter()
-            gaps.append(now - last)
-            last = now
+            noted.append(time.perf_counter())
 
-    ticker = eventlet.spawn(tick)
+    noting = eventlet.spawn(note)
     eventlet.sleep(0.005)
     try:
         result = work()
     finally:
-        running = False
-        ticker.wait()
-    return result, gaps
+        done.send(None)
+        noting.wait()
+    return result, [later - earlier for earlier, later in itertools.pairwise(noted)]
 
 
 def test_the_test_process_waits_as_a_service_does() -> None:
