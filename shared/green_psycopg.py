@@ -18,10 +18,16 @@ or a long result already in the socket's buffer, cannot hold the hub either, a w
 
 from __future__ import annotations
 
+import os
 import select as green
 from collections.abc import Generator
 from time import monotonic
-from typing import Any, TypeVar
+from typing import TypeVar
+
+import eventlet.patcher
+import psycopg.waiting
+from psycopg import errors
+from psycopg.waiting import READY_R, READY_W, WAIT_R, WAIT_W
 
 RV = TypeVar("RV")
 
@@ -33,13 +39,8 @@ HOLD_SECONDS = 0.002
 _hub_ran_at = 0.0
 
 
-def _original_select() -> Any:
-    import eventlet.patcher
-
-    return eventlet.patcher.original("select").select
-
-
-_select = _original_select()
+# The real select, whatever eventlet patched: it asks without the hub.
+_select = eventlet.patcher.original("select").select
 
 
 def wait_ready_first(
@@ -47,9 +48,6 @@ def wait_ready_first(
     timeout: float | None = None,
 ) -> RV:
     """psycopg's ``wait_select``, asking the socket without the hub first (see above)."""
-    from psycopg import errors
-    from psycopg.waiting import READY_R, READY_W, WAIT_R, WAIT_W
-
     global _hub_ran_at
     deadline = None if timeout is None else monotonic() + timeout
     sockets = (fileno,)
@@ -80,11 +78,6 @@ def wait_ready_first(
 def install() -> bool:
     """Make psycopg wait with :func:`wait_ready_first` in a process eventlet has patched
     (and psycopg was told to wait cooperatively); True if it does now."""
-    import os
-
-    import eventlet.patcher
-    import psycopg.waiting
-
     if not eventlet.patcher.is_monkey_patched("select"):
         return False  # plain threads: psycopg's own wait releases the GIL
     if os.environ.get("PSYCOPG_WAIT_FUNC", "wait_select") != "wait_select":

@@ -35,7 +35,7 @@ import sqlite3
 import threading
 import time
 from abc import abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,7 +124,7 @@ class ViewStore(TrackingRecorder):
         self.name = name
         self._lock = threading.Lock()
 
-    def _stale(self, tables: Sequence[str]) -> list[str]:
+    def _stale(self, tables: Iterable[str]) -> list[str]:
         """Among ``tables``, this read model's tables written by other rules."""
         pattern = re.compile(re.escape(self.base) + _TABLE_SUFFIX)
         return sorted(
@@ -298,10 +298,6 @@ class _Writer:
         at = t  # every moment before ``at`` is done
         standing = False
         for valid_from, valid_to, old in self._versions_from(change, t):
-            if valid_to is not None and valid_to <= valid_from:
-                # Valid at no moment (left by an earlier version of these rules).
-                self.cursor.execute(self.sql["delete"], (change.kind, change.key, valid_from))
-                continue
             if valid_from > at:
                 created = recompute(event.domain_event, change.kind, change.key, None)
                 if isinstance(created, str):
@@ -423,7 +419,7 @@ class SQLiteViewStore(ViewStore):
         listed = "SELECT name FROM sqlite_master WHERE type = 'table'"
         with self._lock:
             tables = {row[0] for row in self._connected().execute(listed)}
-            if own <= tables and not self._stale(sorted(tables)):
+            if own <= tables and not self._stale(tables):
                 return  # the usual start: nothing to create, so no write lock to wait for
             with self._in_transaction() as connection:
                 # One transaction: a process with other rules starting at the same moment
