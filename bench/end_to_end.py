@@ -218,7 +218,7 @@ class Subscriber:
     Events of other runs or other writers on the exchange are counted as foreign and ignored.
     """
 
-    def __init__(self, uri: str, run_id: str) -> None:
+    def __init__(self, uri: str, run_id: str, queue_type: str) -> None:
         target = AmqpTarget.from_uri(uri)
         self.prefix = f"b{run_id}"
         self.queue = f"dutytrail.bench.e2e.{run_id}"
@@ -232,7 +232,8 @@ class Subscriber:
         channel.exchange_declare(exchange, "topic", durable=True, auto_delete=False)
         # Durable like a real subscriber's queue; x-expires removes it if this script dies.
         channel.queue_declare(
-            self.queue, durable=True, auto_delete=False, arguments={"x-expires": 600_000}
+            self.queue, durable=True, auto_delete=False,
+            arguments={"x-expires": 600_000, "x-queue-type": queue_type},
         )
         channel.queue_bind(self.queue, exchange, "#")
         self.consumer_tag = channel.basic_consume(
@@ -543,7 +544,7 @@ def measure(args: argparse.Namespace, levels: list[int]) -> tuple[list[Row], dic
         children.append(start_child("service", [dutytrail, "run", SERVICE], environ, var_dir))
         children.append(start_child("relay", [dutytrail, "relay", SERVICE], environ, var_dir))
         service, relay = children
-        subscriber = Subscriber(args.amqp_uri, run_id)
+        subscriber = Subscriber(args.amqp_uri, run_id, args.queue)
         config = service_config(AMQP_URI=args.amqp_uri)
         wait_until_serving(config, children, timeout=60)
         consumers = rpc_consumers(args.amqp_uri)
@@ -670,6 +671,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="ping/register_unit phase pairs alternated per level (default 5)")
     parser.add_argument("--store-events", type=int, default=2000,
                         help="saves timed for the raw store rate (default 2000)")
+    parser.add_argument("--queue", choices=("classic", "quorum"), default="classic",
+                        help="subscriber queue type (default classic, as shared.subscription)")
     parser.add_argument("--amqp-uri", default=amqp_uri(),
                         help="broker (default $AMQP_URI or amqp://guest:guest@127.0.0.1:5672/)")
     parser.add_argument("--max-workers", type=int, default=0,

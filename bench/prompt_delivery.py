@@ -118,7 +118,7 @@ class Subscriber:
     """An outside subscriber that notes when each event of this run arrives, by the unit code
     of the command that stored it (``<prefix>.<phase>.<caller>.<n>``)."""
 
-    def __init__(self, uri: str, run_id: str) -> None:
+    def __init__(self, uri: str, run_id: str, queue_type: str) -> None:
         target = AmqpTarget.from_uri(uri)
         self.prefix = f"p{run_id}"
         self.queue = f"dutytrail.bench.prompt.{run_id}"
@@ -131,7 +131,8 @@ class Subscriber:
         exchange = event_exchange_name(SERVICE)
         channel.exchange_declare(exchange, "topic", durable=True, auto_delete=False)
         channel.queue_declare(
-            self.queue, durable=True, auto_delete=False, arguments={"x-expires": 600_000}
+            self.queue, durable=True, auto_delete=False,
+            arguments={"x-expires": 600_000, "x-queue-type": queue_type},
         )
         channel.queue_bind(self.queue, exchange, "#")
         self.consumer_tag = channel.basic_consume(self.queue, callback=self._on_message,
@@ -352,7 +353,7 @@ def measure(backend: str, args: argparse.Namespace) -> BackendResult:
         dutytrail = str(BIN_DIR / "dutytrail")
         service = start_child("service", [dutytrail, "run", SERVICE], environ, var_dir)
         relay = start_relay("woken", environ, var_dir)
-        subscriber = Subscriber(args.amqp_uri, run_id)
+        subscriber = Subscriber(args.amqp_uri, run_id, args.queue)
         config = service_config(AMQP_URI=args.amqp_uri)
         wait_until_serving(config, [service, relay], timeout=60)
         consumers = rpc_consumers(args.amqp_uri)
@@ -512,6 +513,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="callers back to back for the maximum (default 20)")
     parser.add_argument("--probe-seconds", type=float, default=5.0,
                         help="duration of the maximum's measurement (default 5)")
+    parser.add_argument("--queue", choices=("classic", "quorum"), default="classic",
+                        help="subscriber queue type (default classic, as shared.subscription)")
     parser.add_argument("--amqp-uri", default=amqp_uri(),
                         help="broker (default $AMQP_URI or amqp://guest:guest@127.0.0.1:5672/)")
     parser.add_argument("--keep", action="store_true", help="keep the store and child logs")

@@ -7,7 +7,9 @@ without a gap or a duplicate (docs/subscribing.md).
 
 :class:`Subscription` does what a subscriber would otherwise write by hand:
 
-1. binds its queue to the service's exchange first, so nothing published from now on is lost;
+1. binds its queue to the service's exchange first, so nothing published from now on is lost
+   (a durable classic queue, or a quorum queue for a broker cluster; a queue the broker already
+   holds as the other type is kept, with a warning that says how to move it);
 2. pages the history over HTTP (``GET /events?after=N``, docs/openapi.yaml) from ``after``;
 3. then consumes the queue live, dropping every event at or before its position (already
    seen in the history, or redelivered);
@@ -46,6 +48,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], None]
 PAGE_SIZE = 500
+QUEUE_TYPES = ("quorum", "classic")
 # kombu is untyped: its connection is used through Any.
 _connect: Callable[..., Any] = Connection
 HTTP_TIMEOUT_SECONDS = 30.0
@@ -149,9 +152,13 @@ class Subscription:
         cleared: bool = False,
         page_size: int = PAGE_SIZE,
         prefetch: int = 100,
+        queue_type: str = "classic",
     ) -> None:
         if after < 0:
             msg = f"after is a position >= 0, not {after}"
+            raise ValueError(msg)
+        if queue_type not in QUEUE_TYPES:
+            msg = f"queue_type is one of {', '.join(QUEUE_TYPES)}, not {queue_type!r}"
             raise ValueError(msg)
         self.service = service
         self.handler = handler
@@ -159,6 +166,7 @@ class Subscription:
         self.catch_up = HttpCatchUp(http_url, token)
         self.amqp_uri = amqp_uri
         self.queue = queue
+        self.queue_type = queue_type
         self.exchanges = [f"{service}.events"] + ([f"{service}.confidential"] if cleared else [])
         self.verifier = verifier or verifier_for(service, public_key_pem)
         self.page_size = page_size
@@ -212,10 +220,34 @@ class Subscription:
             except amqp.exceptions.NotFound:
                 msg = f"{exchange} does not exist yet: is {self.service}'s relay running?"
                 raise SubscriptionUnreachableError(msg) from None
-        channel.queue_declare(self.queue, durable=True, auto_delete=False)
+        channel = self._declare_queue(connection, channel)
         for exchange in self.exchanges:
             channel.queue_bind(self.queue, exchange, "#")
         channel.basic_qos(0, self.prefetch, False)
+        return channel
+
+    def _declare_queue(self, connection: Any, channel: Any) -> Any:
+        """Declare our queue as ``queue_type``; the channel to go on with.
+
+        Classic by default: on one broker node it costs the broker least per event. Quorum is
+        for a cluster, where it is replicated (docs/subscribing.md, "Your queue"). A queue the
+        broker already holds as the other type cannot change type in place: it is kept, since
+        refusing would stop a working subscriber, and the warning says how to move it; nothing
+        waits in it that the history does not hold."""
+        try:
+            channel.queue_declare(
+                self.queue, durable=True, auto_delete=False,
+                arguments={"x-queue-type": self.queue_type},
+            )
+        except amqp.exceptions.PreconditionFailed as error:
+            channel = connection.channel()  # the broker closed the other one
+            channel.queue_declare(self.queue, passive=True)
+            log.warning(
+                "%s is kept as the broker has it, not a %s queue (%s). To move it: stop "
+                "this subscriber, delete the queue (rabbitmqctl delete_queue %s) and start "
+                "it again from its recorded position; the history brings what the queue "
+                "held.", self.queue, self.queue_type, error.reply_text, self.queue,
+            )
         return channel
 
     def _on_message(self, message: Any) -> None:

@@ -14,6 +14,7 @@
 // stores its `sequence` with what it changed, and passes that position as --after when it
 // starts again. Options for scripts and tests: --idle SECONDS (stop after that long without
 // an event), --stop-after N (exit at once after N events, as if the process were killed).
+// --queue-type quorum declares a quorum queue (for a broker cluster) instead of a classic one.
 
 import { createPublicKey } from "node:crypto";
 import { readFileSync, writeSync } from "node:fs";
@@ -26,7 +27,27 @@ import { keyFingerprint, verifyEvent } from "./verify-events.mjs";
 // Positions are 20-digit strings; the first event's prevsequence is "" (position 0).
 const position = (text) => (text ? BigInt(text) : 0n);
 
-export async function subscribe({ service, httpUrl, amqpUrl, token, queue, after, key, handler, idleMs }) {
+// A durable classic queue, or (--queue-type quorum) a quorum queue for a broker cluster. A
+// queue the broker already holds as the other type cannot change type in place: it is kept,
+// with a warning; nothing waits in it that the history does not hold.
+async function declareQueue(connection, channel, queue, queueType) {
+  const attempt = await connection.createChannel();
+  attempt.on("error", () => {}); // a refused declaration closes this channel, not the process
+  try {
+    await attempt.assertQueue(queue, {
+      durable: true, autoDelete: false, arguments: { "x-queue-type": queueType },
+    });
+    await attempt.close();
+  } catch (error) {
+    if (error.code !== 406) throw error; // 406: PRECONDITION_FAILED, the other type
+    await channel.checkQueue(queue);
+    console.error(`${queue} is kept as the broker has it, not a ${queueType} queue (${error.message}). ` +
+      `To move it: stop this subscriber, delete the queue (rabbitmqctl delete_queue ${queue}) ` +
+      "and start it again from its recorded position; the history brings what the queue held.");
+  }
+}
+
+export async function subscribe({ service, httpUrl, amqpUrl, token, queue, queueType = "classic", after, key, handler, idleMs }) {
   const fingerprint = keyFingerprint(key);
   const verified = (event) => {
     if (event.source !== `/dutytrail/${service}`) throw new Error(`not from ${service}`);
@@ -58,7 +79,7 @@ export async function subscribe({ service, httpUrl, amqpUrl, token, queue, after
   const connection = await amqp.connect(amqpUrl);
   const channel = await connection.createChannel();
   await channel.checkExchange(`${service}.events`);
-  await channel.assertQueue(queue, { durable: true, autoDelete: false });
+  await declareQueue(connection, channel, queue, queueType);
   await channel.bindQueue(queue, `${service}.events`, "#");
   await channel.prefetch(100);
   // 2. The history.
@@ -113,19 +134,20 @@ async function main() {
       service: { type: "string" }, http: { type: "string" }, amqp: { type: "string" },
       key: { type: "string" }, queue: { type: "string" }, after: { type: "string", default: "0" },
       idle: { type: "string" }, "stop-after": { type: "string" },
+      "queue-type": { type: "string", default: "classic" },
     },
   });
   const missing = ["service", "http", "amqp", "key", "queue"].filter((name) => !values[name]);
   const token = (process.env.DUTYTRAIL_TOKEN ?? "").replace(/^Bearer /, "").trim();
-  if (missing.length || !token || !/^\d+$/.test(values.after)) {
-    console.error(`usage: subscribe.mjs --service S --http URL --amqp URL --key PEM --queue Q [--after N] [--idle SECONDS] [--stop-after N], DUTYTRAIL_TOKEN set${missing.length ? ` (missing ${missing.join(", ")})` : ""}`);
+  if (missing.length || !token || !/^\d+$/.test(values.after) || !["classic", "quorum"].includes(values["queue-type"])) {
+    console.error(`usage: subscribe.mjs --service S --http URL --amqp URL --key PEM --queue Q [--queue-type classic|quorum] [--after N] [--idle SECONDS] [--stop-after N], DUTYTRAIL_TOKEN set${missing.length ? ` (missing ${missing.join(", ")})` : ""}`);
     return 2;
   }
   const stopAfter = values["stop-after"] ? Number(values["stop-after"]) : Infinity;
   let handled = 0;
   const position = await subscribe({
     service: values.service, httpUrl: values.http.replace(/\/$/, ""), amqpUrl: values.amqp, token,
-    queue: values.queue, after: values.after, key: createPublicKey(readFileSync(values.key)),
+    queue: values.queue, queueType: values["queue-type"], after: values.after, key: createPublicKey(readFileSync(values.key)),
     idleMs: values.idle ? Number(values.idle) * 1000 : undefined,
     handler: async (event) => {
       writeSync(1, `${JSON.stringify(event)}\n`); // synchronous: nothing lost at exit

@@ -1,6 +1,7 @@
 """The Node subscriber of docs/examples (amqplib + fetch) against a running service: history
 over HTTP, then live; killed mid-stream and started again from the last position it printed,
-it has printed exactly the stored events, once each, in order, every one verified."""
+it has printed exactly the stored events, once each, in order, every one verified. Asked for a
+quorum queue, it declares one, and keeps a classic one of the same name that was there first."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import eventlet
+from kombu.connection import Connection
 
 from services.responsibility.application import Responsibilities
 from services.responsibility.service import ResponsibilityService
@@ -26,7 +28,7 @@ from shared.settings import StoreSettings
 from shared.tokens import issue_token
 from tests.integration.probe_consumer import delete_queues, running, wait_until
 from tests.integration.test_http_catch_up import free_port
-from tests.integration.test_subscription import register
+from tests.integration.test_subscription import is_quorum_queue, register
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 NODE = shutil.which("node") or "/usr/bin/node"
@@ -65,7 +67,7 @@ def test_the_node_subscriber_hands_over_and_restarts_without_gap_or_duplicate(
         return subprocess.Popen(
             [NODE, str(EXAMPLES / "subscribe.mjs"), "--service", "responsibility",
              "--http", f"http://127.0.0.1:{port}", "--amqp", amqp_uri, "--key", str(key),
-             "--queue", queue, "--after", after, *more],
+             "--queue", queue, "--queue-type", "quorum", "--after", after, *more],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
 
@@ -83,6 +85,7 @@ def test_the_node_subscriber_hands_over_and_restarts_without_gap_or_duplicate(
             assert code == 0, err
             printed += [json.loads(line) for line in out.splitlines()]
             assert len(printed) == 14
+            assert is_quorum_queue(amqp_uri, queue)
 
             # Step. More stored while it is down; started again from its last position.
             register(app, actor, 20, 5)
@@ -91,6 +94,21 @@ def test_the_node_subscriber_hands_over_and_restarts_without_gap_or_duplicate(
             assert code == 0, err
             printed += [json.loads(line) for line in out.splitlines()]
             assert err.strip().endswith(f"position {app.last_position()}")
+
+            # Step. A classic queue of that name was there first: kept, with a warning.
+            delete_queues(amqp_uri, queue)
+            with Connection(amqp_uri) as conn:
+                channel = conn.channel()
+                channel.queue_declare(queue, durable=True, auto_delete=False)
+                channel.queue_bind(queue, "responsibility.events", "#")
+                channel.close()
+            register(app, actor, 25, 3)
+            wait_until(lambda: relay.position() >= app.last_position(), message="published")
+            code, out, err = finish(node(printed[-1]["sequence"], "--idle", "2"))
+            assert code == 0, err
+            printed += [json.loads(line) for line in out.splitlines()]
+            assert f"rabbitmqctl delete_queue {queue}" in err
+            assert not is_quorum_queue(amqp_uri, queue)
     finally:
         relay.stop()
         relay_thread.wait()

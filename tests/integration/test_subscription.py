@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import amqp.exceptions
 import eventlet
 import pytest
 from kombu.connection import Connection
@@ -90,6 +91,7 @@ def test_history_then_live_once_each_in_order_across_a_restart(
             with eventlet.Timeout(30), pytest.raises(SubscriberCrashError):
                 runner.wait()
             assert len(recorder.handled) == 16
+            assert not is_quorum_queue(amqp_uri, queue), "classic unless asked otherwise"
 
             # Step. Stored while it is stopped; plus a forged event on the exchange.
             register(app, actor, 20, 5)
@@ -148,3 +150,100 @@ def test_history_then_live_once_each_in_order_across_a_restart(
     assert recorder.handled == [
         {k: v for k, v in e.items() if k not in signature} for e in stored
     ]
+
+
+def is_quorum_queue(uri: str, queue: str) -> bool:
+    """What the broker holds: redeclaring a queue as quorum is refused unless it is one."""
+    with Connection(uri) as conn:
+        channel = conn.channel()
+        try:
+            channel.queue_declare(
+                queue, durable=True, auto_delete=False, arguments={"x-queue-type": "quorum"}
+            )
+        except amqp.exceptions.PreconditionFailed:
+            return False
+        channel.close()
+        return True
+
+
+def test_a_queue_of_another_type_is_kept_then_replaced_by_a_quorum_queue_without_loss(
+    sqlite_store: StoreSettings, use_store: Any, amqp_uri: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    use_store(sqlite_store)
+    app = Responsibilities(store_environment("responsibility", sqlite_store))
+    actor = Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4())
+    port = free_port()
+    config = service_config(
+        AMQP_URI=amqp_uri, METRICS_PORT=0, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}"
+    )
+    relay = Relay("responsibility", sqlite_store, amqp_uri)
+    relay.poll_interval = 0.02
+    queue = f"sub{uuid.uuid4().hex[:8]}.responsibility"
+    handled: list[dict[str, Any]] = []
+
+    def position() -> int:
+        return parse_position(handled[-1]["sequence"]) if handled else 0
+
+    def subscription() -> Subscription:
+        return Subscription(
+            "responsibility", handled.append, after=position(),
+            http_url=f"http://127.0.0.1:{port}", amqp_uri=amqp_uri,
+            token=issue_token(uuid.uuid4(), uuid.uuid4(), [SUBSCRIBER]), queue=queue,
+            queue_type="quorum",
+        )
+
+    def published() -> None:
+        wait_until(lambda: relay.position() >= app.last_position(), message="published")
+
+    relay_thread = eventlet.spawn(relay.run)
+    try:
+        with running(ResponsibilityService, config):
+            register(app, actor, 0, 1)
+            published()  # the exchange exists
+            # Step. The subscriber's classic queue from before, with events in it.
+            with Connection(amqp_uri) as conn:
+                channel = conn.channel()
+                channel.queue_declare(queue, durable=True, auto_delete=False)
+                channel.queue_bind(queue, "responsibility.events", "#")
+                channel.close()
+            register(app, actor, 1, 5)
+            published()
+            with eventlet.Timeout(30), caplog.at_level("WARNING", "shared.subscription"):
+                subscription().run(lambda: position() >= app.last_position())
+            assert not is_quorum_queue(amqp_uri, queue), "the classic queue was kept"
+            assert f"rabbitmqctl delete_queue {queue}" in caplog.text
+
+            # Step. Stopped: more events wait in the old queue; the operator deletes it, and
+            # what is stored after that reaches no queue at all.
+            register(app, actor, 6, 4)
+            published()
+            delete_queues(amqp_uri, queue)
+            register(app, actor, 10, 3)
+            published()
+
+            # Step. Started again from its position: a quorum queue, the gap from the
+            # history, then live through the new queue.
+            restarted = subscription()
+            live = eventlet.spawn(restarted.run, lambda: len(handled) >= 15)
+            wait_until(lambda: len(handled) >= 13, message="caught up")
+            assert is_quorum_queue(amqp_uri, queue)
+            register(app, actor, 13, 2)
+            with eventlet.Timeout(30):
+                live.wait()
+    finally:
+        relay.stop()
+        relay_thread.wait()
+        delete_queues(amqp_uri, "rpc-responsibility", queue)
+    stored = app.events_after(0)
+    app.close()
+
+    assert len(stored) == 15
+    assert [e["id"] for e in handled] == [e["id"] for e in stored]
+
+
+def test_an_unknown_queue_type_is_refused() -> None:
+    with pytest.raises(ValueError, match="quorum, classic"):
+        Subscription(
+            "responsibility", print, http_url="http://127.0.0.1:1", amqp_uri="amqp://",
+            token="t", queue="q", queue_type="lazy",
+        )
