@@ -14,21 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import eventlet
-from kombu.connection import Connection
 
-from services.responsibility.application import Responsibilities
-from services.responsibility.service import ResponsibilityService
-from shared.actors import Actor
 from shared.keys import private_key, public_pem
-from shared.nameko_kit import service_config
-from shared.persistence import store_environment
-from shared.relay import Relay
 from shared.roles import SUBSCRIBER
 from shared.settings import StoreSettings
 from shared.tokens import issue_token
-from tests.integration.probe_consumer import delete_queues, running, wait_until
-from tests.integration.test_http_catch_up import free_port
-from tests.integration.test_subscription import is_quorum_queue, register
+from tests.integration.probe_consumer import delete_queues
+from tests.integration.test_subscription import (
+    declare_classic_queue,
+    is_quorum_queue,
+    serving,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 NODE = shutil.which("node") or "/usr/bin/node"
@@ -51,68 +47,52 @@ def test_the_node_subscriber_hands_over_and_restarts_without_gap_or_duplicate(
     use_store(sqlite_store)
     key = tmp_path / "responsibility.pub"
     key.write_bytes(public_pem(private_key("responsibility").public_key()))
-    app = Responsibilities(store_environment("responsibility", sqlite_store))
-    actor = Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4())
-    port = free_port()
-    config = service_config(
-        AMQP_URI=amqp_uri, METRICS_PORT=0, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}"
-    )
-    relay = Relay("responsibility", sqlite_store, amqp_uri)
-    relay.poll_interval = 0.02
     queue = f"node{uuid.uuid4().hex[:8]}.responsibility"
     env = {**os.environ,
            "DUTYTRAIL_TOKEN": issue_token(uuid.uuid4(), uuid.uuid4(), [SUBSCRIBER])}
-
-    def node(after: str, *more: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [NODE, str(EXAMPLES / "subscribe.mjs"), "--service", "responsibility",
-             "--http", f"http://127.0.0.1:{port}", "--amqp", amqp_uri, "--key", str(key),
-             "--queue", queue, "--queue-type", "quorum", "--after", after, *more],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-
-    register(app, actor, 0, 10)
-    relay_thread = eventlet.spawn(relay.run)
     printed: list[dict[str, Any]] = []
-    try:
-        with running(ResponsibilityService, config):
-            wait_until(lambda: relay.position() >= app.last_position(), message="published")
-            # Step. From 0: ten from the history, then live; killed after the 14th.
-            first = node("0", "--stop-after", "14")
-            eventlet.sleep(2.0)
-            register(app, actor, 10, 10)
-            code, out, err = finish(first)
-            assert code == 0, err
-            printed += [json.loads(line) for line in out.splitlines()]
-            assert len(printed) == 14
-            assert is_quorum_queue(amqp_uri, queue)
 
-            # Step. More stored while it is down; started again from its last position.
-            register(app, actor, 20, 5)
-            wait_until(lambda: relay.position() >= app.last_position(), message="published")
-            code, out, err = finish(node(printed[-1]["sequence"], "--idle", "2"))
-            assert code == 0, err
-            printed += [json.loads(line) for line in out.splitlines()]
-            assert err.strip().endswith(f"position {app.last_position()}")
+    with serving(sqlite_store, amqp_uri, queue) as served:
+        app = served.app
 
-            # Step. A classic queue of that name was there first: kept, with a warning.
-            delete_queues(amqp_uri, queue)
-            with Connection(amqp_uri) as conn:
-                channel = conn.channel()
-                channel.queue_declare(queue, durable=True, auto_delete=False)
-                channel.queue_bind(queue, "responsibility.events", "#")
-                channel.close()
-            register(app, actor, 25, 3)
-            wait_until(lambda: relay.position() >= app.last_position(), message="published")
-            code, out, err = finish(node(printed[-1]["sequence"], "--idle", "2"))
-            assert code == 0, err
-            printed += [json.loads(line) for line in out.splitlines()]
-            assert f"rabbitmqctl delete_queue {queue}" in err
-            assert not is_quorum_queue(amqp_uri, queue)
-    finally:
-        relay.stop()
-        relay_thread.wait()
-        delete_queues(amqp_uri, "rpc-responsibility", queue)
+        def node(after: str, *more: str) -> subprocess.Popen[str]:
+            return subprocess.Popen(
+                [NODE, str(EXAMPLES / "subscribe.mjs"), "--service", "responsibility",
+                 "--http", served.http_url, "--amqp", amqp_uri, "--key", str(key),
+                 "--queue", queue, "--queue-type", "quorum", "--after", after, *more],
+                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )
+
+        served.register(0, 10)
+        served.published()
+        # Step. From 0: ten from the history, then live; killed after the 14th.
+        first = node("0", "--stop-after", "14")
+        eventlet.sleep(2.0)
+        served.register(10, 10)
+        code, out, err = finish(first)
+        assert code == 0, err
+        printed += [json.loads(line) for line in out.splitlines()]
+        assert len(printed) == 14
+        assert is_quorum_queue(amqp_uri, queue)
+
+        # Step. More stored while it is down; started again from its last position.
+        served.register(20, 5)
+        served.published()
+        code, out, err = finish(node(printed[-1]["sequence"], "--idle", "2"))
+        assert code == 0, err
+        printed += [json.loads(line) for line in out.splitlines()]
+        assert err.strip().endswith(f"position {app.last_position()}")
+
+        # Step. A classic queue of that name was there first: kept, with a warning.
+        delete_queues(amqp_uri, queue)
+        declare_classic_queue(amqp_uri, queue)
+        served.register(25, 3)
+        served.published()
+        code, out, err = finish(node(printed[-1]["sequence"], "--idle", "2"))
+        assert code == 0, err
+        printed += [json.loads(line) for line in out.splitlines()]
+        assert f"rabbitmqctl delete_queue {queue}" in err
+        assert not is_quorum_queue(amqp_uri, queue)
     stored = app.events_after(0)
     app.close()
     assert [e["id"] for e in printed] == [e["id"] for e in stored]
