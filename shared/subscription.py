@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shlex
 import time
 import urllib.error
 import urllib.parse
@@ -244,9 +245,10 @@ class Subscription:
             channel.queue_declare(self.queue, passive=True)
             log.warning(
                 "%s is kept as the broker has it, not a %s queue (%s). To move it: stop "
-                "this subscriber, delete the queue (rabbitmqctl delete_queue %s) and start "
-                "it again from its recorded position; the history brings what the queue "
-                "held.", self.queue, self.queue_type, error.reply_text, self.queue,
+                "this subscriber, delete the queue (rabbitmqctl delete_queue -p %s %s) and "
+                "start it again from its recorded position; the history brings what the "
+                "queue held.", self.queue, self.queue_type, error.reply_text,
+                shlex.quote(connection.virtual_host or "/"), shlex.quote(self.queue),
             )
         return channel
 

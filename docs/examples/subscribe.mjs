@@ -27,10 +27,13 @@ import { keyFingerprint, verifyEvent } from "./verify-events.mjs";
 // Positions are 20-digit strings; the first event's prevsequence is "" (position 0).
 const position = (text) => (text ? BigInt(text) : 0n);
 
+// A word as a shell reads it back, quoted only when it has to be.
+const shellWord = (text) => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\"'\"'")}'`);
+
 // A durable classic queue, or (--queue-type quorum) a quorum queue for a broker cluster. A
 // queue the broker already holds as the other type cannot change type in place: it is kept,
 // with a warning; nothing waits in it that the history does not hold.
-async function declareQueue(connection, channel, queue, queueType) {
+async function declareQueue(connection, channel, queue, queueType, vhost) {
   const attempt = await connection.createChannel();
   attempt.on("error", () => {}); // a refused declaration closes this channel, not the process
   try {
@@ -42,7 +45,7 @@ async function declareQueue(connection, channel, queue, queueType) {
     if (error.code !== 406) throw error; // 406: PRECONDITION_FAILED, the other type
     await channel.checkQueue(queue);
     console.error(`${queue} is kept as the broker has it, not a ${queueType} queue (${error.message}). ` +
-      `To move it: stop this subscriber, delete the queue (rabbitmqctl delete_queue ${queue}) ` +
+      `To move it: stop this subscriber, delete the queue (rabbitmqctl delete_queue -p ${shellWord(vhost)} ${shellWord(queue)}) ` +
       "and start it again from its recorded position; the history brings what the queue held.");
   }
 }
@@ -79,7 +82,10 @@ export async function subscribe({ service, httpUrl, amqpUrl, token, queue, queue
   const connection = await amqp.connect(amqpUrl);
   const channel = await connection.createChannel();
   await channel.checkExchange(`${service}.events`);
-  await declareQueue(connection, channel, queue, queueType);
+  // The virtual host is the URL's path, "/" when it has none (the AMQP URI spec).
+  const path = new URL(amqpUrl).pathname;
+  const vhost = path.length > 1 ? decodeURIComponent(path.slice(1)) : "/";
+  await declareQueue(connection, channel, queue, queueType, vhost);
   await channel.bindQueue(queue, `${service}.events`, "#");
   await channel.prefetch(100);
   // 2. The history.

@@ -24,6 +24,7 @@ from tests.integration.test_subscription import (
     declare_classic_queue,
     is_quorum_queue,
     serving,
+    vhost_of,
 )
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
@@ -91,7 +92,7 @@ def test_the_node_subscriber_hands_over_and_restarts_without_gap_or_duplicate(
         code, out, err = finish(node(printed[-1]["sequence"], "--idle", "2"))
         assert code == 0, err
         printed += [json.loads(line) for line in out.splitlines()]
-        assert f"rabbitmqctl delete_queue {queue}" in err
+        assert f"rabbitmqctl delete_queue -p {vhost_of(amqp_uri)} {queue}" in err
         assert not is_quorum_queue(amqp_uri, queue)
     stored = app.events_after(0)
     app.close()

@@ -4,6 +4,7 @@ stored events, once each, in order; a forged event never reaches its handler."""
 
 from __future__ import annotations
 
+import shlex
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -117,6 +118,12 @@ def publish_raw(uri: str, event: dict[str, Any]) -> None:
             exchange="responsibility.events", routing_key=event["type"],
         )
         channel.close()
+
+
+def vhost_of(uri: str) -> str:
+    """The virtual host an AMQP URI names, as rabbitmqctl's ``-p`` takes it (quoted)."""
+    with Connection(uri) as conn:
+        return shlex.quote(conn.virtual_host or "/")
 
 
 def declare_classic_queue(uri: str, queue: str) -> None:
@@ -241,7 +248,7 @@ def test_a_queue_of_another_type_is_kept_then_replaced_by_a_quorum_queue_without
         with eventlet.Timeout(30), caplog.at_level("WARNING", "shared.subscription"):
             subscription().run(lambda: position() >= app.last_position())
         assert not is_quorum_queue(amqp_uri, queue), "the classic queue was kept"
-        assert f"rabbitmqctl delete_queue {queue}" in caplog.text
+        assert f"rabbitmqctl delete_queue -p {vhost_of(amqp_uri)} {queue}" in caplog.text
 
         # Step. Stopped: more events wait in the old queue; the operator deletes it, and what
         # is stored after that reaches no queue at all.
