@@ -67,10 +67,10 @@ class Served:
     app: Responsibilities
     port: int
     relay: Relay
+    relay_thread: Any  # eventlet's GreenThread running the relay
     actor: Actor = field(
         default_factory=lambda: Actor(person_id=uuid.uuid4(), unit_id=uuid.uuid4())
     )
-    relay_thread: Any = None
 
     @property
     def http_url(self) -> str:
@@ -99,8 +99,8 @@ def serving(store: StoreSettings, amqp_uri: str, *queues: str) -> Iterator[Serve
     )
     relay = Relay("responsibility", store, amqp_uri)
     relay.poll_interval = 0.02
-    served = Served(Responsibilities(store_environment("responsibility", store)), port, relay)
-    served.relay_thread = eventlet.spawn(relay.run)
+    app = Responsibilities(store_environment("responsibility", store))
+    served = Served(app, port, relay, eventlet.spawn(relay.run))
     try:
         with running(ResponsibilityService, config):
             yield served
